@@ -85,7 +85,8 @@ export function geometryFromAffineLPS(m: Mat4, sizeIJK: Vec3): VolumeGeometry {
   const col = (c: number): Vec3 => [m[c] as number, m[4 + c] as number, m[8 + c] as number]
   const cols = [col(0), col(1), col(2)] as const
   const spacing = cols.map(norm3) as unknown as Vec3
-  const unit = cols.map((v, c) => v.map((x) => x / (spacing[c] as number)) as unknown as Vec3)
+  // "+ 0" turns -0 into 0 so printed and compared directions stay clean.
+  const unit = cols.map((v, c) => v.map((x) => x / (spacing[c] as number) + 0) as unknown as Vec3)
   return {
     sizeIJK,
     spacingMm: spacing,

@@ -205,7 +205,9 @@ export function decodeArray(
   const width = (
     { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 } as const
   )[type]
-  const copy = bytes.slice(offset, offset + count * width)
+  // A real copy into a fresh buffer (Node's Buffer#slice is a view onto a larger, shared buffer).
+  const copy = new Uint8Array(count * width)
+  copy.set(bytes.subarray(offset, offset + count * width))
   if (!littleEndian && width > 1) {
     for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse()
   }
