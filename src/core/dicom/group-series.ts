@@ -37,7 +37,7 @@ export function groupSeries(headers: readonly DicomSliceHeader[]): GroupResult {
   for (const h of headers) {
     const why = nonImageReason(h)
     if (why !== undefined) {
-      skipped.push({ file: h.file, reason: why })
+      skipped.push({ file: h.file, reason: why, code: 'E_NO_IMAGES' })
       continue
     }
     const iop = h.imageOrientationPatient?.map((v) => v.toFixed(4)).join(',') ?? 'none'

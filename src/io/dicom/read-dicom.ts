@@ -186,6 +186,11 @@ export async function readDicom(
   const grouped = groupSeries(scan.headers)
   const skipped = [...scan.skipped, ...grouped.skipped]
   const label = inputs.length === 1 ? (inputs[0] as string) : `${inputs.length} inputs`
+  if (grouped.series.length === 0 && skipped.length === 1 && inputs.length === 1) {
+    // One file given and it is not an image: its own reason is the clearest error.
+    const only = skipped[0] as SkippedFile
+    throw new AppError(only.code, only.reason, { file: only.file })
+  }
   if (grouped.series.length === 0) {
     const why =
       skipped.length === 0

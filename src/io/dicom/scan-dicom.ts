@@ -97,20 +97,31 @@ function isPart10(bytes: Uint8Array): boolean {
   )
 }
 
+function startsLikeDataSet(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && (bytes[0] === 0x02 || bytes[0] === 0x08) && bytes[1] === 0x00
+}
+
 /** Parses one file's header, or returns why it is skipped. */
 export async function scanDicomFile(path: string): Promise<DicomSliceHeader | SkippedFile> {
   const file = resolve(path)
   let { bytes, size } = await readRange(file, HEAD_BYTES)
-  if (size === 0) return { file, reason: 'empty file (0 bytes)' }
-  if (!isPart10(bytes)) {
-    return { file, reason: 'not a DICOM Part 10 file (no "DICM" after the 128-byte preamble)' }
+  if (size === 0) return { file, code: 'E_EMPTY', reason: 'empty file (0 bytes)' }
+  // Some writers omit the preamble or the whole File Meta group; accept a data set that starts
+  // with a group 0002 or 0008 tag, refuse everything else without parsing.
+  if (!isPart10(bytes) && !startsLikeDataSet(bytes)) {
+    return {
+      file,
+      code: 'E_UNKNOWN_FORMAT',
+      reason: 'not a DICOM file (no "DICM" marker and no DICOM data set at the start)',
+    }
   }
   let img = parse(bytes)
   if ((img instanceof Error || !img.getPixelData()) && size > bytes.length) {
     ;({ bytes, size } = await readRange(file, size))
     img = parse(bytes)
   }
-  if (img instanceof Error) return { file, reason: `unreadable DICOM header (${img.message})` }
+  if (img instanceof Error)
+    return { file, code: 'E_BAD_HEADER', reason: `unreadable DICOM header (${img.message})` }
   const ts = str(img.getTransferSyntax())
   const pixel = img.getPixelData()
   const encapsulated = ts !== undefined && (TRANSFER_SYNTAXES[ts]?.encapsulated ?? false)

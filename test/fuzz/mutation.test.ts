@@ -1,0 +1,681 @@
+/**
+ * Seeded mutation testing of the readers. Each seed file is truncated, bit-flipped and given
+ * inflated lengths; every mutated copy is opened through the real forked worker (`runJob`), which
+ * must answer ok or a known AppError code naming the mutated file, never E_INTERNAL, a hang or a
+ * crash. A second, in-process test fuzzes the pure header parsers (NIfTI, NRRD, MetaImage).
+ *
+ * Reproduce with the printed seed: VOLSEG_FUZZ_SEED=<n> node --import tsx --test <this file>.
+ * The forked part runs dist/jobs/worker.js, so `npm run build` must have run.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import type * as ForkRunner from '../../src/jobs/fork-runner.js'
+import type * as Errors from '../../src/shared/errors.js'
+import type { JobReply } from '../../src/jobs/job-protocol.js'
+import { AppError, type ErrorCode } from '../../src/shared/errors.js'
+import {
+  checkNiftiHeader,
+  parseNiftiHeader,
+  reportNiftiXforms,
+} from '../../src/core/nifti/nifti-header.js'
+import { parseMetaHeader, parseNrrdHeader } from '../../src/core/text-header.js'
+import { ROOT, derived } from '../helpers.js'
+
+const FUZZ_SEED = Number(process.env.VOLSEG_FUZZ_SEED ?? 0x5eed2024) >>> 0
+const CONCURRENCY = 2
+const JOB_OPTIONS = { timeoutMs: 20_000, maxHeapMb: 1024 } as const
+
+const ERROR_CODES = [
+  'E_NOT_FOUND',
+  'E_EMPTY',
+  'E_UNKNOWN_FORMAT',
+  'E_TRUNCATED',
+  'E_BAD_HEADER',
+  'E_TOO_LARGE',
+  'E_UNSUPPORTED',
+  'E_MULTIPLE_SERIES',
+  'E_NO_IMAGES',
+  'E_SERIES_GEOMETRY',
+  'E_DECODE',
+  'E_WRITE',
+  'E_VERIFY',
+  'E_TIMEOUT',
+  'E_ARGS',
+  'E_INTERNAL',
+] as const satisfies readonly ErrorCode[]
+// Compile-time check that the list above names every ErrorCode.
+const everyCodeListed: [Exclude<ErrorCode, (typeof ERROR_CODES)[number]>] extends [never]
+  ? true
+  : never = true
+void everyCodeListed
+const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES)
+/** Codes runJob itself may throw (timeout, worker out of memory, worker died). */
+const RUNNER_CODES: ReadonlySet<string> = new Set(['E_TIMEOUT', 'E_TOO_LARGE', 'E_DECODE'])
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic randomness
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+class Rng {
+  private readonly next: () => number
+  constructor(seed: number) {
+    this.next = mulberry32(seed)
+  }
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n)
+  }
+  /** Integer in [lo, hi). */
+  range(lo: number, hi: number): number {
+    return lo + this.int(Math.max(1, hi - lo))
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.int(items.length)] as T
+  }
+}
+
+/** FNV-1a, so each seed file gets its own stream whatever the order of the list. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0
+  return h
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte mutations
+
+interface Mutation {
+  readonly desc: string
+  readonly bytes: Uint8Array
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`
+
+/** XORs `count` random bytes in [lo, hi) with non-zero masks; the description lists them. */
+function flipBytes(b: Uint8Array, rng: Rng, count: number, lo: number, hi: number): Mutation {
+  const out = new Uint8Array(b)
+  const parts: string[] = []
+  for (let n = 0; n < count; n++) {
+    const at = rng.range(lo, Math.min(hi, b.length))
+    const mask = 1 + rng.int(255)
+    out[at] = (out[at] as number) ^ mask
+    parts.push(`@${at}^${hex(mask)}`)
+  }
+  return { desc: `flip ${count} byte(s) in [${lo},${hi}): ${parts.join(' ')}`, bytes: out }
+}
+
+const prefixed = (p: string, m: Mutation): Mutation => ({ desc: p + m.desc, bytes: m.bytes })
+
+function patch(b: Uint8Array, desc: string, edit: (v: DataView) => void): Mutation {
+  const out = new Uint8Array(b)
+  edit(new DataView(out.buffer, out.byteOffset, out.byteLength))
+  return { desc, bytes: out }
+}
+
+const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1')
+
+/** Rewrites the text header in [0, end) with a regex; throws if the seed has no such line. */
+function editHeader(b: Uint8Array, end: number, re: RegExp, to: string): Mutation {
+  const head = latin1(b.subarray(0, end))
+  if (!re.test(head)) throw new Error(`seed header has no match for ${re}`)
+  const edited = Buffer.from(head.replace(re, to), 'latin1')
+  return { desc: `header ${re} -> "${to.trim()}"`, bytes: Buffer.concat([edited, b.subarray(end)]) }
+}
+
+function truncations(b: Uint8Array, headerEnd: number): Mutation[] {
+  const mid = headerEnd + Math.floor((b.length - headerEnd) / 2)
+  return [
+    { desc: `truncate to ${Math.floor(headerEnd / 2)} (inside header)`, at: headerEnd >> 1 },
+    { desc: `truncate to ${headerEnd} (just after header)`, at: headerEnd },
+    { desc: `truncate to ${mid} (mid-payload)`, at: mid },
+    { desc: `truncate to ${b.length - 1} (1 byte short)`, at: b.length - 1 },
+  ].map(({ desc, at }) => ({ desc, bytes: b.subarray(0, at) }))
+}
+
+function flips(b: Uint8Array, rng: Rng, headerEnd: number): Mutation[] {
+  const headerHi = Math.min(512, headerEnd)
+  return [
+    flipBytes(b, rng, 1, 0, headerHi),
+    flipBytes(b, rng, 3, 0, headerHi),
+    flipBytes(b, rng, 1 + rng.int(6), 0, headerHi),
+    flipBytes(b, rng, 8, 0, b.length),
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-format mutation sets
+
+function niftiMutations(file: Uint8Array, gz: boolean, rng: Rng): Mutation[] {
+  const plain = gz ? new Uint8Array(gunzipSync(file)) : file
+  const h = parseNiftiHeader(plain)
+  const le = h.littleEndian
+  const v2 = h.version === 2
+  const headerEnd = Math.max(h.vox_offset, h.sizeofHdr)
+  const wrap = (m: Mutation): Mutation =>
+    gz ? { desc: `${m.desc} (uncompressed, re-gzipped)`, bytes: gzipSync(m.bytes) } : m
+  const setDims = (dims: Record<number, number>): Mutation =>
+    patch(
+      plain,
+      `set ${Object.entries(dims)
+        .map(([k, n]) => `dim[${k}]=${n}`)
+        .join(', ')}`,
+      (v) => {
+        for (const [k, n] of Object.entries(dims)) {
+          if (v2) v.setBigInt64(16 + 8 * Number(k), BigInt(n), le)
+          else if (n > 32767) v.setUint16(40 + 2 * Number(k), n, le)
+          else v.setInt16(40 + 2 * Number(k), n, le)
+        }
+      },
+    )
+  const plainMutations: Mutation[] = [
+    ...truncations(plain, headerEnd),
+    ...flips(plain, rng, headerEnd),
+    setDims({ 1: 30000 }),
+    setDims({ 2: 65535 }),
+    setDims({ 3: -1 }),
+    setDims({ 1: 30000, 2: 30000, 3: 30000 }),
+    patch(plain, 'set vox_offset huge', (v) => {
+      if (v2) v.setBigInt64(168, 1n << 40n, le)
+      else v.setFloat32(108, 1e9, le)
+    }),
+    patch(plain, 'set scl_slope=3e38', (v) => {
+      if (v2) v.setFloat64(176, 3e38, le)
+      else v.setFloat32(112, 3e38, le)
+    }),
+  ].map(wrap)
+  if (!gz) return plainMutations
+  return [
+    ...plainMutations,
+    { desc: 'compressed: truncate to 10 (inside gzip header)', bytes: file.subarray(0, 10) },
+    { desc: 'compressed: truncate mid-stream', bytes: file.subarray(0, file.length >> 1) },
+    { desc: 'compressed: truncate 1 byte short', bytes: file.subarray(0, file.length - 1) },
+    prefixed('compressed (near start): ', flipBytes(file, rng, 2, 10, 512)),
+    prefixed('compressed (anywhere): ', flipBytes(file, rng, 4, 0, file.length)),
+  ]
+}
+
+function nrrdMutations(file: Uint8Array, rng: Rng): Mutation[] {
+  const headerEnd = latin1(file.subarray(0, 4096)).indexOf('\n\n') + 2
+  assert.ok(headerEnd > 2, 'seed NRRD header has no blank line')
+  const head = file.subarray(0, headerEnd)
+  const payload = gunzipSync(file.subarray(headerEnd))
+  return [
+    ...truncations(file, headerEnd),
+    ...flips(file, rng, headerEnd),
+    editHeader(file, headerEnd, /^sizes:.*$/m, 'sizes: 30000 160 40'),
+    editHeader(file, headerEnd, /^sizes:.*$/m, 'sizes: 65535 65535 65535'),
+    editHeader(file, headerEnd, /^sizes:.*$/m, 'sizes: 140 160 -1'),
+    editHeader(file, headerEnd, /^sizes:.*$/m, 'sizes: 140 160 4000'),
+    editHeader(file, headerEnd, /^type:.*$/m, 'type: double'),
+    editHeader(file, headerEnd, /^encoding:.*$/m, 'encoding: raw'),
+    editHeader(file, headerEnd, /^dimension:.*$/m, 'dimension: 2'),
+    {
+      desc: 'gzip payload: inflate, keep the first half, re-gzip',
+      bytes: Buffer.concat([head, gzipSync(payload.subarray(0, payload.length >> 1))]),
+    },
+    {
+      desc: 'gzip payload: inflate, flip 16 bytes, re-gzip',
+      bytes: Buffer.concat([
+        head,
+        gzipSync(flipBytes(new Uint8Array(payload), rng, 16, 0, payload.length).bytes),
+      ]),
+    },
+  ]
+}
+
+function metaMutations(file: Uint8Array, rng: Rng): Mutation[] {
+  const text = latin1(file.subarray(0, 4096))
+  const m = /^ElementDataFile\s*=.*\n/m.exec(text)
+  assert.ok(m, 'seed MetaImage header has no ElementDataFile line')
+  const headerEnd = m.index + m[0].length
+  return [
+    ...truncations(file, headerEnd),
+    ...flips(file, rng, headerEnd),
+    editHeader(file, headerEnd, /^DimSize\s*=.*$/m, 'DimSize = 30000 160 40'),
+    editHeader(file, headerEnd, /^DimSize\s*=.*$/m, 'DimSize = 65535 65535 65535'),
+    editHeader(file, headerEnd, /^DimSize\s*=.*$/m, 'DimSize = 140 160 -1'),
+    editHeader(file, headerEnd, /^DimSize\s*=.*$/m, 'DimSize = 140 160'),
+    editHeader(file, headerEnd, /^NDims\s*=.*$/m, 'NDims = 4'),
+    editHeader(file, headerEnd, /^ElementType\s*=.*$/m, 'ElementType = MET_DOUBLE'),
+    editHeader(file, headerEnd, /^CompressedData\s*=.*$/m, 'CompressedData = True'),
+    editHeader(file, headerEnd, /^ElementDataFile\s*=.*$/m, 'ElementDataFile = missing.raw'),
+  ]
+}
+
+/** Offset of an explicit-VR little-endian element (tag + VR bytes) after the preamble. */
+function findElement(b: Uint8Array, group: number, element: number, vr: string): number {
+  const pat = Buffer.from([
+    group & 0xff,
+    group >> 8,
+    element & 0xff,
+    element >> 8,
+    ...Buffer.from(vr),
+  ])
+  const at = Buffer.from(b.buffer, b.byteOffset, b.byteLength).indexOf(pat, 132)
+  assert.ok(at > 0, `seed DICOM has no (${hex(group)},${hex(element)}) ${vr}`)
+  return at
+}
+
+function dicomMutations(file: Uint8Array, rng: Rng): Mutation[] {
+  const rows = findElement(file, 0x0028, 0x0010, 'US')
+  const cols = findElement(file, 0x0028, 0x0011, 'US')
+  const bits = findElement(file, 0x0028, 0x0100, 'US')
+  const pix = findElement(file, 0x7fe0, 0x0010, 'O')
+  const pixValue = pix + 12
+  const view = new DataView(file.buffer, file.byteOffset, file.byteLength)
+  const encapsulated = view.getUint32(pix + 8, true) === 0xffffffff
+  const us = (at: number, n: number, name: string): Mutation =>
+    patch(file, `set ${name}=${n}`, (v) => v.setUint16(at + 8, n, true))
+  const common = [
+    ...truncations(file, pixValue),
+    ...flips(file, rng, pixValue),
+    us(rows, 65535, 'Rows'),
+    us(cols, 65535, 'Columns'),
+  ]
+  if (!encapsulated) {
+    return [
+      ...common,
+      us(rows, 0, 'Rows'),
+      us(bits, 32, 'BitsAllocated'),
+      patch(file, 'set Pixel Data length=0x7ffffff0', (v) =>
+        v.setUint32(pix + 8, 0x7ffffff0, true),
+      ),
+      patch(file, 'set Pixel Data length=0xfffffff0', (v) =>
+        v.setUint32(pix + 8, 0xfffffff0, true),
+      ),
+      patch(file, 'set Pixel Data length=value+2', (v) =>
+        v.setUint32(pix + 8, v.getUint32(pix + 8, true) + 2, true),
+      ),
+    ]
+  }
+  // Encapsulated: an offset-table item, then fragment items (FFFE,E000) with 4-byte lengths.
+  const firstItemLen = pixValue + 4
+  const fragmentLen = pixValue + 8 + view.getUint32(firstItemLen, true) + 4
+  const fragmentData = fragmentLen + 4
+  return [
+    ...common,
+    patch(file, 'set offset-table item length=0x7ffffff0', (v) =>
+      v.setUint32(firstItemLen, 0x7ffffff0, true),
+    ),
+    patch(file, 'set first fragment length=0x7ffffff0', (v) =>
+      v.setUint32(fragmentLen, 0x7ffffff0, true),
+    ),
+    prefixed('inside the codestream: ', flipBytes(file, rng, 4, fragmentData, file.length - 8)),
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forked runs
+
+interface Seed {
+  readonly label: string
+  readonly path: string
+  readonly build: (bytes: Uint8Array, rng: Rng) => Mutation[]
+}
+
+function firstFile(dir: string): string {
+  const folder = derived(dir)
+  const name = readdirSync(folder).sort()[0]
+  assert.ok(name !== undefined, `${folder} is empty`)
+  return join(folder, name)
+}
+
+function seeds(): Seed[] {
+  const nifti = (f: string): Seed => ({
+    label: f,
+    path: derived(f),
+    build: (b, rng) => niftiMutations(b, f.endsWith('.gz'), rng),
+  })
+  const dicom = (d: string): Seed => ({
+    label: `dicom/${d}`,
+    path: firstFile(`dicom/${d}`),
+    build: dicomMutations,
+  })
+  return [
+    nifti('ch2-crop.nii.gz'),
+    nifti('big-endian.nii'),
+    nifti('nifti2.nii.gz'),
+    { label: 'ch2-crop.nrrd', path: derived('ch2-crop.nrrd'), build: nrrdMutations },
+    { label: 'ch2-crop.mha', path: derived('ch2-crop.mha'), build: metaMutations },
+    dicom('ch2-crop'),
+    dicom('ch2-crop-jpegls'),
+  ]
+}
+
+interface Dist {
+  readonly runJob: typeof ForkRunner.runJob
+  readonly DistAppError: typeof Errors.AppError
+}
+
+/**
+ * runJob from dist, not src: fork-runner forks `./worker.js` next to itself, which exists only in
+ * the build output.
+ */
+async function loadDist(): Promise<Dist> {
+  const runner = join(ROOT, 'dist', 'jobs', 'fork-runner.js')
+  const worker = join(ROOT, 'dist', 'jobs', 'worker.js')
+  if (!existsSync(runner) || !existsSync(worker)) {
+    throw new Error('dist/jobs/{fork-runner,worker}.js missing: run `npm run build` first')
+  }
+  const r = (await import(pathToFileURL(runner).href)) as typeof ForkRunner
+  const e = (await import(
+    pathToFileURL(join(ROOT, 'dist', 'shared', 'errors.js')).href
+  )) as typeof Errors
+  return { runJob: r.runJob, DistAppError: e.AppError }
+}
+
+interface CaseResult {
+  /** Summary bucket: 'ok', an error code, or 'runJob:<code>' for errors thrown by runJob. */
+  readonly bucket: string
+  readonly finding?: string
+}
+
+async function runCase(dist: Dist, file: string, seedHadNull: boolean): Promise<CaseResult> {
+  let reply: JobReply
+  try {
+    reply = await dist.runJob({ kind: 'info', input: [file], options: {} }, JOB_OPTIONS)
+  } catch (e) {
+    if (!(e instanceof dist.DistAppError)) {
+      return { bucket: 'runJob:non-AppError', finding: `runJob threw ${String(e)}` }
+    }
+    const bucket = `runJob:${e.code}`
+    if (e.code === 'E_TIMEOUT') return { bucket, finding: `hang: ${e.message}` }
+    if (!RUNNER_CODES.has(e.code)) {
+      return { bucket, finding: `runJob threw ${e.code}: ${e.message}` }
+    }
+    if (e.file !== file) return { bucket, finding: `runJob error names file ${String(e.file)}` }
+    return { bucket }
+  }
+  if (reply.ok) {
+    const range = reply.value.intensityRange
+    if (!seedHadNull && (range[0] === null || range[1] === null)) {
+      const warned = reply.value.warnings.some((w) => /NaN or infinite/.test(w))
+      // A non-finite range with the reader's own warning is reported, not silent.
+      if (warned) return { bucket: 'ok (non-finite voxels, warned)' }
+      return { bucket: 'ok', finding: `silent non-finite intensityRange ${JSON.stringify(range)}` }
+    }
+    return { bucket: 'ok' }
+  }
+  const { code, message, file: named } = reply.error
+  if (!KNOWN_CODES.has(code)) return { bucket: String(code), finding: `unknown code ${code}` }
+  if (code === 'E_INTERNAL') return { bucket: code, finding: `E_INTERNAL: ${message}` }
+  if (typeof message !== 'string' || message.trim() === '') {
+    return { bucket: code, finding: `${code} with an empty message` }
+  }
+  if (named !== undefined && named !== file) {
+    return { bucket: code, finding: `${code} names file ${named}, not the mutated file` }
+  }
+  return { bucket: code }
+}
+
+async function pool<T, R>(
+  items: readonly T[],
+  lanes: number,
+  f: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = []
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await f(items[i] as T, i)
+    }
+  }
+  await Promise.all(Array.from({ length: lanes }, lane))
+  return out
+}
+
+test('mutation: forked readers refuse mutated files with known codes, no hang or crash', async (t) => {
+  const dist = await loadDist()
+  const dir = mkdtempSync(join(tmpdir(), 'volseg-fuzz-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  t.diagnostic(`fuzz seed ${FUZZ_SEED} (VOLSEG_FUZZ_SEED)`)
+  for (const seed of seeds()) {
+    await t.test(`mutation ${seed.label}`, async () => {
+      const original = new Uint8Array(readFileSync(seed.path))
+      const rng = new Rng(FUZZ_SEED ^ hashString(seed.label))
+      const mutations = seed.build(original, rng)
+      const base = basename(seed.path)
+
+      const baseline = await dist.runJob(
+        { kind: 'info', input: [seed.path], options: {} },
+        JOB_OPTIONS,
+      )
+      assert.ok(baseline.ok, `seed ${seed.label} must open: ${JSON.stringify(baseline)}`)
+      const seedHadNull = baseline.value.intensityRange.some((x) => x === null)
+
+      const results = await pool(mutations, CONCURRENCY, async (m, i) => {
+        const file = join(dir, `${String(i).padStart(3, '0')}-${base}`)
+        writeFileSync(file, m.bytes)
+        try {
+          return await runCase(dist, file, seedHadNull)
+        } finally {
+          rmSync(file, { force: true })
+        }
+      })
+
+      const byCode: Record<string, number> = {}
+      let ok = 0
+      const findings: string[] = []
+      results.forEach((r, i) => {
+        if (r.bucket === 'ok') ok++
+        else byCode[r.bucket] = (byCode[r.bucket] ?? 0) + 1
+        if (r.finding !== undefined) {
+          findings.push(
+            `  [seed ${FUZZ_SEED}] ${seed.label} case ${i}: ${mutations[i]?.desc} -> ${r.finding}`,
+          )
+        }
+      })
+      const line = `mutation ${seed.label}: ${results.length} cases, ok ${ok}, errors by code ${JSON.stringify(byCode)}`
+      console.log(line)
+      assert.equal(findings.length, 0, `reader bugs found:\n${findings.join('\n')}`)
+    })
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+// In-process header fuzz
+
+type Field = { readonly at: number; readonly kind: 'i16' | 'i32' | 'i64' | 'f32' | 'f64' }
+
+const run = (kind: Field['kind'], at: number, n: number, step: number): Field[] =>
+  Array.from({ length: n }, (_, k) => ({ at: at + step * k, kind }))
+// Offsets from nifti1.h / nifti2.h: sizeof_hdr, dim, datatype/bitpix, pixdim, vox_offset,
+// scl_slope/inter, qform/sform codes, quatern b/c/d, qoffset, srow_x/y/z.
+const NIFTI1_FIELDS: readonly Field[] = [
+  ...run('i32', 0, 1, 0),
+  ...run('i16', 40, 8, 2),
+  ...run('i16', 70, 2, 2),
+  ...run('f32', 76, 11, 4),
+  ...run('i16', 252, 2, 2),
+  ...run('f32', 256, 18, 4),
+]
+const NIFTI2_FIELDS: readonly Field[] = [
+  ...run('i32', 0, 1, 0),
+  ...run('i16', 12, 2, 2),
+  ...run('i64', 16, 8, 8),
+  ...run('f64', 104, 8, 8),
+  ...run('i64', 168, 1, 0),
+  ...run('f64', 176, 2, 8),
+  ...run('i32', 344, 2, 4),
+  ...run('f64', 352, 18, 8),
+]
+
+const SPECIAL = (
+  '0 -1 1 2 7 8 348 540 30000 32767 65535 -32768 2147483647 -2147483648 9007199254740994' +
+  ' NaN Infinity -Infinity 1e38 -0 1e-45 0.5'
+)
+  .split(' ')
+  .map(Number)
+
+function setField(v: DataView, f: Field, x: number, le: boolean): void {
+  const int = Number.isFinite(x) ? Math.trunc(x) : 0
+  switch (f.kind) {
+    case 'i16':
+      return v.setUint16(f.at, int & 0xffff, le)
+    case 'i32':
+      return v.setUint32(f.at, int >>> 0, le)
+    case 'i64':
+      return v.setBigInt64(f.at, BigInt.asIntN(64, BigInt(int)), le)
+    case 'f32':
+      return v.setFloat32(f.at, x, le)
+    case 'f64':
+      return v.setFloat64(f.at, x, le)
+  }
+}
+
+function mutateNiftiHeader(b: Uint8Array, rng: Rng): Mutation {
+  const h = parseNiftiHeader(b)
+  const fields = h.version === 2 ? NIFTI2_FIELDS : NIFTI1_FIELDS
+  let out = new Uint8Array(b)
+  const parts: string[] = []
+  for (let n = 1 + rng.int(3); n > 0; n--) {
+    const op = rng.int(10)
+    if (op < 5) {
+      const f = rng.pick(fields)
+      const x = rng.pick(SPECIAL)
+      const le = rng.int(8) === 0 ? !h.littleEndian : h.littleEndian
+      setField(new DataView(out.buffer), f, x, le)
+      parts.push(`${f.kind}@${f.at}=${x}${le === h.littleEndian ? '' : ' (other byte order)'}`)
+    } else if (op < 9) {
+      const m = flipBytes(out, rng, 1 + rng.int(4), 0, out.length)
+      out = new Uint8Array(m.bytes)
+      parts.push(m.desc)
+    } else {
+      const at = rng.int(out.length + 1)
+      out = out.slice(0, at)
+      parts.push(`truncate to ${at}`)
+    }
+  }
+  return { desc: parts.join('; '), bytes: out }
+}
+
+const TOKENS = (
+  '|-1|0|-0|1e400|NaN|Infinity|0x10|3.5|99999999999999999999|  |\0|1 2 3 4 5 6 7 8 9' +
+  '|LOCAL|MET_DOUBLE|raw|gzip|vector'
+).split('|')
+
+function mutateText(text: string, rng: Rng): Mutation {
+  let s = text
+  const parts: string[] = []
+  for (let n = 1 + rng.int(3); n > 0; n--) {
+    const lines = s.split('\n')
+    const li = rng.int(lines.length)
+    const line = lines[li] ?? ''
+    switch (rng.int(7)) {
+      case 0: {
+        const tok = rng.pick(TOKENS)
+        const nums = [...line.matchAll(/-?\d+(\.\d+)?/g)]
+        const m = nums.length > 0 ? rng.pick(nums) : { index: line.length, 0: '' }
+        lines[li] = line.slice(0, m.index) + tok + line.slice(m.index + m[0].length)
+        parts.push(`line ${li}: number -> ${JSON.stringify(tok)}`)
+        break
+      }
+      case 1: {
+        const at = line.search(/[:=]/)
+        lines[li] = `${at < 0 ? '' : line.slice(0, at + 1)} ${rng.pick(TOKENS)}`
+        parts.push(`line ${li}: value -> ${JSON.stringify(lines[li])}`)
+        break
+      }
+      case 2:
+        lines.splice(li, 1)
+        parts.push(`delete line ${li}`)
+        break
+      case 3:
+        lines.splice(li, 0, line)
+        parts.push(`duplicate line ${li}`)
+        break
+      case 4: {
+        const at = rng.int(line.length + 1)
+        const c = rng.pick(['\r', '\0', '\n', ':', '=', '\u00ff', ' '])
+        lines[li] = line.slice(0, at) + c + line.slice(at)
+        parts.push(`line ${li}: insert ${JSON.stringify(c)} at ${at}`)
+        break
+      }
+      case 5: {
+        const at = rng.int(s.length)
+        const c = String.fromCharCode(s.charCodeAt(at) ^ (1 + rng.int(255)))
+        s = s.slice(0, at) + c + s.slice(at + 1)
+        parts.push(`flip char ${at} -> ${JSON.stringify(c)}`)
+        continue
+      }
+      default: {
+        const at = rng.int(s.length + 1)
+        s = s.slice(0, at)
+        parts.push(`truncate to ${at}`)
+        continue
+      }
+    }
+    s = lines.join('\n')
+  }
+  return { desc: parts.join('; '), bytes: Buffer.from(s, 'latin1') }
+}
+
+test('mutation: header parsers return or throw AppError, never another exception', () => {
+  const rng = new Rng(FUZZ_SEED ^ hashString('in-process'))
+  const niftis = ['ch2-crop.nii.gz', 'big-endian.nii', 'nifti2.nii.gz'].map((f) => {
+    const raw = readFileSync(derived(f))
+    const plain = f.endsWith('.gz') ? gunzipSync(raw) : raw
+    const h = parseNiftiHeader(plain)
+    return { f, head: new Uint8Array(plain.subarray(0, Math.max(h.vox_offset, h.sizeofHdr) + 64)) }
+  })
+  const texts = ['ch2-crop.nrrd', 'ch2-crop.mha'].map((f) => ({
+    f,
+    text: latin1(readFileSync(derived(f)).subarray(0, 1024)),
+  }))
+  const failures: string[] = []
+  const counts = { cases: 0, returned: 0, appErrors: 0 }
+  const guard = (label: string, desc: string, fn: () => void): void => {
+    try {
+      fn()
+      counts.returned++
+    } catch (e) {
+      const kind = e instanceof Error ? e.name : typeof e
+      if (e instanceof AppError) counts.appErrors++
+      else failures.push(`  [seed ${FUZZ_SEED}] ${label} ${desc} -> ${kind}: ${String(e)}`)
+    }
+  }
+
+  for (let i = 0; i < 1200; i++) {
+    const { f, head } = niftis[i % niftis.length]!
+    const m = mutateNiftiHeader(head, rng)
+    counts.cases++
+    guard(`${f} #${i}`, m.desc, () => {
+      const h = parseNiftiHeader(m.bytes, 'fuzz.nii')
+      checkNiftiHeader(h, 'fuzz.nii')
+      // The reader only reaches the xform report after the checks pass; mirror that order.
+      reportNiftiXforms(h)
+    })
+  }
+  for (let i = 0; i < 800; i++) {
+    const { f, text } = texts[i % texts.length]!
+    const m = mutateText(text, rng)
+    const mutated = latin1(m.bytes)
+    counts.cases++
+    guard(`${f} #${i} (NRRD parser)`, m.desc, () => void parseNrrdHeader(mutated, 'fuzz.nrrd'))
+    guard(`${f} #${i} (Meta parser)`, m.desc, () => void parseMetaHeader(mutated, 'fuzz.mha'))
+  }
+  console.log(
+    `mutation header parsers: ${counts.cases} cases, ${counts.returned} returned, ${counts.appErrors} AppErrors`,
+  )
+  assert.equal(
+    failures.length,
+    0,
+    `${failures.length} non-AppError throw(s):\n${failures.slice(0, 20).join('\n')}`,
+  )
+})
