@@ -5,7 +5,7 @@
  */
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom'
 import { AppError, toAppError } from '../../shared/errors.js'
 import type { Volume } from '../../shared/volume.js'
@@ -186,9 +186,13 @@ export async function readDicom(
   const grouped = groupSeries(scan.headers)
   const skipped = [...scan.skipped, ...grouped.skipped]
   const label = inputs.length === 1 ? (inputs[0] as string) : `${inputs.length} inputs`
-  if (grouped.series.length === 0 && skipped.length === 1 && inputs.length === 1) {
+  const only = skipped.length === 1 && inputs.length === 1 ? skipped[0] : undefined
+  if (
+    grouped.series.length === 0 &&
+    only !== undefined &&
+    only.file === resolve(inputs[0] as string)
+  ) {
     // One file given and it is not an image: its own reason is the clearest error.
-    const only = skipped[0] as SkippedFile
     throw new AppError(only.code, only.reason, { file: only.file })
   }
   if (grouped.series.length === 0) {
