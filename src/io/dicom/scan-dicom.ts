@@ -120,8 +120,9 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
     ;({ bytes, size } = await readRange(file, size))
     img = parse(bytes)
   }
-  if (img instanceof Error)
+  if (img instanceof Error) {
     return { file, code: 'E_BAD_HEADER', reason: `unreadable DICOM header (${img.message})` }
+  }
   const ts = str(img.getTransferSyntax())
   const pixel = img.getPixelData()
   const encapsulated = ts !== undefined && (TRANSFER_SYNTAXES[ts]?.encapsulated ?? false)
