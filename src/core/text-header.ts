@@ -114,7 +114,7 @@ export function parseNrrdHeader(text: string, file?: string): TextHeaderInfo {
         : 'other'
   const dataFile = fields.get('data file') ?? fields.get('datafile')
   const headerBytes =
-    utf8Length(text.slice(0, end)) + (text.slice(end).startsWith('\r\n\r\n') ? 4 : 2)
+    latin1Length(text.slice(0, end)) + (text.slice(end).startsWith('\r\n\r\n') ? 4 : 2)
   return {
     sizes: components > 1 ? sizes.slice(1) : sizes,
     bytesPerComponent: bytes,
@@ -132,7 +132,7 @@ export function parseMetaHeader(text: string, file?: string): TextHeaderInfo {
   let headerBytes: number | undefined
   let offset = 0
   for (const line of text.split('\n')) {
-    offset += utf8Length(line) + 1
+    offset += latin1Length(line) + 1
     const m = /^\s*([A-Za-z]+)\s*=\s*(.*?)\s*$/.exec(line)
     if (!m) continue
     fields.set(m[1] as string, m[2] as string)
@@ -164,7 +164,7 @@ export function parseMetaHeader(text: string, file?: string): TextHeaderInfo {
   }
 }
 
-/** UTF-8 byte length without Node's Buffer (core stays runtime-neutral). */
-function utf8Length(s: string): number {
-  return new TextEncoder().encode(s).length
+/** Byte length of header text decoded as latin1 (one byte per character, as the readers decode it). */
+function latin1Length(s: string): number {
+  return s.length
 }
