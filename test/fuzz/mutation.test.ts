@@ -29,24 +29,15 @@ import { ROOT, derived } from '../helpers.js'
 const FUZZ_SEED = Number(process.env.VOLSEG_FUZZ_SEED ?? 0x5eed2024) >>> 0
 const CONCURRENCY = 2
 const JOB_OPTIONS = { timeoutMs: 20_000, maxHeapMb: 1024 } as const
+/** A case slower than this (and than 4× opening its seed) is reported as a near-hang. */
+const SLOW_MS = 6000
+const VERBOSE = process.env.VOLSEG_FUZZ_VERBOSE === '1'
 
+// prettier-ignore
 const ERROR_CODES = [
-  'E_NOT_FOUND',
-  'E_EMPTY',
-  'E_UNKNOWN_FORMAT',
-  'E_TRUNCATED',
-  'E_BAD_HEADER',
-  'E_TOO_LARGE',
-  'E_UNSUPPORTED',
-  'E_MULTIPLE_SERIES',
-  'E_NO_IMAGES',
-  'E_SERIES_GEOMETRY',
-  'E_DECODE',
-  'E_WRITE',
-  'E_VERIFY',
-  'E_TIMEOUT',
-  'E_ARGS',
-  'E_INTERNAL',
+  'E_NOT_FOUND', 'E_EMPTY', 'E_UNKNOWN_FORMAT', 'E_TRUNCATED', 'E_BAD_HEADER', 'E_TOO_LARGE',
+  'E_UNSUPPORTED', 'E_MULTIPLE_SERIES', 'E_NO_IMAGES', 'E_SERIES_GEOMETRY', 'E_DECODE', 'E_WRITE',
+  'E_VERIFY', 'E_TIMEOUT', 'E_ARGS', 'E_INTERNAL',
 ] as const satisfies readonly ErrorCode[]
 // Compile-time check that the list above names every ErrorCode.
 const everyCodeListed: [Exclude<ErrorCode, (typeof ERROR_CODES)[number]>] extends [never]
@@ -151,8 +142,7 @@ function flips(b: Uint8Array, rng: Rng, headerEnd: number): Mutation[] {
   const headerHi = Math.min(512, headerEnd)
   return [
     flipBytes(b, rng, 1, 0, headerHi),
-    flipBytes(b, rng, 3, 0, headerHi),
-    flipBytes(b, rng, 1 + rng.int(6), 0, headerHi),
+    flipBytes(b, rng, 2 + rng.int(5), 0, headerHi),
     flipBytes(b, rng, 8, 0, b.length),
   ]
 }
@@ -168,20 +158,16 @@ function niftiMutations(file: Uint8Array, gz: boolean, rng: Rng): Mutation[] {
   const headerEnd = Math.max(h.vox_offset, h.sizeofHdr)
   const wrap = (m: Mutation): Mutation =>
     gz ? { desc: `${m.desc} (uncompressed, re-gzipped)`, bytes: gzipSync(m.bytes) } : m
-  const setDims = (dims: Record<number, number>): Mutation =>
-    patch(
-      plain,
-      `set ${Object.entries(dims)
-        .map(([k, n]) => `dim[${k}]=${n}`)
-        .join(', ')}`,
-      (v) => {
-        for (const [k, n] of Object.entries(dims)) {
-          if (v2) v.setBigInt64(16 + 8 * Number(k), BigInt(n), le)
-          else if (n > 32767) v.setUint16(40 + 2 * Number(k), n, le)
-          else v.setInt16(40 + 2 * Number(k), n, le)
-        }
-      },
-    )
+  const setDims = (dims: Record<number, number>): Mutation => {
+    const desc = Object.entries(dims).map(([k, n]) => `dim[${k}]=${n}`)
+    return patch(plain, `set ${desc.join(', ')}`, (v) => {
+      for (const [k, n] of Object.entries(dims)) {
+        if (v2) v.setBigInt64(16 + 8 * Number(k), BigInt(n), le)
+        else if (n > 32767) v.setUint16(40 + 2 * Number(k), n, le)
+        else v.setInt16(40 + 2 * Number(k), n, le)
+      }
+    })
+  }
   const plainMutations: Mutation[] = [
     ...truncations(plain, headerEnd),
     ...flips(plain, rng, headerEnd),
@@ -367,15 +353,14 @@ interface Dist {
  * the build output.
  */
 async function loadDist(): Promise<Dist> {
-  const runner = join(ROOT, 'dist', 'jobs', 'fork-runner.js')
-  const worker = join(ROOT, 'dist', 'jobs', 'worker.js')
-  if (!existsSync(runner) || !existsSync(worker)) {
+  const file = (...p: string[]): string => join(ROOT, 'dist', ...p)
+  if (!existsSync(file('jobs', 'fork-runner.js')) || !existsSync(file('jobs', 'worker.js'))) {
     throw new Error('dist/jobs/{fork-runner,worker}.js missing: run `npm run build` first')
   }
-  const r = (await import(pathToFileURL(runner).href)) as typeof ForkRunner
-  const e = (await import(
-    pathToFileURL(join(ROOT, 'dist', 'shared', 'errors.js')).href
-  )) as typeof Errors
+  const load = async <T>(...p: string[]): Promise<T> =>
+    (await import(pathToFileURL(file(...p)).href)) as T
+  const r = await load<typeof ForkRunner>('jobs', 'fork-runner.js')
+  const e = await load<typeof Errors>('shared', 'errors.js')
   return { runJob: r.runJob, DistAppError: e.AppError }
 }
 
@@ -385,11 +370,21 @@ interface CaseResult {
   readonly finding?: string
 }
 
-async function runCase(dist: Dist, file: string, seedHadNull: boolean): Promise<CaseResult> {
-  let reply: JobReply
+type Raw = { readonly ms: number } & ({ readonly reply: JobReply } | { readonly thrown: unknown })
+
+async function runTimed(dist: Dist, file: string): Promise<Raw> {
+  const t0 = performance.now()
   try {
-    reply = await dist.runJob({ kind: 'info', input: [file], options: {} }, JOB_OPTIONS)
-  } catch (e) {
+    const reply = await dist.runJob({ kind: 'info', input: [file], options: {} }, JOB_OPTIONS)
+    return { reply, ms: performance.now() - t0 }
+  } catch (thrown) {
+    return { thrown, ms: performance.now() - t0 }
+  }
+}
+
+function outcome(dist: Dist, raw: Raw, file: string, seedHadNull: boolean): CaseResult {
+  if ('thrown' in raw) {
+    const e = raw.thrown
     if (!(e instanceof dist.DistAppError)) {
       return { bucket: 'runJob:non-AppError', finding: `runJob threw ${String(e)}` }
     }
@@ -401,6 +396,7 @@ async function runCase(dist: Dist, file: string, seedHadNull: boolean): Promise<
     if (e.file !== file) return { bucket, finding: `runJob error names file ${String(e.file)}` }
     return { bucket }
   }
+  const reply = raw.reply
   if (reply.ok) {
     const range = reply.value.intensityRange
     if (!seedHadNull && (range[0] === null || range[1] === null)) {
@@ -423,17 +419,13 @@ async function runCase(dist: Dist, file: string, seedHadNull: boolean): Promise<
   return { bucket: code }
 }
 
-async function pool<T, R>(
-  items: readonly T[],
-  lanes: number,
-  f: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
+async function pool<T, R>(items: readonly T[], lanes: number, f: (x: T) => Promise<R>) {
   const out: R[] = []
   let next = 0
   const lane = async (): Promise<void> => {
     while (next < items.length) {
       const i = next++
-      out[i] = await f(items[i] as T, i)
+      out[i] = await f(items[i] as T)
     }
   }
   await Promise.all(Array.from({ length: lanes }, lane))
@@ -444,45 +436,50 @@ test('mutation: forked readers refuse mutated files with known codes, no hang or
   const dist = await loadDist()
   const dir = mkdtempSync(join(tmpdir(), 'volseg-fuzz-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
-  t.diagnostic(`fuzz seed ${FUZZ_SEED} (VOLSEG_FUZZ_SEED)`)
-  for (const seed of seeds()) {
-    await t.test(`mutation ${seed.label}`, async () => {
-      const original = new Uint8Array(readFileSync(seed.path))
-      const rng = new Rng(FUZZ_SEED ^ hashString(seed.label))
-      const mutations = seed.build(original, rng)
-      const base = basename(seed.path)
-
-      const baseline = await dist.runJob(
-        { kind: 'info', input: [seed.path], options: {} },
-        JOB_OPTIONS,
+  console.log(`mutation: fuzz seed ${FUZZ_SEED} (VOLSEG_FUZZ_SEED=<n> to change)`)
+  // Write every mutated copy, then run all jobs (seed baselines included) through one pool.
+  const plan = seeds().map((seed, s) => {
+    const rng = new Rng(FUZZ_SEED ^ hashString(seed.label))
+    const mutations = seed.build(new Uint8Array(readFileSync(seed.path)), rng)
+    const cases = mutations.map((m, i) => {
+      const file = join(dir, `${s}-${String(i).padStart(3, '0')}-${basename(seed.path)}`)
+      writeFileSync(file, m.bytes)
+      return { desc: m.desc, file }
+    })
+    return { seed, cases }
+  })
+  const jobs = plan.flatMap((p) => [p.seed.path, ...p.cases.map((c) => c.file)])
+  const raws = await pool(jobs, CONCURRENCY, (file) => runTimed(dist, file))
+  let at = 0
+  for (const { seed, cases } of plan) {
+    const baseline = raws[at++]!
+    const results = cases.map((c) => ({ ...c, raw: raws[at++]! }))
+    await t.test(`mutation ${seed.label}`, () => {
+      assert.ok(
+        'reply' in baseline && baseline.reply.ok,
+        `seed ${seed.label} must open: ${JSON.stringify(baseline)}`,
       )
-      assert.ok(baseline.ok, `seed ${seed.label} must open: ${JSON.stringify(baseline)}`)
-      const seedHadNull = baseline.value.intensityRange.some((x) => x === null)
-
-      const results = await pool(mutations, CONCURRENCY, async (m, i) => {
-        const file = join(dir, `${String(i).padStart(3, '0')}-${base}`)
-        writeFileSync(file, m.bytes)
-        try {
-          return await runCase(dist, file, seedHadNull)
-        } finally {
-          rmSync(file, { force: true })
-        }
-      })
-
+      const seedHadNull = baseline.reply.value.intensityRange.some((x) => x === null)
+      // A case much slower than opening the seed is a near-hang, even within the timeout.
+      const slowMs = Math.max(SLOW_MS, 4 * baseline.ms)
       const byCode: Record<string, number> = {}
       let ok = 0
       const findings: string[] = []
-      results.forEach((r, i) => {
+      results.forEach(({ desc, file, raw }, i) => {
+        let r = outcome(dist, raw, file, seedHadNull)
+        if (r.finding === undefined && raw.ms > slowMs) {
+          r = { ...r, finding: `near-hang: ${r.bucket} after ${(raw.ms / 1000).toFixed(1)} s` }
+        }
         if (r.bucket === 'ok') ok++
         else byCode[r.bucket] = (byCode[r.bucket] ?? 0) + 1
-        if (r.finding !== undefined) {
-          findings.push(
-            `  [seed ${FUZZ_SEED}] ${seed.label} case ${i}: ${mutations[i]?.desc} -> ${r.finding}`,
-          )
-        }
+        const line = `${seed.label} case ${i}: ${desc} -> ${r.finding ?? r.bucket}`
+        if (VERBOSE) console.log(`  ${line} (${Math.round(raw.ms)} ms)`)
+        if (r.finding !== undefined) findings.push(`  [fuzz seed ${FUZZ_SEED}] ${line}`)
       })
-      const line = `mutation ${seed.label}: ${results.length} cases, ok ${ok}, errors by code ${JSON.stringify(byCode)}`
-      console.log(line)
+      const n = results.length
+      console.log(
+        `mutation ${seed.label}: ${n} cases, ok ${ok}, errors by code ${JSON.stringify(byCode)}`,
+      )
       assert.equal(findings.length, 0, `reader bugs found:\n${findings.join('\n')}`)
     })
   }
@@ -523,6 +520,8 @@ const SPECIAL = (
   .split(' ')
   .map(Number)
 
+const WIDTH = { i16: 2, i32: 4, i64: 8, f32: 4, f64: 8 } as const
+
 function setField(v: DataView, f: Field, x: number, le: boolean): void {
   const int = Number.isFinite(x) ? Math.trunc(x) : 0
   switch (f.kind) {
@@ -549,6 +548,7 @@ function mutateNiftiHeader(b: Uint8Array, rng: Rng): Mutation {
     if (op < 5) {
       const f = rng.pick(fields)
       const x = rng.pick(SPECIAL)
+      if (f.at + WIDTH[f.kind] > out.length) continue
       const le = rng.int(8) === 0 ? !h.littleEndian : h.littleEndian
       setField(new DataView(out.buffer), f, x, le)
       parts.push(`${f.kind}@${f.at}=${x}${le === h.littleEndian ? '' : ' (other byte order)'}`)
@@ -634,19 +634,21 @@ test('mutation: header parsers return or throw AppError, never another exception
     const h = parseNiftiHeader(plain)
     return { f, head: new Uint8Array(plain.subarray(0, Math.max(h.vox_offset, h.sizeofHdr) + 64)) }
   })
-  const texts = ['ch2-crop.nrrd', 'ch2-crop.mha'].map((f) => ({
-    f,
-    text: latin1(readFileSync(derived(f)).subarray(0, 1024)),
-  }))
+  // The readers parse the decoded first 64 KiB; 4 KiB holds both seed headers.
+  const texts = [
+    { f: 'ch2-crop.nrrd', parse: parseNrrdHeader },
+    { f: 'ch2-crop.mha', parse: parseMetaHeader },
+  ].map((x) => ({ ...x, text: latin1(readFileSync(derived(x.f)).subarray(0, 4096)) }))
   const failures: string[] = []
-  const counts = { cases: 0, returned: 0, appErrors: 0 }
-  const guard = (label: string, desc: string, fn: () => void): void => {
+  const counts: Record<string, { returned: number; appError: number }> = {}
+  const guard = (parser: string, label: string, desc: string, fn: () => void): void => {
+    const c = (counts[parser] ??= { returned: 0, appError: 0 })
     try {
       fn()
-      counts.returned++
+      c.returned++
     } catch (e) {
       const kind = e instanceof Error ? e.name : typeof e
-      if (e instanceof AppError) counts.appErrors++
+      if (e instanceof AppError) c.appError++
       else failures.push(`  [seed ${FUZZ_SEED}] ${label} ${desc} -> ${kind}: ${String(e)}`)
     }
   }
@@ -654,8 +656,7 @@ test('mutation: header parsers return or throw AppError, never another exception
   for (let i = 0; i < 1200; i++) {
     const { f, head } = niftis[i % niftis.length]!
     const m = mutateNiftiHeader(head, rng)
-    counts.cases++
-    guard(`${f} #${i}`, m.desc, () => {
+    guard(f, `${f} #${i}`, m.desc, () => {
       const h = parseNiftiHeader(m.bytes, 'fuzz.nii')
       checkNiftiHeader(h, 'fuzz.nii')
       // The reader only reaches the xform report after the checks pass; mirror that order.
@@ -663,16 +664,12 @@ test('mutation: header parsers return or throw AppError, never another exception
     })
   }
   for (let i = 0; i < 800; i++) {
-    const { f, text } = texts[i % texts.length]!
+    const { f, text, parse } = texts[i % texts.length]!
     const m = mutateText(text, rng)
     const mutated = latin1(m.bytes)
-    counts.cases++
-    guard(`${f} #${i} (NRRD parser)`, m.desc, () => void parseNrrdHeader(mutated, 'fuzz.nrrd'))
-    guard(`${f} #${i} (Meta parser)`, m.desc, () => void parseMetaHeader(mutated, 'fuzz.mha'))
+    guard(f, `${f} #${i}`, m.desc, () => void parse(mutated, f))
   }
-  console.log(
-    `mutation header parsers: ${counts.cases} cases, ${counts.returned} returned, ${counts.appErrors} AppErrors`,
-  )
+  console.log(`mutation header parsers: 2000 cases, per parser ${JSON.stringify(counts)}`)
   assert.equal(
     failures.length,
     0,

@@ -138,7 +138,10 @@ test('pixel formats: unknown transfer syntax, colour, multi-frame, truncated pix
   assert.match(one({ samplesPerPixel: 3 }), /E_UNSUPPORTED: 3 samples per pixel/)
   assert.match(one({ numberOfFrames: 20 }), /E_UNSUPPORTED: a multi-frame object/)
   assert.match(one({ pixelDataLength: 1000 }), /E_TRUNCATED: Pixel Data is 1000 bytes/)
-  assert.match(one({ fileSize: 3000 }), /E_TRUNCATED: the file ends/)
+  assert.match(
+    one({ fileSize: 3000 }),
+    /E_TRUNCATED: Pixel Data declares 122880 bytes but the file ends/,
+  )
   assert.match(
     one({ bitsAllocated: 32, transferSyntaxUID: '1.2.840.10008.1.2.2' }),
     /E_UNSUPPORTED: 32-bit/,
@@ -180,4 +183,11 @@ test('grouping: by series UID, orientation, size and echo; non-images skipped wi
     ['/data/sr.dcm'],
   )
   assert.match(g.skipped[0]!.reason, /no pixel data \(a SR object/)
+})
+
+test('a Pixel Data length beyond the end of the file is refused (mutation finding)', () => {
+  assert.match(
+    code(() => checkStack(series([slice(0, { pixelDataLength: 0x7ffffff0 })]))),
+    /E_TRUNCATED: Pixel Data declares 2147483632 bytes/,
+  )
 })

@@ -88,6 +88,15 @@ export function checkPixelFormat(h: DicomSliceHeader): void {
         where,
       )
     }
+    // A declared length past the end of the file is corrupt: GDCM would try to read it (found by
+    // the mutation tests: length 0x7ffffff0 hung the decoder).
+    if (h.pixelDataOffset !== undefined && h.pixelDataOffset + h.pixelDataLength > h.fileSize) {
+      throw new AppError(
+        'E_TRUNCATED',
+        `Pixel Data declares ${h.pixelDataLength} bytes but the file ends ${h.pixelDataOffset + h.pixelDataLength - h.fileSize} bytes earlier`,
+        where,
+      )
+    }
     if (h.pixelDataOffset !== undefined && h.pixelDataOffset + expected > h.fileSize) {
       throw new AppError(
         'E_TRUNCATED',

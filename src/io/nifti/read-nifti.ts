@@ -84,6 +84,14 @@ export async function readNifti(
   if (!Number.isSafeInteger(dataStart)) {
     throw new AppError('E_BAD_HEADER', `vox_offset ${header.vox_offset} is not an integer`, where)
   }
+  // vox_offset far beyond any header + extensions is corrupt (zlib would also refuse the size).
+  if (dataStart > 2 ** 30) {
+    throw new AppError(
+      'E_BAD_HEADER',
+      `vox_offset ${header.vox_offset} is implausibly large`,
+      where,
+    )
+  }
   const needed = dataStart + payloadBytes
 
   let bytes: Uint8Array = await readFile(path)
