@@ -1,7 +1,9 @@
+import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { AppError } from '../src/shared/errors.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const FIXTURES = join(ROOT, 'test', 'fixtures')
@@ -58,4 +60,22 @@ export function maxAbs(a: readonly number[], b: readonly number[]): number {
     m = Math.max(m, Math.abs((a[i] ?? NaN) - (b[i] ?? NaN)))
   }
   return m
+}
+
+/** Awaits `p`, asserting it rejects with an AppError of `code` (naming `file` when given). */
+export async function rejectsWith(
+  p: Promise<unknown>,
+  code: string,
+  file?: string,
+): Promise<AppError> {
+  try {
+    await p
+  } catch (e) {
+    assert.ok(e instanceof AppError, `expected AppError, got ${String(e)}`)
+    assert.equal(e.code, code, e.message)
+    assert.ok(e.message.length > 10)
+    if (file !== undefined) assert.equal(e.file, file)
+    return e
+  }
+  assert.fail(`expected ${code}`)
 }

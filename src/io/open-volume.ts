@@ -46,7 +46,8 @@ export async function openVolume(
   if (list.length === 0) throw new AppError('E_ARGS', 'no input given')
   const first = list[0] as string
   const s = await statPath(first)
-  let result: OpenedVolume
+  // What the reader found; the intensity range is computed once, below, for every format.
+  let result: Omit<OpenedVolume, 'intensityRange'>
   if (list.length > 1 || s.isDirectory) {
     result = await openDicom(list, options)
   } else {
@@ -63,7 +64,6 @@ export async function openVolume(
             files: [first],
             warnings: r.warnings,
             nifti: r.nifti,
-            intensityRange: [0, 0],
           }
           break
         }
@@ -75,7 +75,6 @@ export async function openVolume(
             format,
             files: [first],
             warnings: r.warnings,
-            intensityRange: [0, 0],
           }
           break
         }
@@ -102,14 +101,16 @@ export async function openVolume(
   return { ...result, intensityRange: range, warnings }
 }
 
-async function openDicom(list: string[], options: OpenOptions): Promise<OpenedVolume> {
+async function openDicom(
+  list: string[],
+  options: OpenOptions,
+): Promise<Omit<OpenedVolume, 'intensityRange'>> {
   const r = await readDicom(list, options)
   return {
     volume: r.volume,
     format: 'dicom',
     files: r.files,
     warnings: r.warnings,
-    intensityRange: [0, 0],
     dicom: {
       series: r.series,
       chosen: r.chosen,

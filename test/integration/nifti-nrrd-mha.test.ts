@@ -2,24 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readImageNode } from '@itk-wasm/image-io'
 import { openVolume } from '../../src/io/open-volume.js'
-import { AppError } from '../../src/shared/errors.js'
 import type { Volume } from '../../src/shared/volume.js'
 import { affineRAS, indexToLPS, maxAbsDiff } from '../../src/core/geometry/affine.js'
-import { derived, fixture, manifestEntry, maxAbs, stats } from '../helpers.js'
+import { derived, fixture, manifestEntry, maxAbs, stats, rejectsWith } from '../helpers.js'
 
 const flat = (m: unknown): number[] => (m as number[][]).flat()
-
-async function rejectsWith(p: Promise<unknown>, code: string, file?: string): Promise<AppError> {
-  try {
-    await p
-  } catch (e) {
-    assert.ok(e instanceof AppError, `expected AppError, got ${String(e)}`)
-    assert.equal(e.code, code, e.message)
-    if (file !== undefined) assert.equal(e.file, file)
-    return e
-  }
-  assert.fail(`expected ${code}`)
-}
 
 /** Voxel value at (i, j, k). */
 const at = (v: Volume, i: number, j: number, k: number): number =>

@@ -12,7 +12,13 @@ import { gunzip } from 'node:zlib'
 import { promisify } from 'node:util'
 import { AppError } from '../../shared/errors.js'
 import type { VolumeGeometry } from '../../shared/geometry.js'
-import type { PixelType, Volume, VoxelArray } from '../../shared/volume.js'
+import {
+  BYTES_PER_PIXEL,
+  allocateVoxels,
+  type PixelType,
+  type Volume,
+  type VoxelArray,
+} from '../../shared/volume.js'
 import {
   NIFTI_DATATYPES,
   checkNiftiHeader,
@@ -210,32 +216,13 @@ export function decodeArray(
   type: PixelType,
   littleEndian: boolean,
 ): VoxelArray {
-  const width = (
-    { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 } as const
-  )[type]
-  // A real copy into a fresh buffer (Node's Buffer#slice is a view onto a larger, shared buffer).
-  const copy = new Uint8Array(count * width)
-  copy.set(bytes.subarray(offset, offset + count * width))
+  const width = BYTES_PER_PIXEL[type]
+  // A fresh array, not a view: Node's Buffer#slice shares a larger buffer.
+  const out = allocateVoxels(type, count)
+  const outBytes = new Uint8Array(out.buffer)
+  outBytes.set(bytes.subarray(offset, offset + count * width))
   if (!littleEndian && width > 1) {
-    for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse()
+    for (let i = 0; i < outBytes.length; i += width) outBytes.subarray(i, i + width).reverse()
   }
-  const buf = copy.buffer
-  switch (type) {
-    case 'uint8':
-      return new Uint8Array(buf, 0, count)
-    case 'int8':
-      return new Int8Array(buf, 0, count)
-    case 'uint16':
-      return new Uint16Array(buf, 0, count)
-    case 'int16':
-      return new Int16Array(buf, 0, count)
-    case 'uint32':
-      return new Uint32Array(buf, 0, count)
-    case 'int32':
-      return new Int32Array(buf, 0, count)
-    case 'float32':
-      return new Float32Array(buf, 0, count)
-    case 'float64':
-      return new Float64Array(buf, 0, count)
-  }
+  return out
 }
