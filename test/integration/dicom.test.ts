@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openVolume } from '../../src/io/open-volume.js'
 import { AppError } from '../../src/shared/errors.js'
@@ -200,5 +202,24 @@ test('pydicom single files: values equal pydicom, or a named refusal', async () 
       const e = await rejectsWith(openVolume(path), expect)
       assert.ok(e.file === path || e.file?.endsWith(name), `${name} error names the file`)
     }
+  }
+})
+
+test('Rows/Columns that disagree with the compressed frame are refused (dcmodify-edited copies)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'volseg-rows-'))
+  try {
+    for (const syntax of ['jpegls', 'j2k', 'jpeg-lossless']) {
+      const folder = derived('dicom', `ch2-crop-${syntax}`)
+      const file = join(dir, `${syntax}.dcm`)
+      copyFileSync(join(folder, readdirSync(folder).sort()[0]!), file)
+      execFileSync('dcmodify', ['-nb', '-m', '(0028,0010)=400', file])
+      const e = await rejectsWith(openVolume(file), 'E_BAD_HEADER', file)
+      assert.match(
+        e.message,
+        /Rows×Columns 400×140 in the header, but the JPEG( 2000)? data is 160×140/,
+      )
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 })

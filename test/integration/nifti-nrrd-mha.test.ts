@@ -1,6 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readImageNode } from '@itk-wasm/image-io'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { metaWriteImageNode, readImageNode } from '@itk-wasm/image-io'
 import { openVolume } from '../../src/io/open-volume.js'
 import type { Volume } from '../../src/shared/volume.js'
 import { affineRAS, indexToLPS, maxAbsDiff } from '../../src/core/geometry/affine.js'
@@ -147,3 +150,29 @@ function invertAffine(m: readonly number[]): number[] {
   )
   return [...inv[0]!, t[0]!, ...inv[1]!, t[1]!, ...inv[2]!, t[2]!, 0, 0, 0, 1]
 }
+
+test('compressed MHA (written by itk-wasm) reads back; a false CompressedData flag is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'volseg-mha-'))
+  try {
+    const crop = await openVolume(derived('ch2-crop.mha'))
+    const itk = await readImageNode(derived('ch2-crop.mha'))
+    const packed = join(dir, 'packed.mha')
+    await metaWriteImageNode(itk, packed, { useCompression: true })
+    assert.match(readFileSync(packed, 'latin1').slice(0, 400), /CompressedData = True/)
+    const back = await openVolume(packed)
+    assert.deepEqual(Array.from(back.volume.voxels), Array.from(crop.volume.voxels))
+    // Raw bytes behind a header that claims compression: itk-wasm alone returns zeros.
+    const liar = join(dir, 'liar.mha')
+    writeFileSync(
+      liar,
+      readFileSync(derived('ch2-crop.mha'), 'latin1').replace(
+        'CompressedData = False',
+        'CompressedData = True ',
+      ),
+      'latin1',
+    )
+    await rejectsWith(openVolume(liar), 'E_BAD_HEADER', liar)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -3,7 +3,7 @@
  * sorts and checks, and itk-wasm decodes exactly the validated, sorted file list
  * (`singleSortedSeries`), so its own silent first-series pick and spacing guess never apply.
  */
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom'
@@ -11,6 +11,7 @@ import { AppError, toAppError } from '../../shared/errors.js'
 import type { Volume } from '../../shared/volume.js'
 import type { DicomSliceHeader, SkippedFile } from '../../core/dicom/dicom-slice.js'
 import { TRANSFER_SYNTAXES } from '../../core/dicom/dicom-slice.js'
+import { codestreamSize } from '../../core/dicom/codestream-size.js'
 import { groupSeries, type SeriesGroup } from '../../core/dicom/group-series.js'
 import { checkStack, type CheckedStack } from '../../core/dicom/stack-geometry.js'
 import { cornerDistanceMm } from '../../core/geometry/affine.js'
@@ -69,6 +70,7 @@ async function checkEncapsulated(h: DicomSliceHeader): Promise<void> {
     const item = new Uint8Array(8)
     const view = new DataView(item.buffer)
     let pos = h.pixelDataOffset
+    let items = 0
     for (;;) {
       const { bytesRead } = await fh.read(item, 0, 8, pos)
       if (bytesRead < 8) {
@@ -87,6 +89,8 @@ async function checkEncapsulated(h: DicomSliceHeader): Promise<void> {
           { file: h.file },
         )
       }
+      // Item 0 is the Basic Offset Table; item 1 starts the (single) frame.
+      if (items++ === 1) await checkFrameSize(fh, pos + 8, Math.min(length, 16384), h)
       pos += 8 + length
       if (pos > h.fileSize) {
         throw new AppError('E_TRUNCATED', 'the file ends inside its compressed Pixel Data', {
@@ -96,6 +100,24 @@ async function checkEncapsulated(h: DicomSliceHeader): Promise<void> {
     }
   } finally {
     await fh.close()
+  }
+}
+
+async function checkFrameSize(
+  fh: FileHandle,
+  at: number,
+  length: number,
+  h: DicomSliceHeader,
+): Promise<void> {
+  const head = new Uint8Array(length)
+  const { bytesRead } = await fh.read(head, 0, length, at)
+  const size = codestreamSize(head.subarray(0, bytesRead))
+  if (size !== undefined && (size.rows !== h.rows || size.columns !== h.columns)) {
+    throw new AppError(
+      'E_BAD_HEADER',
+      `Rows×Columns ${h.rows}×${h.columns} in the header, but the ${size.codec === 'jpeg' ? 'JPEG' : 'JPEG 2000'} data is ${size.rows}×${size.columns}`,
+      { file: h.file },
+    )
   }
 }
 

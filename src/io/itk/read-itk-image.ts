@@ -3,7 +3,7 @@
  * size limits before allocation, and for raw payloads a file-length check (itk-wasm returns
  * images from truncated files without an error, as it does for NIfTI).
  */
-import { stat } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { metaReadImageNode, nrrdReadImageNode } from '@itk-wasm/image-io'
 import { AppError, toAppError } from '../../shared/errors.js'
@@ -68,6 +68,7 @@ export async function readItkImage(
       )
     }
   }
+  if (info.encoding === 'compressed') await checkCompressedStart(abs, info, path)
   const reader = format === 'nrrd' ? nrrdReadImageNode : metaReadImageNode
   let result
   try {
@@ -83,4 +84,53 @@ export async function readItkImage(
     )
   }
   return { volume: itkImageToVolume(result.image, path), warnings: [] }
+}
+
+/** True for the start of a zlib, gzip or bzip2 stream. */
+export function startsCompressedStream(b: Uint8Array): boolean {
+  const [b0 = 0, b1 = 0, b2 = 0] = b
+  const zlib = (b0 & 0x0f) === 8 && ((b0 << 8) | b1) % 31 === 0
+  const gzip = b0 === 0x1f && b1 === 0x8b
+  const bzip2 = b0 === 0x42 && b1 === 0x5a && b2 === 0x68
+  return zlib || gzip || bzip2
+}
+
+/**
+ * A header that claims compression over raw bytes makes itk-wasm return an all-zero image without
+ * an error (found by the mutation tests on MHA), so check the payload starts like a stream.
+ */
+async function checkCompressedStart(
+  abs: string,
+  info: TextHeaderInfo,
+  path: string,
+): Promise<void> {
+  const dataPath = info.dataFile === undefined ? abs : resolve(dirname(abs), info.dataFile)
+  const at = info.dataFile === undefined ? (info.headerBytes ?? 0) : 0
+  let head = new Uint8Array(3)
+  try {
+    const fh = await open(dataPath, 'r')
+    try {
+      const { bytesRead } = await fh.read(head, 0, 3, at)
+      head = head.subarray(0, bytesRead)
+    } finally {
+      await fh.close()
+    }
+  } catch {
+    throw new AppError(
+      'E_NOT_FOUND',
+      `the header points to data file "${info.dataFile ?? ''}", which is missing`,
+      {
+        file: path,
+      },
+    )
+  }
+  if (!startsCompressedStream(head)) {
+    throw new AppError(
+      'E_BAD_HEADER',
+      'the header says the data is compressed, but it is not a zlib, gzip or bzip2 stream',
+      {
+        file: path,
+      },
+    )
+  }
 }
