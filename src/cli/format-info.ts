@@ -6,7 +6,7 @@ const vec = (v: readonly number[]): string => v.map(n).join(', ')
 export function formatSeriesTable(series: readonly SeriesInfo[]): string {
   const lines = series.map(
     (s) =>
-      `  [${s.index}] ${s.modality || '??'} #${s.seriesNumber ?? '-'} "${s.description}"  ${s.columns}×${s.rows}×${s.fileCount} files  key ${s.key}`,
+      `  [${s.index}] ${s.modality || '??'} #${s.seriesNumber ?? '-'} "${s.description}"  ${s.columns}×${s.rows}, ${s.fileCount} files  key ${s.key}`,
   )
   return lines.join('\n')
 }

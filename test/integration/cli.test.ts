@@ -53,7 +53,10 @@ test('volseg info on a DICOM folder lists its series; several series need --seri
   const dir = derived('dicom', 'two-series')
   const two = volseg('info', dir)
   assertError(two, dir, /2 series found; choose one \(pass --series N or --series KEY\)/)
-  assert.match(two.stdout, /\[1\].*\n.*\[2\]/)
+  assert.match(
+    two.stdout,
+    /\[1\] MR #2 "ch2 crop" {2}140×160, 40 files {2}key .*\n.*\[2\].* 10 files/,
+  )
   const chosen = volseg('info', dir, '--series', '2', '--json')
   assert.equal(chosen.code, 0, chosen.stderr)
   assert.equal((JSON.parse(chosen.stdout) as { series: unknown[] }).series.length, 2)
