@@ -31,6 +31,12 @@ export type ErrorCode =
   | 'E_VERIFY'
   /** Parsing took longer than allowed and was stopped. */
   | 'E_TIMEOUT'
+  /** A model pack is missing, its card is invalid, or the card disagrees with its ONNX graph. */
+  | 'E_MODEL'
+  /** The requested execution provider cannot run here (not installed, no device, wrong results). */
+  | 'E_PROVIDER'
+  /** The user cancelled the job. */
+  | 'E_CANCELLED'
   /** Invalid arguments from the caller. */
   | 'E_ARGS'
   /** A bug: something that should not happen. */
