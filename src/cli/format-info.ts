@@ -1,3 +1,4 @@
+import type { ModelList } from '../jobs/job-protocol.js'
 import type { SeriesInfo, VolumeInfo } from '../shared/info.js'
 
 const n = (x: number): string => Number(x.toFixed(6)).toString()
@@ -53,4 +54,26 @@ export function formatInfo(info: VolumeInfo): string {
       : `warnings:\n${info.warnings.map((w) => `  - ${w}`).join('\n')}`,
   )
   return out.join('\n')
+}
+
+/** Human listing of installed model packs and providers (`volseg models`). */
+export function formatModels(m: ModelList): string {
+  const lines: string[] = []
+  if (m.packs.length === 0) lines.push('no model packs installed')
+  for (const p of m.packs) {
+    const c = p.card
+    lines.push(`${c.id} ${c.version}  ${c.name}`)
+    lines.push(`  task: ${c.task}, ${c.modality}; labels: ${c.labels.map((l) => `${l.value} ${l.name}`).join(', ')}`)
+    lines.push(
+      `  grid: ${c.spacingMm ? `${c.spacingMm.join('×')} mm` : 'source spacing'}, patch ${c.patchSize.join('×')}, orientation ${c.orientation}`,
+    )
+    lines.push(`  intended use: ${c.intendedUse}`)
+    lines.push(`  licence: ${c.licence}; ${(p.onnxBytes / 1e6).toFixed(1)} MB at ${p.dir}`)
+  }
+  for (const q of m.problems) lines.push(`broken pack ${q.dir}: ${q.message}`)
+  lines.push(`searched: ${m.searched.join(', ')}`)
+  lines.push(
+    `providers: ${m.providers.map((p) => (p.available ? p.id : `${p.id} (no: ${p.reason ?? ''})`)).join('; ')}`,
+  )
+  return `${lines.join('\n')}\n`
 }

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs'
 import { AppError, toAppError } from '../shared/errors.js'
 import type { SeriesInfo } from '../shared/info.js'
 import { runJob } from '../jobs/fork-runner.js'
-import { formatInfo, formatSeriesTable } from './format-info.js'
+import { formatInfo, formatModels, formatSeriesTable } from './format-info.js'
+import { segmentCommand } from './segment.js'
 
 const USAGE = `usage: volseg <command> [options]
 
@@ -14,6 +15,18 @@ commands:
   info <path...> [--json] [--series KEY|N] [--timeout SECONDS]
       Describe an image: a NIfTI (.nii/.nii.gz), NRRD, MHA/MHD file, a DICOM file,
       a DICOM folder (searched recursively) or a list of DICOM files.
+  segment <input...> -o <out> [--model ID|PATH] [--ep auto|cpu|webgpu|cuda|dml|coreml]
+          [--tta] [--uncertainty FILE|DIR] [--shard K/N] [--overwrite] [--json]
+          [--series KEY|N] [--batch N] [--timeout SECONDS]
+      Segment images with a model pack (default brain-extract). One input and -o x.nii.gz
+      writes that file; several inputs, or a folder of image files, is a batch: -o is a
+      folder, masks are <case>_seg.nii.gz, existing ones are skipped (resumable), and
+      volseg-report.csv/.json hold per-label volumes in mL. --shard K/N runs every N-th
+      case from the K-th (sorted by name), for array jobs across machines.
+  models [--json]
+      List installed model packs and execution providers.
+  models add <pack-folder>
+      Validate a pack (model.onnx + model.json) and install it for this user.
   --help, --version`
 
 interface Parsed {
@@ -22,14 +35,24 @@ interface Parsed {
   readonly flags: Map<string, string | true>
 }
 
-const VALUE_FLAGS = new Set(['--series', '--timeout'])
+const VALUE_FLAGS = new Set([
+  '--series',
+  '--timeout',
+  '--out',
+  '--model',
+  '--ep',
+  '--uncertainty',
+  '--shard',
+  '--batch',
+])
 
 export function parseArgs(argv: readonly string[]): Parsed {
   const positional: string[] = []
   const flags = new Map<string, string | true>()
   let command: string | undefined
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string
+    let a = argv[i] as string
+    if (a === '-o') a = '--out'
     if (a === '--') {
       positional.push(...argv.slice(i + 1))
       break
@@ -87,8 +110,7 @@ async function info(p: Parsed): Promise<number> {
     throw new AppError('E_ARGS', 'info needs a path (file, DICOM folder or DICOM files)')
   }
   const series = p.flags.get('--series')
-  const timeout = Number(p.flags.get('--timeout') ?? 600)
-  if (!(timeout > 0)) throw new AppError('E_ARGS', '--timeout must be a positive number of seconds')
+  const timeout = timeoutSeconds(p, 600)
   const reply = await runJob(
     {
       kind: 'info',
@@ -110,6 +132,68 @@ async function info(p: Parsed): Promise<number> {
   return 0
 }
 
+const EPS = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const
+
+function timeoutSeconds(p: Parsed, fallback: number): number {
+  const t = Number(p.flags.get('--timeout') ?? fallback)
+  if (!(t > 0)) throw new AppError('E_ARGS', '--timeout must be a positive number of seconds')
+  return t
+}
+
+async function segment(p: Parsed): Promise<number> {
+  if (p.positional.length === 0) throw new AppError('E_ARGS', 'segment needs an input (file or folder)')
+  const out = p.flags.get('--out')
+  if (typeof out !== 'string') throw new AppError('E_ARGS', 'segment needs -o <output file or folder>')
+  const ep = (p.flags.get('--ep') ?? 'auto') as (typeof EPS)[number]
+  if (!EPS.includes(ep)) throw new AppError('E_ARGS', `--ep must be one of ${EPS.join(', ')}`)
+  const str = (k: string): string | undefined => {
+    const v = p.flags.get(k)
+    if (v === true) throw new AppError('E_ARGS', `${k} needs a value`)
+    return v
+  }
+  const batch = str('--batch')
+  if (batch !== undefined && !(Number.isInteger(Number(batch)) && Number(batch) >= 1)) {
+    throw new AppError('E_ARGS', '--batch must be a positive integer')
+  }
+  const uncertainty = str('--uncertainty')
+  const shard = str('--shard')
+  const series = str('--series')
+  return segmentCommand({
+    inputs: p.positional,
+    out,
+    model: str('--model') ?? 'brain-extract',
+    ep,
+    tta: p.flags.has('--tta'),
+    overwrite: p.flags.has('--overwrite'),
+    json: p.flags.has('--json'),
+    timeoutS: timeoutSeconds(p, 24 * 3600),
+    ...(uncertainty === undefined ? {} : { uncertainty }),
+    ...(shard === undefined ? {} : { shard }),
+    ...(series === undefined ? {} : { seriesKey: series }),
+    ...(batch === undefined ? {} : { batch: Number(batch) }),
+  })
+}
+
+async function models(p: Parsed): Promise<number> {
+  if (p.positional[0] === 'add') {
+    const dir = p.positional[1]
+    if (dir === undefined) throw new AppError('E_ARGS', 'models add needs a pack folder')
+    const r = await runJob({ kind: 'add-model', dir }, { timeoutMs: 120_000 })
+    if (!r.ok) throw new AppError(r.error.code, r.error.message, r.error.file === undefined ? {} : { file: r.error.file })
+    process.stdout.write(`installed ${r.value.id} ${r.value.card.version} → ${r.value.dir}\n`)
+    return 0
+  }
+  if (p.positional.length > 0) throw new AppError('E_ARGS', `unknown models subcommand "${p.positional[0]}"`)
+  const r = await runJob({ kind: 'models' }, { timeoutMs: 120_000 })
+  if (!r.ok) throw new AppError(r.error.code, r.error.message)
+  if (p.flags.has('--json')) {
+    process.stdout.write(`${JSON.stringify(r.value, null, 2)}\n`)
+    return 0
+  }
+  process.stdout.write(formatModels(r.value))
+  return 0
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let json = argv.includes('--json')
   try {
@@ -126,6 +210,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (p.command) {
       case 'info':
         return await info(p)
+      case 'segment':
+        return await segment(p)
+      case 'models':
+        return await models(p)
       default:
         throw new AppError('E_ARGS', `unknown command "${p.command}" (try volseg --help)`)
     }

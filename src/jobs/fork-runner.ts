@@ -1,61 +1,89 @@
 /**
  * Runs one job in a forked worker process with a timeout and a heap cap. A crash, signal or
- * timeout becomes an AppError; nothing from the worker can hang or crash the caller.
+ * timeout becomes an AppError; nothing from the worker can hang or crash the caller. Events
+ * stream back while it runs; `cancel()` asks the worker to stop (it checks between tiles) and
+ * kills it if it has not answered within `cancelGraceMs`.
  */
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
-import type { JobReply, JobRequest } from './job-protocol.js'
+import type { SegmentEvent } from '../shared/segment-report.js'
+import type { JobReply, JobRequest, JobValue, WorkerMessage } from './job-protocol.js'
 
 export interface ForkOptions {
   /** Wall-clock limit in ms (default 10 minutes). */
   readonly timeoutMs?: number
   /** V8 old-space cap for the worker in MiB (default 8192). */
   readonly maxHeapMb?: number
+  /** Streamed progress events. */
+  readonly onEvent?: (e: SegmentEvent) => void
+  /** How long a cancelled worker may take to stop before it is killed (default 30 s). */
+  readonly cancelGraceMs?: number
+}
+
+export interface JobHandle<T> {
+  readonly result: Promise<JobReply<T>>
+  cancel(): void
 }
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url))
 
-export function runJob(req: JobRequest, options: ForkOptions = {}): Promise<JobReply> {
+export function startJob<K extends JobRequest['kind']>(
+  req: Extract<JobRequest, { kind: K }>,
+  options: ForkOptions = {},
+): JobHandle<JobValue[K]> {
   const timeoutMs = options.timeoutMs ?? 10 * 60_000
-  const file = req.input.length === 1 ? req.input[0] : undefined
+  const r = req as JobRequest
+  const file = r.kind === 'info' && r.input.length === 1 ? r.input[0] : undefined
   const where = file === undefined ? {} : { file }
-  return new Promise((resolvePromise, reject) => {
-    const child = fork(WORKER, [], {
-      execArgv: [`--max-old-space-size=${options.maxHeapMb ?? 8192}`],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    })
+  const verb = req.kind === 'info' ? 'reading' : 'segmentation'
+  const child = fork(WORKER, [], {
+    execArgv: [`--max-old-space-size=${options.maxHeapMb ?? 8192}`],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  })
+  let settled = false
+  let killTimer: NodeJS.Timeout | undefined
+  let timer: NodeJS.Timeout | undefined
+  let cancelled = false
+  const result = new Promise<JobReply<JobValue[K]>>((resolvePromise, reject) => {
     let stderr = ''
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000)
     })
-    let settled = false
     const finish = (fn: () => void): void => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      clearTimeout(killTimer)
       fn()
     }
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       child.kill('SIGKILL')
       finish(() =>
         reject(
           new AppError(
             'E_TIMEOUT',
-            `reading took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`,
+            `${verb} took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`,
             where,
           ),
         ),
       )
     }, timeoutMs)
-    child.once('message', (reply: JobReply) => finish(() => resolvePromise(reply)))
+    child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'event') options.onEvent?.(m.event)
+      else finish(() => resolvePromise(m.reply as JobReply<JobValue[K]>))
+    })
     child.once('error', (e) =>
       finish(() =>
         reject(new AppError('E_INTERNAL', `could not start the worker: ${e.message}`, where)),
       ),
     )
     child.once('exit', (code, signal) => {
+      if (cancelled) {
+        finish(() => reject(new AppError('E_CANCELLED', `${verb} was cancelled`, where)))
+        return
+      }
       const oom = /heap out of memory|Allocation failed/i.test(stderr)
       const why = oom
         ? 'ran out of memory'
@@ -65,8 +93,8 @@ export function runJob(req: JobRequest, options: ForkOptions = {}): Promise<JobR
       finish(() =>
         reject(
           new AppError(
-            oom ? 'E_TOO_LARGE' : 'E_DECODE',
-            `the reader ${why} before answering`,
+            oom ? 'E_TOO_LARGE' : req.kind === 'info' ? 'E_DECODE' : 'E_INTERNAL',
+            `the ${req.kind === 'info' ? 'reader' : 'inference worker'} ${why} before answering`,
             where,
           ),
         ),
@@ -74,4 +102,21 @@ export function runJob(req: JobRequest, options: ForkOptions = {}): Promise<JobR
     })
     child.send(req)
   })
+  return {
+    result,
+    cancel() {
+      if (settled || cancelled) return
+      cancelled = true
+      if (child.connected) child.send({ kind: 'cancel' })
+      killTimer = setTimeout(() => child.kill('SIGKILL'), options.cancelGraceMs ?? 30_000)
+    },
+  }
+}
+
+/** Runs a job to completion (no cancellation). */
+export function runJob<K extends JobRequest['kind']>(
+  req: Extract<JobRequest, { kind: K }>,
+  options: ForkOptions = {},
+): Promise<JobReply<JobValue[K]>> {
+  return startJob(req, options).result
 }

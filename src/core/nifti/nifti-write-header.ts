@@ -7,7 +7,8 @@ import { affineRAS, at3, det3, el } from '../geometry/affine.js'
 
 export interface MaskHeaderOptions {
   readonly geometry: VolumeGeometry
-  readonly datatype: 'uint8' | 'uint16'
+  /** uint8/uint16 label masks (intent "label"); float32 for maps such as uncertainty. */
+  readonly datatype: 'uint8' | 'uint16' | 'float32'
   /** Codes to write; defaults 1 (scanner anatomical). Keep the source's codes when it had them. */
   readonly qform_code?: number
   readonly sform_code?: number
@@ -79,9 +80,10 @@ export function buildMaskHeader(o: MaskHeaderOptions): Uint8Array {
   v.setInt32(0, 348, le)
   const dim = [3, g.sizeIJK[0], g.sizeIJK[1], g.sizeIJK[2], 1, 1, 1, 1]
   dim.forEach((n, k) => v.setInt16(40 + 2 * k, n, le))
-  v.setInt16(68, NIFTI_INTENT_LABEL, le)
-  v.setInt16(70, o.datatype === 'uint8' ? 2 : 512, le)
-  v.setInt16(72, o.datatype === 'uint8' ? 8 : 16, le)
+  const code = { uint8: [2, 8], uint16: [512, 16], float32: [16, 32] }[o.datatype]
+  if (o.datatype !== 'float32') v.setInt16(68, NIFTI_INTENT_LABEL, le)
+  v.setInt16(70, code[0] as number, le)
+  v.setInt16(72, code[1] as number, le)
   // Direction in RAS: negate rows 0 and 1 of the LPS direction.
   const rasDir = Array.from(
     { length: 9 },

@@ -21,7 +21,8 @@ export const MASK_GEOMETRY_TOLERANCE_MM = 1e-4
 
 export interface WriteMaskOptions {
   readonly path: string
-  readonly labels: Uint8Array | Uint16Array
+  /** Labels (written as uint8 when all ≤ 255, else uint16), or a float32 map (uncertainty). */
+  readonly labels: Uint8Array | Uint16Array | Float32Array
   /** The grid of the image the mask belongs to. */
   readonly geometry: VolumeGeometry
   /** Input files of the source image: never overwritten. */
@@ -34,7 +35,7 @@ export interface WriteMaskOptions {
 export interface WriteMaskReport {
   readonly path: string
   readonly bytes: number
-  readonly datatype: 'uint8' | 'uint16'
+  readonly datatype: 'uint8' | 'uint16' | 'float32'
   /** Largest difference between the re-read and the source affine (mm). */
   readonly affineDiffMm: number
   readonly labelVoxels: number
@@ -60,14 +61,17 @@ export async function writeMaskNifti(o: WriteMaskOptions): Promise<WriteMaskRepo
     if (v > max) max = v
     if (v !== 0) labelVoxels++
   }
-  const datatype = max > 255 ? 'uint16' : 'uint8'
+  const datatype =
+    o.labels instanceof Float32Array ? 'float32' : max > 255 ? 'uint16' : 'uint8'
   const header = buildMaskHeader({ ...o, datatype })
   const body =
-    datatype === 'uint8'
-      ? o.labels instanceof Uint8Array
-        ? o.labels
-        : Uint8Array.from(o.labels)
-      : Uint16Array.from(o.labels)
+    datatype === 'float32'
+      ? o.labels
+      : datatype === 'uint8'
+        ? o.labels instanceof Uint8Array
+          ? o.labels
+          : Uint8Array.from(o.labels)
+        : Uint16Array.from(o.labels)
   const raw = new Uint8Array(MASK_VOX_OFFSET + body.byteLength)
   raw.set(header, 0)
   raw.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), MASK_VOX_OFFSET)
@@ -91,7 +95,8 @@ export async function writeMaskNifti(o: WriteMaskOptions): Promise<WriteMaskRepo
       }
       const labels = back.volume.voxels
       for (let i = 0; i < count; i++) {
-        if (labels[i] !== o.labels[i]) {
+        // Object.is: a float map may hold NaN, which must re-read as NaN.
+        if (!Object.is(labels[i], o.labels[i])) {
           throw new AppError(
             'E_VERIFY',
             `the written mask re-reads with a different label at voxel ${i}`,

@@ -1,0 +1,354 @@
+/**
+ * Intensity normalisation of one volume, as the model card's {@link Normalisation} says, matching
+ * the reference implementations the cards come from:
+ * - `zscore`: nnU-Net v2 `ZScoreNormalization`; with `foregroundOnly` (nnU-Net's
+ *   `use_mask_for_norm`) the statistics come from the foreground mask only and every voxel outside
+ *   it is 0 in the output.
+ * - `ct`: nnU-Net v2 `CTNormalization` (clip, then subtract and divide).
+ * - `percentile`: MONAI `ScaleIntensityRangePercentiles` with numpy's default (linear)
+ *   percentile definition.
+ *
+ * Every kind works on the float32 value of each voxel (what nnU-Net and MONAI do by default, and
+ * what the model receives); sums are accumulated in float64. Pure: runs in Node and browsers.
+ */
+import { AppError } from '../../shared/errors.js'
+import type { Normalisation } from '../../shared/model-card.js'
+
+/** nnU-Net's floor on the standard deviation (`max(std, 1e-8)`), intensity units. */
+export const STD_FLOOR = 1e-8
+
+/**
+ * What was applied. Every kind is the affine map `out = (x − mean) / std` on the input intensity
+ * `x` (card/volume units, e.g. HU), with `x` first clamped to `[lo, hi]` when `clipped`.
+ */
+export interface NormalisationStats {
+  /** Subtracted, in input intensity units (percentile: derived from the mapping). */
+  readonly mean: number
+  /** Divisor, in input intensity units per output unit, after the 1e-8 floor. */
+  readonly std: number
+  /**
+   * Input intensity window, in input units: the clip range (`ct`), the two percentile values
+   * (`percentile`), or `-Infinity`/`Infinity` (`zscore`, `none`).
+   */
+  readonly lo: number
+  readonly hi: number
+  /** Whether values were clamped to the window (`ct`; `percentile` with `clip`). */
+  readonly clipped: boolean
+  /** Voxels the statistics were measured over: the foreground or all voxels; 0 for `ct`/`none`. */
+  readonly voxelsUsed: number
+  /**
+   * Voxels that were NaN or ±Infinity (also float64 values beyond float32's range); each is read
+   * as 0 before anything else, because one NaN would poison every tile it reaches.
+   */
+  readonly nonFinite: number
+}
+
+export interface NormalisedVolume {
+  /** Normalised voxels, same order and length as the input. */
+  readonly data: Float32Array
+  readonly stats: NormalisationStats
+}
+
+/**
+ * Normalises `voxels` (real-world intensities, any order) into a new Float32Array.
+ *
+ * `sizeXYZ` (voxels, first axis fastest) is used only by `zscore` with `foregroundOnly`: when
+ * given, the foreground is nnU-Net's mask exactly, the non-zero voxels plus the zero voxels they
+ * enclose (a zero cavity not 6-connected to the volume border, like scipy's `binary_fill_holes`);
+ * without it, the foreground is just the non-zero voxels. Pass it for nnU-Net models.
+ *
+ * Throws `E_ARGS` for a card whose numbers cannot be applied (non-finite, reversed clip range,
+ * percentiles outside 0–100) or a `sizeXYZ` that does not match the voxel count.
+ */
+export function normaliseIntensity(
+  voxels: ArrayLike<number>,
+  spec: Normalisation,
+  sizeXYZ?: readonly [number, number, number],
+): NormalisedVolume {
+  // Native conversion (fast for typed arrays); every kind starts from the float32 values.
+  if (sizeXYZ !== undefined) {
+    const [nx, ny, nz] = sizeXYZ
+    const ok = sizeXYZ.every((s) => Number.isSafeInteger(s) && s >= 1)
+    if (!ok || nx * ny * nz !== voxels.length) {
+      throw new AppError(
+        'E_ARGS',
+        `size ${sizeXYZ.join('×')} does not match ${voxels.length} voxels`,
+      )
+    }
+  }
+  const data = new Float32Array(voxels)
+  const nonFinite = zeroNonFinite(data)
+  const n = data.length
+  switch (spec.kind) {
+    case 'none':
+      return {
+        data,
+        stats: {
+          mean: 0,
+          std: 1,
+          lo: -Infinity,
+          hi: Infinity,
+          clipped: false,
+          voxelsUsed: 0,
+          nonFinite,
+        },
+      }
+    case 'ct': {
+      const [lo, hi] = spec.clip
+      requireFinite([lo, hi, spec.mean, spec.std], 'ct normalisation')
+      if (!(lo <= hi)) throw new AppError('E_ARGS', `ct clip range [${lo}, ${hi}] is reversed`)
+      const mean = spec.mean
+      const std = Math.max(spec.std, STD_FLOOR)
+      for (let i = 0; i < n; i++) {
+        const v = data[i]!
+        data[i] = ((v < lo ? lo : v > hi ? hi : v) - mean) / std
+      }
+      return { data, stats: { mean, std, lo, hi, clipped: true, voxelsUsed: 0, nonFinite } }
+    }
+    case 'zscore':
+      return zscore(data, nonFinite, spec.foregroundOnly, sizeXYZ)
+    case 'percentile':
+      return percentile(data, nonFinite, spec)
+  }
+}
+
+function zscore(
+  data: Float32Array,
+  nonFinite: number,
+  foregroundOnly: boolean,
+  sizeXYZ: readonly [number, number, number] | undefined,
+): NormalisedVolume {
+  const n = data.length
+  const unclipped = { lo: -Infinity, hi: Infinity, clipped: false, nonFinite }
+  if (!foregroundOnly) {
+    // Two passes (mean, then squared deviations), as numpy: stable for large offsets.
+    let sum = 0
+    for (let i = 0; i < n; i++) sum += data[i]!
+    const mean = n > 0 ? sum / n : 0
+    let ss = 0
+    for (let i = 0; i < n; i++) {
+      const d = data[i]! - mean
+      ss += d * d
+    }
+    const std = Math.max(n > 0 ? Math.sqrt(ss / n) : 0, STD_FLOOR)
+    for (let i = 0; i < n; i++) data[i] = (data[i]! - mean) / std
+    return { data, stats: { mean, std, voxelsUsed: n, ...unclipped } }
+  }
+  const inside = foregroundMask(data, sizeXYZ)
+  let count = 0
+  let sum = 0
+  for (let i = 0; i < n; i++) {
+    if (inside[i] === 1) {
+      sum += data[i]!
+      count++
+    }
+  }
+  // An empty foreground (all-zero volume) has no statistics: keep the identity, output all 0.
+  const mean = count > 0 ? sum / count : 0
+  let ss = 0
+  for (let i = 0; i < n; i++) {
+    if (inside[i] === 1) {
+      const d = data[i]! - mean
+      ss += d * d
+    }
+  }
+  const std = Math.max(count > 0 ? Math.sqrt(ss / count) : 1, STD_FLOOR)
+  for (let i = 0; i < n; i++) data[i] = inside[i] === 1 ? (data[i]! - mean) / std : 0
+  return { data, stats: { mean, std, voxelsUsed: count, ...unclipped } }
+}
+
+/**
+ * 1 where `data` ≠ 0, plus (when the size is known) the zero cavities enclosed by it: the zero
+ * voxels that cannot reach the border through 6-connected zero voxels (nnU-Net's
+ * `create_nonzero_mask`, which calls scipy's `binary_fill_holes` with its default 6-connected
+ * structure).
+ */
+function foregroundMask(
+  data: Float32Array,
+  sizeXYZ: readonly [number, number, number] | undefined,
+): Uint8Array {
+  const n = data.length
+  const inside = new Uint8Array(n)
+  for (let i = 0; i < n; i++) if (data[i] !== 0) inside[i] = 1
+  if (sizeXYZ === undefined) return inside
+  const [nx, ny, nz] = sizeXYZ
+  // Flood the outside (value 2) from every zero border voxel; what stays 0 is an enclosed cavity.
+  // Explicit stack (each voxel pushed once, marked when pushed): no recursion, O(n).
+  let stack = new Int32Array(1 << 16)
+  let top = 0
+  const push = (i: number): void => {
+    if (inside[i] !== 0) return
+    inside[i] = 2
+    if (top === stack.length) {
+      const bigger = new Int32Array(stack.length * 2)
+      bigger.set(stack)
+      stack = bigger
+    }
+    stack[top++] = i
+  }
+  const sxy = nx * ny
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      const row = nx * (y + ny * z)
+      if (z === 0 || z === nz - 1 || y === 0 || y === ny - 1) {
+        for (let x = 0; x < nx; x++) push(row + x)
+      } else {
+        push(row)
+        push(row + nx - 1)
+      }
+    }
+  }
+  while (top > 0) {
+    const i = stack[--top]!
+    const x = i % nx
+    const y = ((i - x) / nx) % ny
+    const z = (i - x - nx * y) / sxy
+    if (x > 0) push(i - 1)
+    if (x < nx - 1) push(i + 1)
+    if (y > 0) push(i - nx)
+    if (y < ny - 1) push(i + nx)
+    if (z > 0) push(i - sxy)
+    if (z < nz - 1) push(i + sxy)
+  }
+  // 1 = non-zero, 0 = enclosed cavity (foreground too), 2 = outside.
+  for (let i = 0; i < n; i++) inside[i] = inside[i] === 2 ? 0 : 1
+  return inside
+}
+
+function percentile(
+  data: Float32Array,
+  nonFinite: number,
+  spec: Extract<Normalisation, { kind: 'percentile' }>,
+): NormalisedVolume {
+  const { lower, upper, outMin, outMax, clip } = spec
+  requireFinite([lower, upper, outMin, outMax], 'percentile normalisation')
+  if (!(lower >= 0 && upper <= 100 && lower <= upper)) {
+    throw new AppError(
+      'E_ARGS',
+      `percentiles ${lower}, ${upper} must satisfy 0 ≤ lower ≤ upper ≤ 100`,
+    )
+  }
+  const n = data.length
+  if (n === 0) {
+    return {
+      data,
+      stats: { mean: 0, std: 1, lo: NaN, hi: NaN, clipped: clip, voxelsUsed: 0, nonFinite },
+    }
+  }
+  const [lo, hi] = percentiles(data, lower, upper)
+  const range = hi - lo
+  if (range === 0) {
+    // MONAI: a flat window cannot be stretched; it shifts so that `lo` lands on `outMin`, unclipped.
+    for (let i = 0; i < n; i++) data[i] = data[i]! - lo + outMin
+    const stats = { mean: lo - outMin, std: 1, lo, hi, clipped: false, voxelsUsed: n, nonFinite }
+    return { data, stats }
+  }
+  const scale = outMax - outMin
+  // np.clip(img, b_min, b_max), with the bounds ordered so an inverting map (outMin > outMax)
+  // still clips to its output range instead of collapsing to one value.
+  const cmin = Math.min(outMin, outMax)
+  const cmax = Math.max(outMin, outMax)
+  for (let i = 0; i < n; i++) {
+    const v = ((data[i]! - lo) / range) * scale + outMin
+    data[i] = clip ? (v < cmin ? cmin : v > cmax ? cmax : v) : v
+  }
+  const std = scale === 0 ? Infinity : range / scale
+  const mean = scale === 0 ? -Infinity : lo - outMin * std
+  return { data, stats: { mean, std, lo, hi, clipped: clip, voxelsUsed: n, nonFinite } }
+}
+
+/**
+ * The `lower` and `upper` percentiles (0–100) of `a` by numpy's default `method='linear'`: rank
+ * `h = (n − 1)·q/100` interpolated between the order statistics ⌊h⌋ and ⌊h⌋ + 1. Exact for any
+ * float32 data (`a` must hold no NaN), and `a` is left untouched. O(n): two histogram passes.
+ */
+export function percentiles(a: Float32Array, lower: number, upper: number): [number, number] {
+  const n = a.length
+  const hLo = (n - 1) * (lower / 100)
+  const hHi = (n - 1) * (upper / 100)
+  const kLo = Math.floor(hLo)
+  const kHi = Math.floor(hHi)
+  const [loA, loB, hiA, hiB] = orderStatistics(a, [
+    kLo,
+    Math.min(kLo + 1, n - 1),
+    kHi,
+    Math.min(kHi + 1, n - 1),
+  ])
+  return [lerp(loA!, loB!, hLo - kLo), lerp(hiA!, hiB!, hHi - kHi)]
+}
+
+/** numpy's `_lerp`: from the nearer end, so `t = 1` gives exactly `b`. */
+function lerp(a: number, b: number, t: number): number {
+  const d = b - a
+  return t >= 0.5 ? b - d * (1 - t) : a + d * t
+}
+
+/**
+ * The values of rank `ranks[i]` (0-based, ascending order) in `a`, by radix selection on the
+ * float32 bit patterns: each float maps to a 32-bit key that sorts like the value (negative: all
+ * bits flipped; otherwise: sign bit set). Pass 1 histograms the top 16 key bits over all voxels;
+ * pass 2 histograms the low 16 bits of only the few top bins holding a wanted rank. Exact, no
+ * copy or permutation of `a`, and the same cost for any data (no quickselect worst case).
+ */
+function orderStatistics(a: Float32Array, ranks: readonly number[]): number[] {
+  const n = a.length
+  const bits = new Uint32Array(a.buffer, a.byteOffset, n)
+  const top = new Float64Array(65536)
+  for (let i = 0; i < n; i++) {
+    const u = bits[i]!
+    top[u >= 0x80000000 ? 0xffff - (u >>> 16) : (u >>> 16) | 0x8000]!++
+  }
+  // Which top bin holds each rank, and its rank within that bin.
+  const bin: number[] = []
+  const within: number[] = []
+  for (const r of ranks) {
+    let b = 0
+    let below = 0
+    while (below + top[b]! <= r) below += top[b++]!
+    bin.push(b)
+    within.push(r - below)
+  }
+  const slot = new Int32Array(65536).fill(-1)
+  let slots = 0
+  for (const b of bin) if (slot[b] === -1) slot[b] = slots++
+  const low = new Float64Array(65536 * slots)
+  for (let i = 0; i < n; i++) {
+    const u = bits[i]!
+    const neg = u >= 0x80000000
+    const s = slot[neg ? 0xffff - (u >>> 16) : (u >>> 16) | 0x8000]!
+    if (s >= 0) low[s * 65536 + (neg ? 0xffff - (u & 0xffff) : u & 0xffff)]!++
+  }
+  const f = new Float32Array(1)
+  const fBits = new Uint32Array(f.buffer)
+  return ranks.map((_, i) => {
+    const b = bin[i]!
+    const off = slot[b]! * 65536
+    let l = 0
+    let below = 0
+    while (below + low[off + l]! <= within[i]!) below += low[off + l++]!
+    const key = ((b << 16) | l) >>> 0
+    // Undo the key map: set sign bit → was non-negative; clear → was negative (bits flipped).
+    fBits[0] = key >= 0x80000000 ? key & 0x7fffffff : ~key >>> 0
+    return f[0]!
+  })
+}
+
+/** Replaces NaN and ±Infinity by 0 in place; returns how many there were. */
+function zeroNonFinite(a: Float32Array): number {
+  let count = 0
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i]!
+    // v − v is 0 for finite v and NaN for NaN/±Infinity; one test covers both.
+    if (v - v !== 0) {
+      a[i] = 0
+      count++
+    }
+  }
+  return count
+}
+
+function requireFinite(values: readonly number[], what: string): void {
+  if (!values.every(Number.isFinite)) {
+    throw new AppError('E_ARGS', `${what}: every number must be finite (got ${values.join(', ')})`)
+  }
+}

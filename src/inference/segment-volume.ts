@@ -1,0 +1,263 @@
+/**
+ * The engine: volume + card + a tile runner → label mask and uncertainty on the exact source
+ * grid. Stages: reorient (exact) → resample to the card spacing → normalise → pad → sliding
+ * window with Gaussian blending (+ mirror TTA) → softmax → resample back, one class at a time →
+ * argmax + uncertainty → scatter to source order → post-processing.
+ *
+ * Pure: the runner (ONNX Runtime in `ort/`) is passed in, so this runs wherever a runner exists.
+ */
+import { AppError } from '../shared/errors.js'
+import type { ModelCard } from '../shared/model-card.js'
+import type { Volume } from '../shared/volume.js'
+import { assertFits, planMemory, type MemoryPlan } from './memory-plan.js'
+import { normaliseIntensity } from './preprocess/normalise.js'
+import { fromTensorGrid, planTensorAxes, toTensorGrid, type TensorAxisPlan } from './preprocess/reorient.js'
+import { resampleLinear, targetShape, type Shape3 } from './preprocess/resample.js'
+import { applyPostprocess } from './postprocess/components.js'
+import {
+  accumulatePatch,
+  cropChannels,
+  extractPatch,
+  gaussianImportance,
+  padGrid,
+  padToPatch,
+  tileOrigins,
+} from './sliding-window.js'
+import { flipGrids, mirrorCombos, softmaxChannels } from './tta.js'
+
+/** Runs one batch `[n, channels, D, H, W]` and returns the card's output `[n, classes, D, H, W]`. */
+export interface TileRunner {
+  run(input: Float32Array, shape: readonly [number, number, number, number, number]): Promise<Float32Array>
+}
+
+export interface SegmentProgress {
+  readonly stage: 'preprocess' | 'inference' | 'postprocess'
+  /** Network runs done / planned (tiles × mirror passes); 0/0 outside inference. */
+  readonly done: number
+  readonly total: number
+}
+
+export interface SegmentOptions {
+  readonly tta?: boolean
+  /** Compute the uncertainty map (entropy, or TTA variance when `tta`). */
+  readonly uncertainty?: boolean
+  /** Tiles per network run (capped by the card's `maxBatch`). */
+  readonly batch?: number
+  readonly onProgress?: (p: SegmentProgress) => void
+  /** Polled before every network run; true stops the job with E_CANCELLED. */
+  readonly isCancelled?: () => boolean
+  /** Memory the engine may plan for, in bytes (default 8 GiB). */
+  readonly maxBytes?: number
+  /** File named in errors. */
+  readonly file?: string
+}
+
+export interface SegmentationResult {
+  /** Label values from the card, source grid, i fastest. */
+  readonly labels: Uint8Array | Uint16Array
+  /** Uncertainty in [0, 1] on the source grid, when asked for. */
+  readonly uncertainty?: Float32Array
+  readonly uncertaintyKind: 'entropy' | 'tta-variance' | 'none'
+  /** Voxel count per card label (same order as `card.labels`). */
+  readonly labelVoxels: readonly number[]
+  readonly axes: TensorAxisPlan
+  /** Model grid [D, H, W] before padding. */
+  readonly modelShape: readonly [number, number, number]
+  readonly tiles: number
+  readonly networkRuns: number
+  readonly memory: MemoryPlan
+  readonly postprocessRemoved: Readonly<Record<number, number>>
+  readonly timingsMs: Readonly<Record<'preprocess' | 'inference' | 'postprocess', number>>
+}
+
+const now = (): number => (typeof performance === 'undefined' ? Date.now() : performance.now())
+const vox = (s: Shape3): number => s[0] * s[1] * s[2]
+
+/**
+ * Segments `volume` with the model described by `card`, running tiles through `runner`.
+ * Result arrays are on the source grid (`volume.sizeIJK`, i fastest); label values come from
+ * `card.labels`. Throws E_TOO_LARGE before allocating when the memory plan exceeds the limit,
+ * E_CANCELLED when cancelled, E_MODEL when the runner's output has the wrong size.
+ */
+export async function segmentVolume(
+  volume: Volume,
+  card: ModelCard,
+  runner: TileRunner,
+  options: SegmentOptions = {},
+): Promise<SegmentationResult> {
+  const t0 = now()
+  const where = options.file === undefined ? {} : { file: options.file }
+  const classes = card.labels.length
+  const channels = card.input.channels
+  const patch = card.patchSize
+  const batchSize = Math.max(1, Math.min(options.batch ?? 1, card.maxBatch ?? 1))
+  const tta = options.tta === true && card.mirrorAxes.length > 0
+  const wantUncertainty = options.uncertainty === true
+
+  const axes = planTensorAxes(volume, card.orientation, card.axisOrder)
+  const modelShape = targetShape(axes.shape, axes.spacingMm, card.spacingMm)
+  const pad = padToPatch(modelShape, patch)
+  const padded = modelShape.map((n, t) => n + (pad[t] as [number, number])[0] + (pad[t] as [number, number])[1]) as [
+    number,
+    number,
+    number,
+  ]
+  const memory = planMemory({
+    sourceVoxels: vox(volume.sizeIJK),
+    tensorShape: axes.shape,
+    modelShape: padded,
+    classes,
+    channels,
+    patch,
+    batch: batchSize,
+    tta,
+    uncertainty: wantUncertainty,
+  })
+  assertFits(memory, options.maxBytes ?? 8 * 2 ** 30, options.file)
+
+  options.onProgress?.({ stage: 'preprocess', done: 0, total: 0 })
+  let grid = toTensorGrid(volume.voxels, volume.sizeIJK, axes)
+  grid = resampleLinear(grid, axes.shape, modelShape)
+  grid = normaliseIntensity(grid, card.normalisation).data
+  grid = padGrid(grid, modelShape, pad)
+  const tPre = now()
+
+  // --- sliding window -------------------------------------------------------------------
+  const origins = tileOrigins(padded, patch, card.overlap)
+  const combos = tta ? mirrorCombos(card.mirrorAxes) : [[]]
+  const weight = gaussianImportance(patch, card.gaussianSigmaFraction)
+  const nPadded = vox(padded)
+  const patchVox = vox(patch)
+  const acc = new Float32Array(classes * nPadded)
+  const weightSum = new Float32Array(nPadded)
+  // Σ_c p_c² per voxel, blended like the probabilities: TTA variance needs only this one channel.
+  const sq = tta && wantUncertainty ? new Float32Array(nPadded) : undefined
+  const total = Math.ceil(origins.length / batchSize) * combos.length
+  let done = 0
+  const inBuf = new Float32Array(batchSize * channels * patchVox)
+  const flipBuf = new Float32Array(batchSize * channels * patchVox)
+  const one = new Float32Array(patchVox)
+  options.onProgress?.({ stage: 'inference', done, total })
+  for (let b0 = 0; b0 < origins.length; b0 += batchSize) {
+    const batch = origins.slice(b0, b0 + batchSize)
+    const n = batch.length
+    batch.forEach((o, bi) => {
+      extractPatch(grid, padded, o, patch, one)
+      for (let c = 0; c < channels; c++) inBuf.set(one, (bi * channels + c) * patchVox)
+    })
+    const input = inBuf.subarray(0, n * channels * patchVox)
+    const mean = new Float32Array(n * classes * patchVox)
+    const sqTile = sq ? new Float32Array(n * patchVox) : undefined
+    for (const axesToFlip of combos) {
+      if (options.isCancelled?.()) throw new AppError('E_CANCELLED', 'segmentation was cancelled', where)
+      const x = axesToFlip.length === 0 ? input : flipGrids(input, n * channels, patch, axesToFlip, flipBuf)
+      let y = await runner.run(x, [n, channels, patch[0], patch[1], patch[2]])
+      if (y.length !== n * classes * patchVox) {
+        throw new AppError(
+          'E_MODEL',
+          `the model returned ${y.length} values for ${n} tile(s); ${classes} classes × ` +
+            `${patch.join('×')} needs ${n * classes * patchVox}`,
+          where,
+        )
+      }
+      if (axesToFlip.length > 0) y = flipGrids(y, n * classes, patch, axesToFlip, new Float32Array(y.length))
+      else if (card.output.kind === 'logits') y = Float32Array.from(y)
+      if (card.output.kind === 'logits') softmaxChannels(y, n, classes, patchVox)
+      for (let i = 0; i < y.length; i++) mean[i] = (mean[i] as number) + (y[i] as number) / combos.length
+      if (sqTile) {
+        for (let bi = 0; bi < n; bi++) {
+          for (let c = 0; c < classes; c++) {
+            const base = (bi * classes + c) * patchVox
+            for (let v = 0; v < patchVox; v++) {
+              const p = y[base + v] as number
+              sqTile[bi * patchVox + v] = (sqTile[bi * patchVox + v] as number) + (p * p) / combos.length
+            }
+          }
+        }
+      }
+      done++
+      options.onProgress?.({ stage: 'inference', done, total })
+    }
+    batch.forEach((o, bi) => {
+      const probs = mean.subarray(bi * classes * patchVox, (bi + 1) * classes * patchVox)
+      accumulatePatch(acc, weightSum, padded, classes, o, patch, probs, weight)
+      if (sq && sqTile) {
+        const dummy = new Float32Array(nPadded)
+        accumulatePatch(sq, dummy, padded, 1, o, patch, sqTile.subarray(bi * patchVox, (bi + 1) * patchVox), weight)
+      }
+    })
+  }
+  const tInf = now()
+  options.onProgress?.({ stage: 'postprocess', done: 0, total: 0 })
+
+  // --- back to the source grid, one class at a time --------------------------------------
+  for (let c = 0; c < classes; c++) {
+    for (let v = 0; v < nPadded; v++) acc[c * nPadded + v] = (acc[c * nPadded + v] as number) / (weightSum[v] as number)
+  }
+  if (sq) for (let v = 0; v < nPadded; v++) sq[v] = (sq[v] as number) / (weightSum[v] as number)
+  const probs = cropChannels(acc, classes, padded, pad, modelShape)
+  const sqModel = sq ? cropChannels(sq, 1, padded, pad, modelShape) : undefined
+  const nT = vox(axes.shape)
+  const nM = vox(modelShape)
+  const best = new Float32Array(nT).fill(-1)
+  const arg = new Uint16Array(nT)
+  const ent = wantUncertainty && !tta ? new Float32Array(nT) : undefined
+  const sumSq = sqModel ? new Float32Array(nT) : undefined
+  for (let c = 0; c < classes; c++) {
+    const pc = resampleLinear(probs.subarray(c * nM, (c + 1) * nM), modelShape, axes.shape)
+    for (let v = 0; v < nT; v++) {
+      const p = pc[v] as number
+      if (p > (best[v] as number)) {
+        best[v] = p
+        arg[v] = c
+      }
+      if (ent && p > 0) ent[v] = (ent[v] as number) - p * Math.log(p)
+      if (sumSq) sumSq[v] = (sumSq[v] as number) + p * p
+    }
+  }
+  let uncertaintyTensor: Float32Array | undefined
+  if (ent) {
+    const norm = 1 / Math.log(classes)
+    for (let v = 0; v < nT; v++) ent[v] = Math.min(1, (ent[v] as number) * norm)
+    uncertaintyTensor = ent
+  } else if (sqModel && sumSq) {
+    // Mean over classes of Var(p_c) = E[p_c²] − E[p_c]²; at most 1/4 per class, scaled to [0, 1].
+    const e2 = resampleLinear(sqModel, modelShape, axes.shape)
+    for (let v = 0; v < nT; v++) {
+      sumSq[v] = Math.min(1, Math.max(0, (((e2[v] as number) - (sumSq[v] as number)) / classes) * 4))
+    }
+    uncertaintyTensor = sumSq
+  }
+
+  const values = card.labels.map((l) => l.value)
+  const wide = values.some((v) => v > 255)
+  const labelTensor = wide ? new Uint16Array(nT) : new Uint8Array(nT)
+  for (let v = 0; v < nT; v++) labelTensor[v] = values[arg[v] as number] as number
+  const labels = fromTensorGrid(labelTensor, volume.sizeIJK, axes, wide ? new Uint16Array(nT) : new Uint8Array(nT))
+  const uncertainty = uncertaintyTensor
+    ? fromTensorGrid(uncertaintyTensor, volume.sizeIJK, axes, new Float32Array(nT))
+    : undefined
+  const { removedVoxels } = applyPostprocess(
+    labels,
+    volume.sizeIJK,
+    volume.spacingMm,
+    card.postprocess,
+    0,
+  )
+  const counts = new Map<number, number>()
+  for (let v = 0; v < nT; v++) counts.set(labels[v] as number, (counts.get(labels[v] as number) ?? 0) + 1)
+  const tPost = now()
+  return {
+    labels,
+    ...(uncertainty ? { uncertainty } : {}),
+    uncertaintyKind: uncertainty ? (tta ? 'tta-variance' : 'entropy') : 'none',
+    labelVoxels: values.map((v) => counts.get(v) ?? 0),
+    axes,
+    modelShape,
+    tiles: origins.length,
+    networkRuns: done,
+    memory,
+    postprocessRemoved: removedVoxels,
+    timingsMs: { preprocess: tPre - t0, inference: tInf - tPre, postprocess: tPost - tInf },
+  }
+}

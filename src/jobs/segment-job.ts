@@ -1,0 +1,147 @@
+/**
+ * The segmentation job, run inside the long-lived inference worker: load the model once, then
+ * for each case open → segment → write mask (+ uncertainty) atomically and verified. One
+ * failing case is reported and the batch goes on; cancellation stops within one tile.
+ */
+import { access } from 'node:fs/promises'
+import { AppError, toAppError } from '../shared/errors.js'
+import type { ModelCard } from '../shared/model-card.js'
+import type {
+  BatchReport,
+  CaseReport,
+  ModelReport,
+  SegmentCase,
+  SegmentEvent,
+  SegmentJobSpec,
+} from '../shared/segment-report.js'
+import { openVolume } from '../io/open-volume.js'
+import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
+import { segmentVolume } from '../inference/segment-volume.js'
+import { loadModelPack } from '../inference/ort/model-store.js'
+import { openModelSession, type ModelSession } from '../inference/ort/open-session.js'
+
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  )
+
+export interface JobControl {
+  readonly emit: (e: SegmentEvent) => void
+  readonly isCancelled: () => boolean
+}
+
+async function runCase(
+  c: SegmentCase,
+  index: number,
+  card: ModelCard,
+  session: ModelSession,
+  spec: SegmentJobSpec,
+  ctl: JobControl,
+): Promise<CaseReport> {
+  const base = { id: c.id, input: c.input, output: c.output }
+  if (spec.skipExisting && (await exists(c.output))) return { ...base, status: 'skipped' }
+  const t0 = performance.now()
+  ctl.emit({ kind: 'progress', index, stage: 'read', done: 0, total: 0 })
+  const opened = await openVolume(c.input, c.seriesKey === undefined ? {} : { seriesKey: c.seriesKey })
+  const tRead = performance.now()
+  const v = opened.volume
+  const file = c.input.length === 1 ? c.input[0] : undefined
+  const result = await segmentVolume(v, card, session.runner, {
+    tta: spec.tta,
+    uncertainty: c.uncertaintyOutput !== undefined,
+    ...(spec.batch === undefined ? {} : { batch: spec.batch }),
+    ...(spec.maxBytes === undefined ? {} : { maxBytes: spec.maxBytes }),
+    ...(file === undefined ? {} : { file }),
+    isCancelled: ctl.isCancelled,
+    onProgress: (p) => ctl.emit({ kind: 'progress', index, ...p }),
+  })
+  ctl.emit({ kind: 'progress', index, stage: 'write', done: 0, total: 0 })
+  const tSeg = performance.now()
+  const codes = opened.nifti
+    ? { qform_code: opened.nifti.xforms.qform_code || 1, sform_code: opened.nifti.xforms.sform_code || 1 }
+    : {}
+  await writeMaskNifti({
+    path: c.output,
+    labels: result.labels,
+    geometry: v,
+    sourceFiles: opened.files,
+    ...codes,
+    descrip: `VolSeg ${card.id} ${card.version}`,
+  })
+  if (c.uncertaintyOutput !== undefined && result.uncertainty) {
+    await writeMaskNifti({
+      path: c.uncertaintyOutput,
+      labels: result.uncertainty,
+      geometry: v,
+      sourceFiles: [...opened.files, c.output],
+      ...codes,
+      descrip: `VolSeg ${card.id} ${result.uncertaintyKind}`,
+    })
+  }
+  const voxelMl = (v.spacingMm[0] * v.spacingMm[1] * v.spacingMm[2]) / 1000
+  return {
+    ...base,
+    status: 'ok',
+    labels: card.labels.map((l, k) => ({
+      value: l.value,
+      name: l.name,
+      voxels: result.labelVoxels[k] ?? 0,
+      volumeMl: (result.labelVoxels[k] ?? 0) * voxelMl,
+    })),
+    ...(c.uncertaintyOutput === undefined ? {} : { uncertaintyOutput: c.uncertaintyOutput }),
+    uncertaintyKind: result.uncertaintyKind,
+    sizeIJK: v.sizeIJK,
+    spacingMm: v.spacingMm,
+    modelShape: result.modelShape,
+    tiles: result.tiles,
+    networkRuns: result.networkRuns,
+    plannedMemoryBytes: result.memory.totalBytes,
+    warnings: opened.warnings,
+    timingsMs: {
+      read: tRead - t0,
+      ...result.timingsMs,
+      write: performance.now() - tSeg,
+      total: performance.now() - t0,
+    },
+  }
+}
+
+/** Runs a whole batch. Throws only for job-level failures (model, provider, cancellation). */
+export async function runSegmentJob(spec: SegmentJobSpec, ctl: JobControl): Promise<BatchReport> {
+  const t0 = performance.now()
+  const pack = await loadModelPack(spec.model)
+  const session = await openModelSession(pack.bytes, pack.card, spec.ep, pack.dir)
+  const model: ModelReport = {
+    id: pack.card.id,
+    version: pack.card.version,
+    sha256: pack.card.sha256,
+    provider: session.provider,
+    device: session.device,
+    rewrites: session.rewrites,
+    attempts: session.attempts,
+    loadMs: performance.now() - t0,
+  }
+  ctl.emit({ kind: 'model', model })
+  const cases: CaseReport[] = []
+  try {
+    for (const [index, c] of spec.cases.entries()) {
+      if (ctl.isCancelled()) throw new AppError('E_CANCELLED', 'segmentation was cancelled')
+      ctl.emit({ kind: 'case-start', index, id: c.id })
+      let report: CaseReport
+      try {
+        report = await runCase(c, index, pack.card, session, spec, ctl)
+      } catch (e) {
+        const err = toAppError(e, 'E_INTERNAL', c.input.length === 1 ? c.input[0] : undefined)
+        if (err.code === 'E_CANCELLED') throw err
+        const { details: _details, ...error } = err.toJSON()
+        report = { id: c.id, input: c.input, output: c.output, status: 'failed', error }
+      }
+      cases.push(report)
+      ctl.emit({ kind: 'case-end', index, report })
+    }
+  } finally {
+    await session.release()
+  }
+  return { model, tta: spec.tta, cases }
+}

@@ -1,0 +1,93 @@
+/**
+ * What a segmentation job reports: per-case results (label volumes in mL, timings, provider) and
+ * the events streamed while it runs. Plain JSON: crosses process and network boundaries.
+ */
+import type { ErrorCode } from './errors.js'
+
+export type ProviderName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'
+
+/** One case of a batch: the input path(s) and where its mask goes. */
+export interface SegmentCase {
+  /** Case id (file name without extension, or DICOM folder name); names the outputs. */
+  readonly id: string
+  readonly input: readonly string[]
+  readonly output: string
+  readonly uncertaintyOutput?: string
+  readonly seriesKey?: string
+}
+
+export interface SegmentJobSpec {
+  readonly cases: readonly SegmentCase[]
+  /** Installed pack id or pack folder path. */
+  readonly model: string
+  readonly ep: ProviderName | 'auto'
+  readonly tta: boolean
+  /** Skip cases whose output exists (resumable batches). */
+  readonly skipExisting: boolean
+  /** Tiles per network run. */
+  readonly batch?: number
+  /** Memory the engine may plan for, bytes. */
+  readonly maxBytes?: number
+}
+
+export interface ModelReport {
+  readonly id: string
+  readonly version: string
+  readonly sha256: string
+  readonly provider: ProviderName
+  readonly device: string
+  readonly rewrites: readonly string[]
+  /** Providers tried by `auto`, with the reason each was not kept. */
+  readonly attempts: readonly {
+    provider: string
+    ok: boolean
+    tried: boolean
+    reason?: string
+    maxProbDiff?: number
+  }[]
+  readonly loadMs: number
+}
+
+export interface LabelVolume {
+  readonly value: number
+  readonly name: string
+  readonly voxels: number
+  readonly volumeMl: number
+}
+
+export interface CaseReport {
+  readonly id: string
+  readonly input: readonly string[]
+  readonly output: string
+  readonly status: 'ok' | 'skipped' | 'failed'
+  readonly error?: { code: ErrorCode; message: string; file?: string }
+  readonly labels?: readonly LabelVolume[]
+  readonly uncertaintyOutput?: string
+  readonly uncertaintyKind?: 'entropy' | 'tta-variance' | 'none'
+  readonly sizeIJK?: readonly number[]
+  readonly spacingMm?: readonly number[]
+  readonly modelShape?: readonly number[]
+  readonly tiles?: number
+  readonly networkRuns?: number
+  readonly plannedMemoryBytes?: number
+  readonly warnings?: readonly string[]
+  readonly timingsMs?: Readonly<Record<string, number>>
+}
+
+export interface BatchReport {
+  readonly model: ModelReport
+  readonly tta: boolean
+  readonly cases: readonly CaseReport[]
+}
+
+export type SegmentEvent =
+  | { readonly kind: 'model'; readonly model: ModelReport }
+  | { readonly kind: 'case-start'; readonly index: number; readonly id: string }
+  | {
+      readonly kind: 'progress'
+      readonly index: number
+      readonly stage: 'read' | 'preprocess' | 'inference' | 'postprocess' | 'write'
+      readonly done: number
+      readonly total: number
+    }
+  | { readonly kind: 'case-end'; readonly index: number; readonly report: CaseReport }
