@@ -63,7 +63,9 @@ export function formatModels(m: ModelList): string {
   for (const p of m.packs) {
     const c = p.card
     lines.push(`${c.id} ${c.version}  ${c.name}`)
-    lines.push(`  task: ${c.task}, ${c.modality}; labels: ${c.labels.map((l) => `${l.value} ${l.name}`).join(', ')}`)
+    lines.push(
+      `  task: ${c.task}, ${c.modality}; labels: ${c.labels.map((l) => `${l.value} ${l.name}`).join(', ')}`,
+    )
     lines.push(
       `  grid: ${c.spacingMm ? `${c.spacingMm.join('×')} mm` : 'source spacing'}, patch ${c.patchSize.join('×')}, orientation ${c.orientation}`,
     )

@@ -141,9 +141,13 @@ function timeoutSeconds(p: Parsed, fallback: number): number {
 }
 
 async function segment(p: Parsed): Promise<number> {
-  if (p.positional.length === 0) throw new AppError('E_ARGS', 'segment needs an input (file or folder)')
+  if (p.positional.length === 0) {
+    throw new AppError('E_ARGS', 'segment needs an input (file or folder)')
+  }
   const out = p.flags.get('--out')
-  if (typeof out !== 'string') throw new AppError('E_ARGS', 'segment needs -o <output file or folder>')
+  if (typeof out !== 'string') {
+    throw new AppError('E_ARGS', 'segment needs -o <output file or folder>')
+  }
   const ep = (p.flags.get('--ep') ?? 'auto') as (typeof EPS)[number]
   if (!EPS.includes(ep)) throw new AppError('E_ARGS', `--ep must be one of ${EPS.join(', ')}`)
   const str = (k: string): string | undefined => {
@@ -179,11 +183,19 @@ async function models(p: Parsed): Promise<number> {
     const dir = p.positional[1]
     if (dir === undefined) throw new AppError('E_ARGS', 'models add needs a pack folder')
     const r = await runJob({ kind: 'add-model', dir }, { timeoutMs: 120_000 })
-    if (!r.ok) throw new AppError(r.error.code, r.error.message, r.error.file === undefined ? {} : { file: r.error.file })
+    if (!r.ok) {
+      throw new AppError(
+        r.error.code,
+        r.error.message,
+        r.error.file === undefined ? {} : { file: r.error.file },
+      )
+    }
     process.stdout.write(`installed ${r.value.id} ${r.value.card.version} → ${r.value.dir}\n`)
     return 0
   }
-  if (p.positional.length > 0) throw new AppError('E_ARGS', `unknown models subcommand "${p.positional[0]}"`)
+  if (p.positional.length > 0) {
+    throw new AppError('E_ARGS', `unknown models subcommand "${p.positional[0]}"`)
+  }
   const r = await runJob({ kind: 'models' }, { timeoutMs: 120_000 })
   if (!r.ok) throw new AppError(r.error.code, r.error.message)
   if (p.flags.has('--json')) {

@@ -6,7 +6,13 @@
 import { mkdir, readdir, stat, writeFile, rename, open } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { AppError } from '../shared/errors.js'
-import type { BatchReport, CaseReport, ProviderName, SegmentCase, SegmentEvent } from '../shared/segment-report.js'
+import type {
+  BatchReport,
+  CaseReport,
+  ProviderName,
+  SegmentCase,
+  SegmentEvent,
+} from '../shared/segment-report.js'
 import { startJob } from '../jobs/fork-runner.js'
 
 const IMAGE_EXT = /\.(nii|nii\.gz|nrrd|nhdr|mha|mhd)$/i
@@ -32,7 +38,9 @@ export function caseId(p: string): string {
 }
 
 /** Expands inputs into cases: image files stay; a folder holding image files is a folder of cases; any other folder is one DICOM case. */
-export async function expandInputs(inputs: readonly string[]): Promise<{ id: string; input: string[] }[]> {
+export async function expandInputs(
+  inputs: readonly string[],
+): Promise<{ id: string; input: string[] }[]> {
   const out: { id: string; input: string[] }[] = []
   for (const raw of inputs) {
     const p = resolve(raw)
@@ -57,7 +65,10 @@ export async function expandInputs(inputs: readonly string[]): Promise<{ id: str
   for (const c of out) {
     const prev = seen.get(c.id)
     if (prev !== undefined) {
-      throw new AppError('E_ARGS', `two inputs would write the same output "${c.id}": ${prev} and ${c.input[0]}`)
+      throw new AppError(
+        'E_ARGS',
+        `two inputs would write the same output "${c.id}": ${prev} and ${c.input[0]}`,
+      )
     }
     seen.set(c.id, c.input[0] as string)
   }
@@ -65,7 +76,10 @@ export async function expandInputs(inputs: readonly string[]): Promise<{ id: str
 }
 
 /** `k/n` (1-based k): keeps every n-th case starting at k, after sorting by id. */
-export function applyShard<T extends { id: string }>(cases: readonly T[], shard: string | undefined): T[] {
+export function applyShard<T extends { id: string }>(
+  cases: readonly T[],
+  shard: string | undefined,
+): T[] {
   const sorted = [...cases].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   if (shard === undefined) return sorted
   const m = /^(\d+)\/(\d+)$/.exec(shard)
@@ -77,12 +91,26 @@ export function applyShard<T extends { id: string }>(cases: readonly T[], shard:
   return sorted.filter((_, i) => i % n === k - 1)
 }
 
-const csvCell = (s: string | number): string => (/[",\n]/.test(String(s)) ? `"${String(s).replace(/"/g, '""')}"` : String(s))
+const csvCell = (s: string | number): string =>
+  /[",\n]/.test(String(s)) ? `"${String(s).replace(/"/g, '""')}"` : String(s)
 
 /** The report as CSV: one row per case, one `<label> (mL)` column per label. */
 export function reportCsv(r: BatchReport): string {
-  const names = [...new Set(r.cases.flatMap((c) => (c.labels ?? []).filter((l) => l.value !== 0).map((l) => l.name)))]
-  const head = ['case', 'status', 'input', 'output', ...names.map((n) => `${n} (mL)`), 'provider', 'seconds', 'error']
+  const names = [
+    ...new Set(
+      r.cases.flatMap((c) => (c.labels ?? []).filter((l) => l.value !== 0).map((l) => l.name)),
+    ),
+  ]
+  const head = [
+    'case',
+    'status',
+    'input',
+    'output',
+    ...names.map((n) => `${n} (mL)`),
+    'provider',
+    'seconds',
+    'error',
+  ]
   const rows = r.cases.map((c) => [
     c.id,
     c.status,
@@ -127,7 +155,9 @@ function progressPrinter(total: number, json: boolean): (e: SegmentEvent) => voi
   return (e) => {
     if (json) return
     if (e.kind === 'model') {
-      const why = e.model.attempts.filter((a) => a.tried && !a.ok).map((a) => `${a.provider}: ${a.reason}`)
+      const why = e.model.attempts
+        .filter((a) => a.tried && !a.ok)
+        .map((a) => `${a.provider}: ${a.reason}`)
       process.stderr.write(
         `volseg: model ${e.model.id} ${e.model.version} on ${e.model.provider} (${e.model.device})` +
           `${why.length > 0 ? `; not used: ${why.join('; ')}` : ''}\n`,
@@ -138,7 +168,10 @@ function progressPrinter(total: number, json: boolean): (e: SegmentEvent) => voi
     } else if (e.kind === 'progress' && tty) {
       const pct = e.total > 0 ? e.done / e.total : 0
       const eta = pct > 0 ? ((Date.now() - started) / 1000) * (1 / pct - 1) : NaN
-      const detail = e.stage === 'inference' ? `${bar(e.done, e.total)} ${e.done}/${e.total} tiles ETA ${clock(eta)}` : e.stage
+      const detail =
+        e.stage === 'inference'
+          ? `${bar(e.done, e.total)} ${e.done}/${e.total} tiles ETA ${clock(eta)}`
+          : e.stage
       process.stderr.write(`\r\x1b[2K${current}: ${detail}`)
     } else if (e.kind === 'case-end') {
       const r = e.report
@@ -159,15 +192,23 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
   const single = expanded.length === 1 && a.shard === undefined
   const outIsFile = /\.nii\.gz$/i.test(a.out)
   if (!single && outIsFile) {
-    throw new AppError('E_ARGS', `several cases need an output folder for -o, not the file ${a.out}`)
+    throw new AppError(
+      'E_ARGS',
+      `several cases need an output folder for -o, not the file ${a.out}`,
+    )
   }
-  if (/\.nii$/i.test(a.out)) throw new AppError('E_ARGS', 'masks are written as .nii.gz (got -o ending in .nii)')
+  if (/\.nii$/i.test(a.out)) {
+    throw new AppError('E_ARGS', 'masks are written as .nii.gz (got -o ending in .nii)')
+  }
   const outDir = outIsFile ? dirname(resolve(a.out)) : resolve(a.out)
   await mkdir(outDir, { recursive: true })
   const uncDir = a.uncertainty !== undefined && !single ? resolve(a.uncertainty) : undefined
   if (uncDir !== undefined) await mkdir(uncDir, { recursive: true })
   if (a.uncertainty !== undefined && single && !/\.nii\.gz$/i.test(a.uncertainty)) {
-    throw new AppError('E_ARGS', '--uncertainty needs a .nii.gz file name for one case (a folder for a batch)')
+    throw new AppError(
+      'E_ARGS',
+      '--uncertainty needs a .nii.gz file name for one case (a folder for a batch)',
+    )
   }
   const cases: SegmentCase[] = applyShard(expanded, a.shard).map((c) => ({
     id: c.id,
@@ -175,7 +216,12 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
     output: outIsFile ? resolve(a.out) : join(outDir, `${c.id}_seg.nii.gz`),
     ...(a.uncertainty === undefined
       ? {}
-      : { uncertaintyOutput: uncDir === undefined ? resolve(a.uncertainty) : join(uncDir, `${c.id}_uncertainty.nii.gz`) }),
+      : {
+          uncertaintyOutput:
+            uncDir === undefined
+              ? resolve(a.uncertainty)
+              : join(uncDir, `${c.id}_uncertainty.nii.gz`),
+        }),
     ...(a.seriesKey === undefined ? {} : { seriesKey: a.seriesKey }),
   }))
   const job = startJob(
@@ -205,13 +251,19 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
   }
   if (!reply.ok) {
     const e = reply.error
-    throw new AppError(e.code, e.message, { ...(e.file === undefined ? {} : { file: e.file }), details: e.details })
+    throw new AppError(e.code, e.message, {
+      ...(e.file === undefined ? {} : { file: e.file }),
+      details: e.details,
+    })
   }
   const report = reply.value
   if (!single) {
     const suffix = a.shard === undefined ? '' : `-shard-${a.shard.replace('/', '-of-')}`
     await writeTextAtomic(join(outDir, `volseg-report${suffix}.csv`), reportCsv(report))
-    await writeTextAtomic(join(outDir, `volseg-report${suffix}.json`), `${JSON.stringify(report, null, 2)}\n`)
+    await writeTextAtomic(
+      join(outDir, `volseg-report${suffix}.json`),
+      `${JSON.stringify(report, null, 2)}\n`,
+    )
   }
   if (a.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else printSummary(report.cases)
@@ -230,6 +282,8 @@ function printSummary(cases: readonly CaseReport[]): void {
   const failed = cases.filter((c) => c.status === 'failed').length
   const skipped = cases.filter((c) => c.status === 'skipped').length
   if (cases.length > 1 || failed > 0 || skipped > 0) {
-    process.stdout.write(`${cases.length - failed - skipped} done, ${skipped} skipped, ${failed} failed\n`)
+    process.stdout.write(
+      `${cases.length - failed - skipped} done, ${skipped} skipped, ${failed} failed\n`,
+    )
   }
 }

@@ -11,7 +11,12 @@ import type { ModelCard } from '../shared/model-card.js'
 import type { Volume } from '../shared/volume.js'
 import { assertFits, planMemory, type MemoryPlan } from './memory-plan.js'
 import { normaliseIntensity } from './preprocess/normalise.js'
-import { fromTensorGrid, planTensorAxes, toTensorGrid, type TensorAxisPlan } from './preprocess/reorient.js'
+import {
+  fromTensorGrid,
+  planTensorAxes,
+  toTensorGrid,
+  type TensorAxisPlan,
+} from './preprocess/reorient.js'
 import { resampleLinear, targetShape, type Shape3 } from './preprocess/resample.js'
 import { applyPostprocess } from './postprocess/components.js'
 import {
@@ -27,7 +32,10 @@ import { flipGrids, mirrorCombos, softmaxChannels } from './tta.js'
 
 /** Runs one batch `[n, channels, D, H, W]` and returns the card's output `[n, classes, D, H, W]`. */
 export interface TileRunner {
-  run(input: Float32Array, shape: readonly [number, number, number, number, number]): Promise<Float32Array>
+  run(
+    input: Float32Array,
+    shape: readonly [number, number, number, number, number],
+  ): Promise<Float32Array>
 }
 
 export interface SegmentProgress {
@@ -70,7 +78,9 @@ export interface SegmentationResult {
   readonly timingsMs: Readonly<Record<'preprocess' | 'inference' | 'postprocess', number>>
 }
 
-const now = (): number => (typeof performance === 'undefined' ? Date.now() : performance.now())
+// The pure layer has no DOM/Node typings; performance.now exists in both runtimes.
+const perf = (globalThis as { performance?: { now(): number } }).performance
+const now = (): number => perf?.now() ?? Date.now()
 const vox = (s: Shape3): number => s[0] * s[1] * s[2]
 
 /**
@@ -97,11 +107,9 @@ export async function segmentVolume(
   const axes = planTensorAxes(volume, card.orientation, card.axisOrder)
   const modelShape = targetShape(axes.shape, axes.spacingMm, card.spacingMm)
   const pad = padToPatch(modelShape, patch)
-  const padded = modelShape.map((n, t) => n + (pad[t] as [number, number])[0] + (pad[t] as [number, number])[1]) as [
-    number,
-    number,
-    number,
-  ]
+  const padded = modelShape.map(
+    (n, t) => n + (pad[t] as [number, number])[0] + (pad[t] as [number, number])[1],
+  ) as [number, number, number]
   const memory = planMemory({
     sourceVoxels: vox(volume.sizeIJK),
     tensorShape: axes.shape,
@@ -149,8 +157,11 @@ export async function segmentVolume(
     const mean = new Float32Array(n * classes * patchVox)
     const sqTile = sq ? new Float32Array(n * patchVox) : undefined
     for (const axesToFlip of combos) {
-      if (options.isCancelled?.()) throw new AppError('E_CANCELLED', 'segmentation was cancelled', where)
-      const x = axesToFlip.length === 0 ? input : flipGrids(input, n * channels, patch, axesToFlip, flipBuf)
+      if (options.isCancelled?.()) {
+        throw new AppError('E_CANCELLED', 'segmentation was cancelled', where)
+      }
+      const x =
+        axesToFlip.length === 0 ? input : flipGrids(input, n * channels, patch, axesToFlip, flipBuf)
       let y = await runner.run(x, [n, channels, patch[0], patch[1], patch[2]])
       if (y.length !== n * classes * patchVox) {
         throw new AppError(
@@ -160,17 +171,21 @@ export async function segmentVolume(
           where,
         )
       }
-      if (axesToFlip.length > 0) y = flipGrids(y, n * classes, patch, axesToFlip, new Float32Array(y.length))
-      else if (card.output.kind === 'logits') y = Float32Array.from(y)
+      if (axesToFlip.length > 0) {
+        y = flipGrids(y, n * classes, patch, axesToFlip, new Float32Array(y.length))
+      } else if (card.output.kind === 'logits') y = Float32Array.from(y)
       if (card.output.kind === 'logits') softmaxChannels(y, n, classes, patchVox)
-      for (let i = 0; i < y.length; i++) mean[i] = (mean[i] as number) + (y[i] as number) / combos.length
+      for (let i = 0; i < y.length; i++) {
+        mean[i] = (mean[i] as number) + (y[i] as number) / combos.length
+      }
       if (sqTile) {
         for (let bi = 0; bi < n; bi++) {
           for (let c = 0; c < classes; c++) {
             const base = (bi * classes + c) * patchVox
             for (let v = 0; v < patchVox; v++) {
               const p = y[base + v] as number
-              sqTile[bi * patchVox + v] = (sqTile[bi * patchVox + v] as number) + (p * p) / combos.length
+              sqTile[bi * patchVox + v] =
+                (sqTile[bi * patchVox + v] as number) + (p * p) / combos.length
             }
           }
         }
@@ -183,7 +198,16 @@ export async function segmentVolume(
       accumulatePatch(acc, weightSum, padded, classes, o, patch, probs, weight)
       if (sq && sqTile) {
         const dummy = new Float32Array(nPadded)
-        accumulatePatch(sq, dummy, padded, 1, o, patch, sqTile.subarray(bi * patchVox, (bi + 1) * patchVox), weight)
+        accumulatePatch(
+          sq,
+          dummy,
+          padded,
+          1,
+          o,
+          patch,
+          sqTile.subarray(bi * patchVox, (bi + 1) * patchVox),
+          weight,
+        )
       }
     })
   }
@@ -192,7 +216,9 @@ export async function segmentVolume(
 
   // --- back to the source grid, one class at a time --------------------------------------
   for (let c = 0; c < classes; c++) {
-    for (let v = 0; v < nPadded; v++) acc[c * nPadded + v] = (acc[c * nPadded + v] as number) / (weightSum[v] as number)
+    for (let v = 0; v < nPadded; v++) {
+      acc[c * nPadded + v] = (acc[c * nPadded + v] as number) / (weightSum[v] as number)
+    }
   }
   if (sq) for (let v = 0; v < nPadded; v++) sq[v] = (sq[v] as number) / (weightSum[v] as number)
   const probs = cropChannels(acc, classes, padded, pad, modelShape)
@@ -224,7 +250,10 @@ export async function segmentVolume(
     // Mean over classes of Var(p_c) = E[p_c²] − E[p_c]²; at most 1/4 per class, scaled to [0, 1].
     const e2 = resampleLinear(sqModel, modelShape, axes.shape)
     for (let v = 0; v < nT; v++) {
-      sumSq[v] = Math.min(1, Math.max(0, (((e2[v] as number) - (sumSq[v] as number)) / classes) * 4))
+      sumSq[v] = Math.min(
+        1,
+        Math.max(0, (((e2[v] as number) - (sumSq[v] as number)) / classes) * 4),
+      )
     }
     uncertaintyTensor = sumSq
   }
@@ -233,7 +262,12 @@ export async function segmentVolume(
   const wide = values.some((v) => v > 255)
   const labelTensor = wide ? new Uint16Array(nT) : new Uint8Array(nT)
   for (let v = 0; v < nT; v++) labelTensor[v] = values[arg[v] as number] as number
-  const labels = fromTensorGrid(labelTensor, volume.sizeIJK, axes, wide ? new Uint16Array(nT) : new Uint8Array(nT))
+  const labels = fromTensorGrid(
+    labelTensor,
+    volume.sizeIJK,
+    axes,
+    wide ? new Uint16Array(nT) : new Uint8Array(nT),
+  )
   const uncertainty = uncertaintyTensor
     ? fromTensorGrid(uncertaintyTensor, volume.sizeIJK, axes, new Float32Array(nT))
     : undefined
@@ -245,7 +279,9 @@ export async function segmentVolume(
     0,
   )
   const counts = new Map<number, number>()
-  for (let v = 0; v < nT; v++) counts.set(labels[v] as number, (counts.get(labels[v] as number) ?? 0) + 1)
+  for (let v = 0; v < nT; v++) {
+    counts.set(labels[v] as number, (counts.get(labels[v] as number) ?? 0) + 1)
+  }
   const tPost = now()
   return {
     labels,

@@ -20,7 +20,11 @@ export function tileStarts(size: number, patch: number, overlap: number): number
 }
 
 /** All tile origins [d, h, w] over a grid of `shape` (each ≥ patch), D slowest. */
-export function tileOrigins(shape: Shape3, patch: Shape3, overlap: number): [number, number, number][] {
+export function tileOrigins(
+  shape: Shape3,
+  patch: Shape3,
+  overlap: number,
+): [number, number, number][] {
   const sd = tileStarts(shape[0], patch[0], overlap)
   const sh = tileStarts(shape[1], patch[1], overlap)
   const sw = tileStarts(shape[2], patch[2], overlap)
@@ -70,7 +74,11 @@ export function padToPatch(shape: Shape3, patch: Shape3): [number, number][] {
 }
 
 /** Copies `src` [D, H, W] into a zero grid padded by `pad`. */
-export function padGrid(src: Float32Array, shape: Shape3, pad: readonly [number, number][]): Float32Array {
+export function padGrid(
+  src: Float32Array,
+  shape: Shape3,
+  pad: readonly [number, number][],
+): Float32Array {
   const [nd, nh, nw] = shape
   const [pd, ph, pw] = pad.map((p) => p[0]) as [number, number, number]
   const od = nd + pd + (pad[0] as [number, number])[1]
@@ -151,12 +159,15 @@ export function accumulatePatch(
     for (let h = 0; h < ph; h++) {
       const g = ((origin[0] + d) * nh + origin[1] + h) * nw + origin[2]
       const p = (d * ph + h) * pw
-      for (let w = 0; w < pw; w++) weightSum[g + w] = (weightSum[g + w] as number) + (weight[p + w] as number)
+      for (let w = 0; w < pw; w++) {
+        weightSum[g + w] = (weightSum[g + w] as number) + (weight[p + w] as number)
+      }
       for (let c = 0; c < channels; c++) {
         const gc = c * plane + g
         const pc = c * patchVox + p
         for (let w = 0; w < pw; w++) {
-          acc[gc + w] = (acc[gc + w] as number) + (weight[p + w] as number) * (probs[pc + w] as number)
+          acc[gc + w] =
+            (acc[gc + w] as number) + (weight[p + w] as number) * (probs[pc + w] as number)
         }
       }
     }

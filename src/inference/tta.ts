@@ -46,7 +46,12 @@ export function flipGrids(
 }
 
 /** In-place softmax over channels of a [n, C, voxels] batch of logits. */
-export function softmaxChannels(data: Float32Array, n: number, channels: number, voxels: number): void {
+export function softmaxChannels(
+  data: Float32Array,
+  n: number,
+  channels: number,
+  voxels: number,
+): void {
   for (let b = 0; b < n; b++) {
     const base = b * channels * voxels
     for (let v = 0; v < voxels; v++) {

@@ -43,7 +43,10 @@ async function runCase(
   if (spec.skipExisting && (await exists(c.output))) return { ...base, status: 'skipped' }
   const t0 = performance.now()
   ctl.emit({ kind: 'progress', index, stage: 'read', done: 0, total: 0 })
-  const opened = await openVolume(c.input, c.seriesKey === undefined ? {} : { seriesKey: c.seriesKey })
+  const opened = await openVolume(
+    c.input,
+    c.seriesKey === undefined ? {} : { seriesKey: c.seriesKey },
+  )
   const tRead = performance.now()
   const v = opened.volume
   const file = c.input.length === 1 ? c.input[0] : undefined
@@ -59,7 +62,10 @@ async function runCase(
   ctl.emit({ kind: 'progress', index, stage: 'write', done: 0, total: 0 })
   const tSeg = performance.now()
   const codes = opened.nifti
-    ? { qform_code: opened.nifti.xforms.qform_code || 1, sform_code: opened.nifti.xforms.sform_code || 1 }
+    ? {
+        qform_code: opened.nifti.xforms.qform_code || 1,
+        sform_code: opened.nifti.xforms.sform_code || 1,
+      }
     : {}
   await writeMaskNifti({
     path: c.output,
@@ -134,7 +140,11 @@ export async function runSegmentJob(spec: SegmentJobSpec, ctl: JobControl): Prom
       } catch (e) {
         const err = toAppError(e, 'E_INTERNAL', c.input.length === 1 ? c.input[0] : undefined)
         if (err.code === 'E_CANCELLED') throw err
-        const { details: _details, ...error } = err.toJSON()
+        const error = {
+          code: err.code,
+          message: err.message,
+          ...(err.file === undefined ? {} : { file: err.file }),
+        }
         report = { id: c.id, input: c.input, output: c.output, status: 'failed', error }
       }
       cases.push(report)

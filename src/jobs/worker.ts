@@ -24,7 +24,10 @@ async function handle(req: JobRequest): Promise<JobReply> {
         return { ok: true, value: await runInfo(req.input, req.options) }
       case 'models': {
         const { packs, problems } = await listModelPacks()
-        return { ok: true, value: { packs, problems, searched: modelDirs(), providers: providerStatus() } }
+        return {
+          ok: true,
+          value: { packs, problems, searched: modelDirs(), providers: providerStatus() },
+        }
       }
       case 'add-model':
         return { ok: true, value: await addModelPack(req.dir) }

@@ -410,8 +410,9 @@ async function main(): Promise<void> {
       `${volume.pixelType} · ${quick ? 'quick' : 'full'} · onnxruntime-node ${ort.env.versions.common}`,
   )
   const results: CaseResult[] = []
-  for (const edge of edges)
+  for (const edge of edges) {
     results.push(await measureCase(volume, pack.bytes, pack.card, edge, runs))
+  }
   for (const r of results) printCase(r)
   const maxRssMiB = process.resourceUsage().maxRSS / 1024
   console.log(`\npeak RSS ${maxRssMiB.toFixed(0)} MiB (node ${process.version})`)

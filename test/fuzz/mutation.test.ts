@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import type * as ForkRunner from '../../src/jobs/fork-runner.js'
 import type * as Errors from '../../src/shared/errors.js'
-import type { JobReply } from '../../src/jobs/job-protocol.js'
+import type { JobReply, JobValue } from '../../src/jobs/job-protocol.js'
 import { AppError, type ErrorCode } from '../../src/shared/errors.js'
 import {
   checkNiftiHeader,
@@ -37,7 +37,7 @@ const VERBOSE = process.env.VOLSEG_FUZZ_VERBOSE === '1'
 const ERROR_CODES = [
   'E_NOT_FOUND', 'E_EMPTY', 'E_UNKNOWN_FORMAT', 'E_TRUNCATED', 'E_BAD_HEADER', 'E_TOO_LARGE',
   'E_UNSUPPORTED', 'E_MULTIPLE_SERIES', 'E_NO_IMAGES', 'E_SERIES_GEOMETRY', 'E_DECODE', 'E_WRITE',
-  'E_VERIFY', 'E_TIMEOUT', 'E_ARGS', 'E_INTERNAL',
+  'E_VERIFY', 'E_TIMEOUT', 'E_ARGS', 'E_INTERNAL', 'E_MODEL', 'E_PROVIDER', 'E_CANCELLED',
 ] as const satisfies readonly ErrorCode[]
 // Compile-time check that the list above names every ErrorCode.
 const everyCodeListed: [Exclude<ErrorCode, (typeof ERROR_CODES)[number]>] extends [never]
@@ -370,7 +370,9 @@ interface CaseResult {
   readonly finding?: string
 }
 
-type Raw = { readonly ms: number } & ({ readonly reply: JobReply } | { readonly thrown: unknown })
+type Raw = { readonly ms: number } & (
+  { readonly reply: JobReply<JobValue['info']> } | { readonly thrown: unknown }
+)
 
 async function runTimed(dist: Dist, file: string): Promise<Raw> {
   const t0 = performance.now()

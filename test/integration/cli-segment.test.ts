@@ -2,7 +2,16 @@
 // worker, masks re-read by nibabel against the source geometry.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
@@ -39,21 +48,39 @@ test('segment one file: mask on the exact source grid, uncertainty map, JSON rep
   const out = join(tmp, 'one', 'flipped_seg.nii.gz')
   const unc = join(tmp, 'one', 'flipped_unc.nii.gz')
   const src = derived('flipped.nii.gz')
-  const r = volseg('segment', src, '-o', out, '--model', join(PACKS, 'threshold'), '--uncertainty', unc, '--json')
+  const r = volseg(
+    'segment',
+    src,
+    '-o',
+    out,
+    '--model',
+    join(PACKS, 'threshold'),
+    '--uncertainty',
+    unc,
+    '--json',
+  )
   assert.equal(r.code, 0, r.stderr)
   const report = JSON.parse(r.stdout) as {
     model: { provider: string; device: string; attempts: unknown[] }
-    cases: { status: string; labels: { name: string; voxels: number; volumeMl: number }[]; timingsMs: Record<string, number> }[]
+    cases: {
+      status: string
+      labels: { name: string; voxels: number; volumeMl: number }[]
+      timingsMs: Record<string, number>
+    }[]
   }
   assert.equal(report.cases[0]?.status, 'ok')
   assert.ok(report.model.device.length > 0)
   for (const k of ['read', 'preprocess', 'inference', 'postprocess', 'write']) {
     assert.ok((report.cases[0]?.timingsMs[k] ?? -1) >= 0, k)
   }
-  const o = python<{ affineDiff: number; shapeSame: boolean; dtype: string; differ: number; qform: number; sform: number }>(
-    ORACLE,
-    [src, out],
-  )
+  const o = python<{
+    affineDiff: number
+    shapeSame: boolean
+    dtype: string
+    differ: number
+    qform: number
+    sform: number
+  }>(ORACLE, [src, out])
   assert.ok(o.affineDiff < 1e-4, `affine differs by ${o.affineDiff}`)
   assert.ok(o.shapeSame)
   assert.equal(o.dtype, 'uint8')
@@ -76,7 +103,10 @@ test('batch over a folder: one bad case is reported, the rest written; rerun ski
   copyFileSync(fixture('ch2.nii.gz'), join(cases, 'a.nii.gz'))
   copyFileSync(derived('ch2-crop.nii.gz'), join(cases, 'b.nii.gz'))
   copyFileSync(derived('oblique.nii.gz'), join(cases, 'c.nii.gz'))
-  writeFileSync(join(cases, 'broken.nii.gz'), readFileSync(derived('ch2-crop.nii.gz')).subarray(0, 5000))
+  writeFileSync(
+    join(cases, 'broken.nii.gz'),
+    readFileSync(derived('ch2-crop.nii.gz')).subarray(0, 5000),
+  )
   const out = join(tmp, 'out')
   const r = volseg('segment', cases, '-o', out, '--model', join(PACKS, 'threshold'))
   assert.equal(r.code, 1, 'a failed case makes the exit code 1')
@@ -87,9 +117,15 @@ test('batch over a folder: one bad case is reported, the rest written; rerun ski
   const csv = readFileSync(join(out, 'volseg-report.csv'), 'utf8').trim().split('\n')
   assert.equal(csv[0], 'case,status,input,output,above-mean (mL),provider,seconds,error')
   assert.equal(csv.length, 5)
-  assert.match(csv.find((l) => l.startsWith('broken,')) ?? '', /^broken,failed,.*truncat|^broken,failed,/)
+  assert.match(
+    csv.find((l) => l.startsWith('broken,')) ?? '',
+    /^broken,failed,.*truncat|^broken,failed,/,
+  )
   assert.match(csv.find((l) => l.startsWith('b,')) ?? '', /^b,ok,.*,\d+\.\d{3},cpu,/)
-  const o = python<{ differ: number; affineDiff: number }>(ORACLE, [join(cases, 'c.nii.gz'), join(out, 'c_seg.nii.gz')])
+  const o = python<{ differ: number; affineDiff: number }>(ORACLE, [
+    join(cases, 'c.nii.gz'),
+    join(out, 'c_seg.nii.gz'),
+  ])
   assert.equal(o.differ, 0)
   assert.ok(o.affineDiff < 1e-4)
 
@@ -105,7 +141,17 @@ test('batch over a folder: one bad case is reported, the rest written; rerun ski
 
   // Shards: 1/2 and 2/2 cover every case exactly once.
   const ids = (k: string): string[] => {
-    const s = volseg('segment', cases, '-o', join(tmp, `shard${k}`), '--model', join(PACKS, 'threshold'), '--shard', `${k}/2`, '--json')
+    const s = volseg(
+      'segment',
+      cases,
+      '-o',
+      join(tmp, `shard${k}`),
+      '--model',
+      join(PACKS, 'threshold'),
+      '--shard',
+      `${k}/2`,
+      '--json',
+    )
     return (JSON.parse(s.stdout) as { cases: { id: string }[] }).cases.map((c) => c.id)
   }
   const s1 = ids('1')
@@ -121,12 +167,33 @@ test('segment refuses to overwrite its input and explains bad arguments', () => 
   const r = volseg('segment', src, '-o', src, '--model', join(PACKS, 'threshold'), '--overwrite')
   assert.equal(r.code, 1)
   assert.match(r.stderr, /refusing to overwrite an input/)
-  assert.match(volseg('segment', src, '-o', join(tmp, 'y.nii.gz'), '--ep', 'tpu').stderr, /--ep must be one of/)
-  assert.match(volseg('segment', src, '-o', join(tmp, 'y.nii.gz'), '--model', 'nope').stderr, /no model pack "nope"/)
-  assert.match(volseg('segment', src, '-o', join(tmp, 'shardout'), '--shard', '3/2').stderr, /--shard must be k\/n/)
-  const cuda = volseg('segment', src, '-o', join(tmp, 'y.nii.gz'), '--model', join(PACKS, 'threshold'), '--ep', 'cuda')
+  assert.match(
+    volseg('segment', src, '-o', join(tmp, 'y.nii.gz'), '--ep', 'tpu').stderr,
+    /--ep must be one of/,
+  )
+  assert.match(
+    volseg('segment', src, '-o', join(tmp, 'y.nii.gz'), '--model', 'nope').stderr,
+    /no model pack "nope"/,
+  )
+  assert.match(
+    volseg('segment', src, '-o', join(tmp, 'shardout'), '--shard', '3/2').stderr,
+    /--shard must be k\/n/,
+  )
+  const cuda = volseg(
+    'segment',
+    src,
+    '-o',
+    join(tmp, 'y.nii.gz'),
+    '--model',
+    join(PACKS, 'threshold'),
+    '--ep',
+    'cuda',
+  )
   assert.equal(cuda.code, 1)
-  assert.match(cuda.stderr, /^volseg: provider cuda is not available: the CUDA provider is not installed/)
+  assert.match(
+    cuda.stderr,
+    /^volseg: provider cuda is not available: the CUDA provider is not installed/,
+  )
 })
 
 test('models add installs a validated pack; models lists it with its card', () => {
@@ -151,17 +218,32 @@ test('models add installs a validated pack; models lists it with its card', () =
 
 test('Ctrl-C cancels a running segmentation within a tile and writes nothing', async () => {
   const out = join(tmp, 'cancel.nii.gz')
-  const child = spawn(process.execPath, [BIN, 'segment', fixture('ch2.nii.gz'), '-o', out, '--model', join(PACKS, 'tiny-unet'), '--tta'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'segment',
+      fixture('ch2.nii.gz'),
+      '-o',
+      out,
+      '--model',
+      join(PACKS, 'tiny-unet'),
+      '--tta',
+    ],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString()
   })
   // Wait until the model is loaded (the worker announces it), then interrupt.
   const started = Date.now()
-  while (!/model tiny-unet/.test(stderr) && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100))
+  while (!/model tiny-unet/.test(stderr) && Date.now() - started < 60_000) {
+    await new Promise((r) => setTimeout(r, 100))
+  }
   await new Promise((r) => setTimeout(r, 500))
   const t0 = Date.now()
   child.kill('SIGINT')

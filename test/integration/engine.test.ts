@@ -85,7 +85,10 @@ test('one tile covering the volume equals whole-volume inference (tiny U-Net, CP
     assert.equal(mismatch, 0)
     assert.ok(maxEntDiff < 1e-5, `entropy differs by ${maxEntDiff}`)
     assert.equal(res.uncertaintyKind, 'entropy')
-    assert.ok(res.labelVoxels.every((c) => c > 0), `all three classes occur: ${res.labelVoxels.join(',')}`)
+    assert.ok(
+      res.labelVoxels.every((c) => c > 0),
+      `all three classes occur: ${res.labelVoxels.join(',')}`,
+    )
   } finally {
     await s.release()
   }
@@ -154,12 +157,17 @@ test('cancellation stops within one network run', async () => {
   try {
     const runner = countingRunner(s.runner)
     let cancel = false
-    const p = segmentVolume(syntheticVolume([64, 64, 64]), { ...pack.card, patchSize: [16, 16, 16] }, runner, {
-      onProgress: (e) => {
-        if (e.stage === 'inference' && e.done === 3) cancel = true
+    const p = segmentVolume(
+      syntheticVolume([64, 64, 64]),
+      { ...pack.card, patchSize: [16, 16, 16] },
+      runner,
+      {
+        onProgress: (e) => {
+          if (e.stage === 'inference' && e.done === 3) cancel = true
+        },
+        isCancelled: () => cancel,
       },
-      isCancelled: () => cancel,
-    })
+    )
     await rejectsWith(p, 'E_CANCELLED')
     assert.equal(runner.calls, 3)
   } finally {
@@ -171,7 +179,12 @@ test('provider choice: an unavailable provider is refused by name; auto falls ba
   const pack = await loadPackFromDir(join(PACKS, 'tiny-unet'))
   await rejectsWith(openModelSession(pack.bytes, pack.card, 'cuda'), 'E_PROVIDER')
   await rejectsWith(openModelSession(pack.bytes, pack.card, 'coreml'), 'E_PROVIDER')
-  const s = await openModelSession(pack.bytes, pack.card, 'auto', 'tiny', ['cuda', 'coreml', 'webgpu', 'cpu'])
+  const s = await openModelSession(pack.bytes, pack.card, 'auto', 'tiny', [
+    'cuda',
+    'coreml',
+    'webgpu',
+    'cpu',
+  ])
   try {
     const byName = new Map(s.attempts.map((a) => [a.provider, a]))
     assert.match(byName.get('cuda')?.reason ?? '', /not installed/)
@@ -203,7 +216,10 @@ test('packs: sha256 mismatch, card typo and wrong output are refused with E_MODE
 
   const typo = join(tmp, 'typo')
   await cp(join(PACKS, 'threshold'), typo, { recursive: true })
-  const card = JSON.parse(await readFile(join(typo, 'model.json'), 'utf8')) as Record<string, unknown>
+  const card = JSON.parse(await readFile(join(typo, 'model.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >
   card.patch_size = card.patchSize
   await writeFile(join(typo, 'model.json'), JSON.stringify(card))
   await rejectsWith(loadPackFromDir(typo), 'E_MODEL')
@@ -214,9 +230,20 @@ test('packs: sha256 mismatch, card typo and wrong output are refused with E_MODE
     'E_MODEL',
   )
   // Choosing the half-resolution deep-supervision head is caught by the output size.
-  const s = await openModelSession(ds.bytes, { ...ds.card, output: { name: 'logits_ds', kind: 'logits' } }, 'cpu')
+  const s = await openModelSession(
+    ds.bytes,
+    { ...ds.card, output: { name: 'logits_ds', kind: 'logits' } },
+    'cpu',
+  )
   try {
-    await rejectsWith(segmentVolume(syntheticVolume([32, 32, 32]), { ...ds.card, output: { name: 'logits_ds', kind: 'logits' } }, s.runner), 'E_MODEL')
+    await rejectsWith(
+      segmentVolume(
+        syntheticVolume([32, 32, 32]),
+        { ...ds.card, output: { name: 'logits_ds', kind: 'logits' } },
+        s.runner,
+      ),
+      'E_MODEL',
+    )
   } finally {
     await s.release()
   }

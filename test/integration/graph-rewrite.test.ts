@@ -10,6 +10,7 @@ import {
   encodeModel,
   float32Tensor,
   graphProblems,
+  intAttr,
   intsAttr,
   proto,
   tensorDims,
@@ -139,134 +140,167 @@ test('cpu (and webgpu with nothing to rewrite) return the very same bytes', () =
   assert.deepEqual([r.applied, r.skipped], [[], []])
 })
 
+interface OneNode {
+  readonly op: 'Conv' | 'ConvTranspose'
+  /** Input channels. */
+  readonly c: number
+  readonly inits: readonly { name: string; dims: number[] }[]
+  readonly attrs: readonly onnx.IAttributeProto[]
+  readonly opset?: number
+  readonly irVersion?: number
+}
+
 /** A one-node model: x [N, C, D, H, W] (dynamic) → op → y, with float32 initializers. */
-function oneNode(
-  op: string,
-  c: number,
-  inits: { name: string; dims: number[] }[],
-  attrs: onnx.IAttributeProto[],
-  opset = 17,
-): Uint8Array {
+function oneNode({ op, c, inits, attrs, opset = 17, irVersion = 8 }: OneNode): Uint8Array {
   const dyn = (n: string): onnx.TensorShapeProto.IDimension => ({ dimParam: n })
-  const value = (name: string, ch: onnx.TensorShapeProto.IDimension) => ({
+  const value = (name: string, dim: onnx.TensorShapeProto.IDimension[]) => ({
     name,
-    type: {
-      tensorType: { elemType: 1, shape: { dim: [dyn('N'), ch, dyn('D'), dyn('H'), dyn('W')] } },
-    },
+    type: { tensorType: { elemType: 1, shape: { dim } } },
   })
-  const initializer = inits.map((t, k) =>
-    float32Tensor(
-      t.name,
-      t.dims,
-      seeded(
-        t.dims.reduce((a, b) => a * b, 1),
-        100 + k,
-      ),
-    ),
-  )
+  const sizes = (dims: number[]) => dims.reduce((a, b) => a * b, 1)
+  const initializer = inits.map((t, k) => float32Tensor(t.name, t.dims, seeded(sizes(t.dims), k)))
+  const xy = ['N', 'D', 'H', 'W'].map(dyn)
+  const input = [value('x', [xy[0]!, { dimValue: c }, ...xy.slice(1)])]
+  // Before IR version 4 every initializer is also a graph input.
+  if (irVersion < 4) {
+    for (const t of inits) {
+      input.push(
+        value(
+          t.name,
+          t.dims.map((d) => ({ dimValue: d })),
+        ),
+      )
+    }
+  }
+  const node = { name: 'n', opType: op, input: ['x', ...inits.map((t) => t.name)], output: ['y'] }
   const model = proto.ModelProto.create({
-    irVersion: 8,
+    irVersion,
     opsetImport: [{ domain: '', version: opset }],
     graph: {
       name: 'g',
-      node: [
-        {
-          name: 'n',
-          opType: op,
-          input: ['x', ...inits.map((t) => t.name)],
-          output: ['y'],
-          attribute: attrs,
-        },
-      ],
-      input: [value('x', { dimValue: c })],
-      output: [value('y', dyn('C'))],
+      node: [{ ...node, attribute: [...attrs] }],
+      input,
+      output: [value('y', [xy[0]!, dyn('C'), ...['Do', 'Ho', 'Wo'].map(dyn)])],
       initializer,
     },
   })
   return encodeModel(model)
 }
 
-test('single ConvTranspose 2×2×2 stride 2 with bias: rewrite is exact', async () => {
-  const bytes = oneNode(
-    'ConvTranspose',
-    3,
-    [
-      { name: 'w', dims: [3, 5, 2, 2, 2] },
-      { name: 'b', dims: [5] },
-    ],
-    [intsAttr('kernel_shape', [2, 2, 2]), intsAttr('strides', [2, 2, 2])],
-  )
+function autoPad(mode: string): onnx.IAttributeProto {
+  const s = Uint8Array.from(mode, (ch) => ch.charCodeAt(0))
+  return { name: 'auto_pad', type: proto.AttributeProto.AttributeType.STRING, s }
+}
+
+/** Rewrites a one-node model and checks it against the original on CPU at a few input sizes. */
+async function assertExactRewrite(m: OneNode, inputs: number[][], what: string): Promise<void> {
+  const bytes = oneNode(m)
   const r = rewriteForProvider(bytes, 'webgpu')
-  assert.equal(r.applied.length, 1)
-  assert.deepEqual(webgpuUnfriendly(r.bytes), [])
-  for (const dims of [
-    [1, 3, 4, 4, 4],
-    [2, 3, 3, 5, 7],
-  ]) {
-    const d = await maxDiff(bytes, r.bytes, 'x', dims, 7)
-    assert.ok(d < 1e-5, `${dims.join('×')}: ${d}`)
+  assert.equal(r.applied.length, 1, `${what}: ${r.skipped.join('; ')}`)
+  assert.deepEqual(webgpuUnfriendly(r.bytes), [], what)
+  assert.deepEqual(graphProblems(decodeModel(r.bytes).graph!), [], what)
+  for (const [k, dims] of inputs.entries()) {
+    const d = await maxDiff(bytes, r.bytes, 'x', [dims[0]!, m.c, ...dims.slice(1)], 50 + k)
+    assert.ok(d < 1e-5, `${what}, input ${dims.join('×')}: max |diff| ${d}`)
   }
+}
+
+const bias = (n: number) => ({ name: 'b', dims: [n] })
+
+test('single ConvTranspose with kernel = stride, with and without bias: rewrite is exact', async () => {
+  for (const [k, withBias] of [
+    [[2, 2, 2], true],
+    [[2, 2, 2], false],
+    [[1, 2, 2], true],
+    [[3, 1, 2], true],
+  ] as const) {
+    const inits = [{ name: 'w', dims: [3, 5, ...k] }, ...(withBias ? [bias(5)] : [])]
+    const attrs = [intsAttr('kernel_shape', k), intsAttr('strides', k)]
+    const inputs = [
+      [1, 4, 4, 4],
+      [2, 3, 5, 7],
+    ]
+    await assertExactRewrite({ op: 'ConvTranspose', c: 3, inits, attrs }, inputs, `kernel ${k}`)
+  }
+  // Kernel 1×1×1 with default strides, in an IR version 3 graph (initializers are inputs too).
+  const inits = [{ name: 'w', dims: [3, 2, 1, 1, 1] }, bias(2)]
+  const m: OneNode = { op: 'ConvTranspose', c: 3, inits, attrs: [], irVersion: 3 }
+  await assertExactRewrite(m, [[1, 2, 3, 4]], 'IR 3')
 })
 
-test('single Conv 3×3×3 pad 1, with and without bias: rewrite is exact', async () => {
-  const attrs = [intsAttr('kernel_shape', [3, 3, 3]), intsAttr('pads', [1, 1, 1, 1, 1, 1])]
-  for (const inits of [
+test('single Conv 3-D, with and without bias, strided, anisotropic, padded: rewrite is exact', async () => {
+  const cases: [string, number[], onnx.IAttributeProto[]][] = [
+    ['3×3×3 pad 1', [3, 3, 3], [intsAttr('pads', [1, 1, 1, 1, 1, 1])]],
     [
-      { name: 'w', dims: [4, 3, 3, 3, 3] },
-      { name: 'b', dims: [4] },
+      '3×3×3 stride 2 pad 1',
+      [3, 3, 3],
+      [intsAttr('strides', [2, 2, 2]), intsAttr('pads', [1, 1, 1, 1, 1, 1])],
     ],
-    [{ name: 'w', dims: [4, 3, 3, 3, 3] }],
-  ]) {
-    const bytes = oneNode('Conv', 3, inits, attrs)
-    const r = rewriteForProvider(bytes, 'webgpu')
-    assert.equal(r.applied.length, 1)
-    assert.deepEqual(webgpuUnfriendly(r.bytes), [])
-    for (const dims of [
-      [1, 3, 5, 6, 7],
-      [2, 3, 1, 4, 3],
-    ]) {
-      const d = await maxDiff(bytes, r.bytes, 'x', dims, 9)
-      assert.ok(d < 1e-5, `${inits.length} initializers, ${dims.join('×')}: ${d}`)
+    ['1×3×3 pad 0,1,1', [1, 3, 3], [intsAttr('pads', [0, 1, 1, 0, 1, 1])]],
+    [
+      '3×1×1 stride 2,1,1',
+      [3, 1, 1],
+      [intsAttr('strides', [2, 1, 1]), intsAttr('pads', [1, 0, 0, 0, 0, 0])],
+    ],
+    [
+      '2×3×2 stride 2,3,1',
+      [2, 3, 2],
+      [intsAttr('strides', [2, 3, 1]), intsAttr('pads', [1, 0, 2, 0, 1, 1])],
+    ],
+    ['1×1×1 stride 1,2,2', [1, 1, 1], [intsAttr('strides', [1, 2, 2])]],
+    ['2×2×2 SAME_UPPER', [2, 2, 2], [autoPad('SAME_UPPER')]],
+    ['2×3×2 SAME_LOWER', [2, 3, 2], [autoPad('SAME_LOWER')]],
+    ['3×3×3 VALID', [3, 3, 3], [autoPad('VALID')]],
+  ]
+  for (const [what, k, attrs] of cases) {
+    for (const withBias of [true, false]) {
+      const inits = [{ name: 'w', dims: [4, 3, ...k] }, ...(withBias ? [bias(4)] : [])]
+      const m = { op: 'Conv', c: 3, inits, attrs: [intsAttr('kernel_shape', k), ...attrs] } as const
+      const inputs = [
+        [1, 5, 6, 7],
+        [2, 4, 9, 5],
+        [1, 3, 3, 3],
+      ]
+      await assertExactRewrite(m, inputs, `${what}${withBias ? ' with bias' : ''}`)
     }
   }
 })
 
 test('nodes that cannot be rewritten are left alone and reported', () => {
+  const w = { name: 'w', dims: [4, 3, 3, 3, 3] }
+  const pads = intsAttr('pads', [1, 1, 1, 1, 1, 1])
   // Weights fed as a graph input rather than an initializer.
-  const noInit = decodeModel(
-    oneNode(
-      'Conv',
-      3,
-      [{ name: 'w', dims: [4, 3, 3, 3, 3] }],
-      [intsAttr('pads', [1, 1, 1, 1, 1, 1])],
-    ),
-  )
+  const noInit = decodeModel(oneNode({ op: 'Conv', c: 3, inits: [w], attrs: [pads] }))
   noInit.graph!.initializer = []
   noInit.graph!.input!.push({ name: 'w', type: { tensorType: { elemType: 1 } } })
   const a = encodeModel(noInit)
   const ra = rewriteForProvider(a, 'webgpu')
   assert.equal(ra.bytes, a)
   assert.deepEqual(ra.skipped, ['n: Conv, weights are not an initializer'])
-  // Strided Conv and stride-1 ConvTranspose.
-  const strided = oneNode(
-    'Conv',
-    3,
-    [{ name: 'w', dims: [4, 3, 3, 3, 3] }],
-    [intsAttr('strides', [2, 2, 2]), intsAttr('pads', [1, 1, 1, 1, 1, 1])],
-  )
-  assert.deepEqual(rewriteForProvider(strided, 'webgpu').skipped, ['n: Conv, strided'])
-  const ct = oneNode('ConvTranspose', 3, [{ name: 'w', dims: [3, 5, 2, 2, 2] }], [])
-  assert.deepEqual(rewriteForProvider(ct, 'webgpu').skipped, [
-    'n: ConvTranspose, strides are not 2',
+  const skipped = (m: OneNode) => rewriteForProvider(oneNode(m), 'webgpu').skipped
+  const dilated = [pads, intsAttr('dilations', [2, 2, 2])]
+  assert.deepEqual(skipped({ op: 'Conv', c: 3, inits: [w], attrs: dilated }), ['n: Conv, dilated'])
+  const grouped = { op: 'Conv', c: 6, inits: [w], attrs: [pads, intAttr('group', 2)] } as const
+  assert.deepEqual(skipped(grouped), ['n: Conv, grouped'])
+  const strided = [intsAttr('strides', [2, 2, 2]), autoPad('SAME_UPPER')]
+  assert.deepEqual(skipped({ op: 'Conv', c: 3, inits: [w], attrs: strided }), [
+    'n: Conv, auto_pad SAME_UPPER with strides',
+  ])
+  // 2-D Convs are fine on WebGPU: neither rewritten nor reported.
+  const w2 = { name: 'w', dims: [4, 3, 3, 3] }
+  const conv2d = rewriteForProvider(oneNode({ op: 'Conv', c: 3, inits: [w2], attrs: [] }), 'webgpu')
+  assert.deepEqual([conv2d.applied, conv2d.skipped], [[], []])
+  const wt = { name: 'w', dims: [3, 5, 2, 2, 2] }
+  assert.deepEqual(skipped({ op: 'ConvTranspose', c: 3, inits: [wt], attrs: [] }), [
+    'n: ConvTranspose, kernel 2×2×2 ≠ strides 1×1×1',
+  ])
+  const padded = [intsAttr('strides', [2, 2, 2]), intsAttr('pads', [1, 1, 1, 1, 1, 1])]
+  assert.deepEqual(skipped({ op: 'ConvTranspose', c: 3, inits: [wt], attrs: padded }), [
+    'n: ConvTranspose, padded',
   ])
   // Opset 10 has no Pad with a pads input: nothing is rewritten, the opset is not raised.
-  const old = oneNode(
-    'ConvTranspose',
-    3,
-    [{ name: 'w', dims: [3, 5, 2, 2, 2] }],
-    [intsAttr('strides', [2, 2, 2])],
-    10,
-  )
+  const strides = [intsAttr('strides', [2, 2, 2])]
+  const old = oneNode({ op: 'ConvTranspose', c: 3, inits: [wt], attrs: strides, opset: 10 })
   const ro = rewriteForProvider(old, 'webgpu')
   assert.equal(ro.bytes, old)
   assert.deepEqual(ro.skipped, ['n: ConvTranspose, opset 10 < 11'])

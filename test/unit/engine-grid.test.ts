@@ -31,7 +31,9 @@ const AXES: Vec3[] = [
 
 /** One of the 48 axis-aligned orientations: a permutation of LPS axes with signs. */
 function orientation(perm: number[], signs: number[]): Mat3 {
-  const cols = perm.map((p, c) => (AXES[p] as Vec3).map((x) => x * (signs[c] as number)) as unknown as Vec3)
+  const cols = perm.map(
+    (p, c) => (AXES[p] as Vec3).map((x) => x * (signs[c] as number)) as unknown as Vec3,
+  )
   return mat3FromColumns(cols[0] as Vec3, cols[1] as Vec3, cols[2] as Vec3)
 }
 
@@ -68,7 +70,11 @@ test('reorientation to RAS puts i along R, j along A, k along S for all 48 orien
         const p0 = indexToLPS(g, [0, 0, 0])
         const p1 = indexToLPS(g, step as unknown as Vec3)
         const dir = [0, 1, 2].map((r) => Math.sign((p1[r] as number) - (p0[r] as number)))
-        assert.deepEqual(dir.map((x) => x + 0), want[t], `perm ${perm} signs ${signs} dim ${t}`)
+        assert.deepEqual(
+          dir.map((x) => x + 0),
+          want[t],
+          `perm ${perm} signs ${signs} dim ${t}`,
+        )
       }
     }
   }
@@ -81,7 +87,11 @@ test('toTensorGrid ∘ fromTensorGrid is the identity for every orientation and 
       fc.integer({ min: 0, max: 7 }),
       fc.constantFrom('RAS', 'LPS', 'PSR', 'as-stored', 'ILA'),
       fc.constantFrom('kji', 'ijk', 'jki', 'ikj') as fc.Arbitrary<'kji' | 'ijk' | 'jki' | 'ikj'>,
-      fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 })),
+      fc.tuple(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 6 }),
+      ),
       (pi, s, code, order, size) => {
         const signs = [s & 1 ? -1 : 1, s & 2 ? -1 : 1, s & 4 ? -1 : 1]
         const g: VolumeGeometry = {
@@ -125,11 +135,16 @@ test('resampling: same shape is the identity; half-pixel mapping preserves const
   const src = Float32Array.from({ length: 5 * 6 * 7 }, (_, i) => Math.sin(i))
   assert.equal(resampleLinear(src, shape, shape), src)
   const ramp = new Float32Array(5 * 6 * 7)
-  for (let d = 0; d < 5; d++) for (let h = 0; h < 6; h++) for (let w = 0; w < 7; w++) ramp[(d * 6 + h) * 7 + w] = w
+  for (let d = 0; d < 5; d++) {
+    for (let h = 0; h < 6; h++) for (let w = 0; w < 7; w++) ramp[(d * 6 + h) * 7 + w] = w
+  }
   // Up-sampling ×2 along W: centres at (x + 0.5)/2 − 0.5, clamped to the edge voxels.
   const up = resampleLinear(ramp, shape, [5, 6, 14])
   const expect = Array.from({ length: 14 }, (_, x) => Math.min(6, Math.max(0, (x + 0.5) / 2 - 0.5)))
-  assert.deepEqual(Array.from(up.subarray(0, 14)), expect.map((v) => Math.fround(v)))
+  assert.deepEqual(
+    Array.from(up.subarray(0, 14)),
+    expect.map((v) => Math.fround(v)),
+  )
   const down = resampleLinear(up, [5, 6, 14], shape)
   for (let w = 1; w < 6; w++) assert.ok(Math.abs((down[w] as number) - w) < 1e-6)
   assert.deepEqual(targetShape([100, 50, 20], [1, 1, 3], [2, 2, 2]), [50, 25, 30])
@@ -141,16 +156,21 @@ test('tiles start at 0, end at the edge, and keep at least the overlap', () => {
   assert.deepEqual(tileStarts(20, 32, 0.5), [0])
   assert.deepEqual(tileStarts(64, 32, 0.5), [0, 16, 32])
   fc.assert(
-    fc.property(fc.integer({ min: 4, max: 64 }), fc.integer({ min: 0, max: 300 }), fc.double({ min: 0, max: 0.9, noNaN: true }), (patch, extra, ov) => {
-      const size = patch + extra
-      const s = tileStarts(size, patch, ov)
-      assert.equal(s[0], 0)
-      assert.equal((s.at(-1) as number) + patch, size)
-      for (let i = 1; i < s.length; i++) {
-        const step = (s[i] as number) - (s[i - 1] as number)
-        assert.ok(step > 0 && step <= Math.max(1, patch * (1 - ov)) + 1, `step ${step}`)
-      }
-    }),
+    fc.property(
+      fc.integer({ min: 4, max: 64 }),
+      fc.integer({ min: 0, max: 300 }),
+      fc.double({ min: 0, max: 0.9, noNaN: true }),
+      (patch, extra, ov) => {
+        const size = patch + extra
+        const s = tileStarts(size, patch, ov)
+        assert.equal(s[0], 0)
+        assert.equal((s.at(-1) as number) + patch, size)
+        for (let i = 1; i < s.length; i++) {
+          const step = (s[i] as number) - (s[i - 1] as number)
+          assert.ok(step > 0 && step <= Math.max(1, patch * (1 - ov)) + 1, `step ${step}`)
+        }
+      },
+    ),
     { seed: 7, numRuns: 300 },
   )
   assert.equal(tileOrigins([64, 32, 40], [32, 32, 32], 0.5).length, 3 * 1 * 2)
@@ -193,7 +213,9 @@ test('pad then crop is the identity; mirroring twice is the identity; softmax su
   assert.equal(mirrorCombos([0, 2]).length, 4)
   const logits = Float32Array.from([1000, -3, 0.5, 1002, 2, 0.5])
   softmaxChannels(logits, 1, 2, 3)
-  for (let v = 0; v < 3; v++) assert.ok(Math.abs((logits[v] as number) + (logits[3 + v] as number) - 1) < 1e-6)
+  for (let v = 0; v < 3; v++) {
+    assert.ok(Math.abs((logits[v] as number) + (logits[3 + v] as number) - 1) < 1e-6)
+  }
 })
 
 test('memory plan refuses before allocating, naming the largest part', () => {
@@ -210,6 +232,7 @@ test('memory plan refuses before allocating, naming the largest part', () => {
   })
   assert.throws(
     () => assertFits(plan, 8 * 2 ** 30),
-    (e: unknown) => e instanceof AppError && e.code === 'E_TOO_LARGE' && /accumulator/.test(e.message),
+    (e: unknown) =>
+      e instanceof AppError && e.code === 'E_TOO_LARGE' && /accumulator/.test(e.message),
   )
 })

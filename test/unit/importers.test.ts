@@ -384,7 +384,7 @@ test('MONAI: other intensity transforms, inferer settings and option overrides',
 })
 
 test('MONAI: metadata alone needs the preprocessing as options', () => {
-  refused(() => monai({ inference: null }), /pass orientation/)
+  refused(() => monai({ inference: null }), /pass spacingMm, orientation, normalisation/)
   const card = monai({
     inference: null,
     extra: {

@@ -12,6 +12,7 @@ export const proto = onnxProto.onnx
 /** protobufjs decodes int64 fields as `Long` objects when the `long` package is present. */
 export type Int64 = number | { toNumber(): number }
 
+/** An int64 field as a number (0 when unset). */
 export function toNumber(v: Int64 | null | undefined): number {
   if (v === null || v === undefined) return 0
   return typeof v === 'number' ? v : v.toNumber()
@@ -174,11 +175,13 @@ export function attribute(node: onnx.INodeProto, name: string): onnx.IAttributeP
   return (node.attribute ?? []).find((a) => a.name === name)
 }
 
+/** An `ints` attribute as numbers, undefined when the node does not set it. */
 export function attrInts(node: onnx.INodeProto, name: string): number[] | undefined {
   const a = attribute(node, name)
   return a ? (a.ints ?? []).map(toNumber) : undefined
 }
 
+/** An `int` attribute, undefined when the node does not set it. */
 export function attrInt(node: onnx.INodeProto, name: string): number | undefined {
   const a = attribute(node, name)
   return a ? toNumber(a.i) : undefined
@@ -190,6 +193,7 @@ export function attrString(node: onnx.INodeProto, name: string): string | undefi
   return s ? String.fromCharCode(...s) : undefined
 }
 
+/** A new `ints` attribute. */
 export function intsAttr(name: string, ints: readonly number[]): onnx.AttributeProto {
   return proto.AttributeProto.create({
     name,
@@ -198,6 +202,7 @@ export function intsAttr(name: string, ints: readonly number[]): onnx.AttributeP
   })
 }
 
+/** A new `int` attribute. */
 export function intAttr(name: string, i: number): onnx.AttributeProto {
   return proto.AttributeProto.create({ name, type: proto.AttributeProto.AttributeType.INT, i })
 }
@@ -240,6 +245,7 @@ export function graphProblems(graph: onnx.IGraphProto): string[] {
  * unique across the main graph and its subgraphs (ONNX requires it: subgraphs see outer names).
  */
 export class GraphEditor {
+  /** The main graph, edited in place. */
   readonly graph: onnx.IGraphProto
   private readonly names = new Set<string>()
   private readonly inits = new Map<string, onnx.ITensorProto>()
@@ -309,10 +315,12 @@ export class GraphEditor {
     }
   }
 
+  /** Adds a 1-D int64 initializer named from `base`; returns its name. */
   int64(base: string, values: readonly number[]): string {
     return this.addInitializer(int64Tensor(base, values))
   }
 
+  /** Adds a float32 initializer named from `base`; returns its name. */
   float32(base: string, dims: readonly number[], data: Float32Array): string {
     return this.addInitializer(float32Tensor(base, dims, data))
   }

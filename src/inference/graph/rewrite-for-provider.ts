@@ -13,6 +13,7 @@ export { readGraphIO, type GraphIO, type GraphValue } from './onnx-model.js'
 /** Execution providers the engine knows. */
 export type Provider = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'
 
+/** The model to load, and what was (not) rewritten, for logs and the provider report. */
 export interface RewriteResult {
   /** The model to load: the input bytes themselves when nothing was rewritten. */
   readonly bytes: Uint8Array

@@ -298,7 +298,16 @@ interface FromInferer {
   sigma: number
 }
 
-function fromInferer(inference: Obj | undefined, fail: Fail): FromInferer {
+/**
+ * Tiling from the `SlidingWindowInferer`; fields the caller overrides are not read (why: they may
+ * be expressions). Without a sliding-window inferer (e.g. `SimpleInferer` on the whole volume),
+ * MONAI's sliding-window defaults are used.
+ */
+function fromInferer(
+  inference: Obj | undefined,
+  opts: MonaiImportOptions,
+  fail: Fail,
+): FromInferer {
   // MONAI's SlidingWindowInferer defaults: overlap 0.25, mode "constant".
   const out: FromInferer = { overlap: 0.25, sigma: 1 }
   if (inference === undefined) return out
@@ -311,15 +320,16 @@ function fromInferer(inference: Obj | undefined, fail: Fail): FromInferer {
   ) {
     return out
   }
-  const roi = resolve(inf.roi_size, 'inferer.roi_size')
+  const roi = opts.patchSize ?? resolve(inf.roi_size, 'inferer.roi_size')
   if (Array.isArray(roi) && roi.length === 3 && roi.every((n) => Number.isInteger(n) && n > 0)) {
     out.patchSize = [...(roi as number[])] as [number, number, number]
   }
-  const overlap = resolve(inf.overlap, 'inferer.overlap')
+  const overlap = opts.overlap ?? resolve(inf.overlap, 'inferer.overlap')
   if (typeof overlap === 'number') out.overlap = overlap
   else if (overlap !== undefined) {
     fail('inference.json inferer.overlap must be one number; pass overlap.')
   }
+  if (opts.gaussianSigmaFraction !== undefined) return out
   const mode = resolve(inf.mode, 'inferer.mode') ?? 'constant'
   if (mode === 'gaussian') {
     const s = resolve(inf.sigma_scale, 'inferer.sigma_scale') ?? 0.125
@@ -399,18 +409,30 @@ export function cardFromMonaiBundle(opts: MonaiImportOptions): ModelCard {
   const copyright = nonEmpty(meta.copyright)
   if (copyright !== undefined && !licence.includes(copyright)) licence = `${licence}; ${copyright}`
 
-  const needed = (what: string, option: string): never =>
+  const missing = (
+    [
+      ['spacingMm', opts.spacingMm],
+      ['orientation', opts.orientation],
+      ['normalisation', opts.normalisation],
+    ] as const
+  )
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k)
+  if (inference === undefined && missing.length > 0) {
     fail(
-      `${what} is unknown without inference.json; pass ${option} (or the parsed inference.json).`,
+      `Without inference.json the preprocessing is unknown; pass ${missing.join(', ')} (or the parsed inference.json).`,
     )
+  }
+  // Set whenever an option is missing (inference.json is then given, see above).
   const pre =
-    inference !== undefined &&
-    (opts.spacingMm === undefined ||
-      opts.orientation === undefined ||
-      opts.normalisation === undefined)
-      ? fromPreprocessing(inference, fail)
-      : undefined
-  const inferer = fromInferer(inference, fail)
+    inference !== undefined && missing.length > 0 ? fromPreprocessing(inference, fail) : undefined
+  const spacingMm =
+    opts.spacingMm === undefined
+      ? pre!.spacingMm
+      : opts.spacingMm === null
+        ? null
+        : ([...opts.spacingMm] as [number, number, number])
+  const inferer = fromInferer(inference, opts, fail)
   checkActivation(inference, fail)
   const spatial = image.spatial_shape
   const metaPatch =
@@ -454,18 +476,9 @@ export function cardFromMonaiBundle(opts: MonaiImportOptions): ModelCard {
     // Bundles' networks end in a convolution; softmax is a postprocessing transform.
     output: { name: opts.outputName ?? 'output', kind: 'logits' },
     axisOrder: 'ijk',
-    orientation: opts.orientation ?? pre?.orientation ?? needed('The orientation', 'orientation'),
-    spacingMm:
-      opts.spacingMm !== undefined
-        ? opts.spacingMm === null
-          ? null
-          : [...opts.spacingMm]
-        : (pre?.spacingMm ??
-          (pre === undefined ? needed('The target spacing', 'spacingMm') : null)),
-    normalisation:
-      opts.normalisation ??
-      pre?.normalisation ??
-      needed('The intensity normalisation', 'normalisation'),
+    orientation: opts.orientation ?? pre!.orientation,
+    spacingMm,
+    normalisation: opts.normalisation ?? pre!.normalisation,
     patchSize: [...patchSize],
     overlap: opts.overlap ?? inferer.overlap,
     gaussianSigmaFraction: opts.gaussianSigmaFraction ?? inferer.sigma,

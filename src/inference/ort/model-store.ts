@@ -17,7 +17,9 @@ const APP_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
 /** The app's version (package.json), for the card's `minAppVersion`. */
 export async function appVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(join(APP_ROOT, 'package.json'), 'utf8')) as { version: string }
+  const pkg = JSON.parse(await readFile(join(APP_ROOT, 'package.json'), 'utf8')) as {
+    version: string
+  }
   return pkg.version
 }
 
@@ -64,7 +66,9 @@ export async function readPackCard(dir: string): Promise<ModelCard> {
   try {
     json = JSON.parse(text)
   } catch (e) {
-    throw new AppError('E_MODEL', `model.json is not valid JSON (${(e as Error).message})`, { file: cardPath })
+    throw new AppError('E_MODEL', `model.json is not valid JSON (${(e as Error).message})`, {
+      file: cardPath,
+    })
   }
   const card = parseModelCard(json, cardPath)
   checkAppVersion(card, await appVersion(), cardPath)
@@ -107,11 +111,18 @@ export async function listModelPacks(
       try {
         const card = await readPackCard(dir)
         if (card.id !== name) {
-          throw new AppError('E_MODEL', `the card's id "${card.id}" differs from the folder name`, { file: dir })
+          throw new AppError('E_MODEL', `the card's id "${card.id}" differs from the folder name`, {
+            file: dir,
+          })
         }
         if (seen.has(card.id)) continue // an earlier folder wins (user packs shadow bundled ones)
         seen.add(card.id)
-        packs.push({ id: card.id, dir, card, onnxBytes: (await stat(join(dir, 'model.onnx'))).size })
+        packs.push({
+          id: card.id,
+          dir,
+          card,
+          onnxBytes: (await stat(join(dir, 'model.onnx'))).size,
+        })
       } catch (e) {
         problems.push({ dir, message: toAppError(e, 'E_MODEL').message })
       }
@@ -121,7 +132,10 @@ export async function listModelPacks(
 }
 
 /** Resolves `--model`: a pack folder path, or an installed id (default `brain-extract`). */
-export async function loadModelPack(idOrPath: string, dirs: readonly string[] = modelDirs()): Promise<LoadedPack> {
+export async function loadModelPack(
+  idOrPath: string,
+  dirs: readonly string[] = modelDirs(),
+): Promise<LoadedPack> {
   if (idOrPath.includes('/') || idOrPath.includes('\\') || (await isDir(idOrPath))) {
     return loadPackFromDir(resolve(idOrPath))
   }
@@ -144,7 +158,9 @@ export async function addModelPack(dir: string): Promise<PackSummary> {
   await mkdir(root, { recursive: true })
   const target = join(root, pack.id)
   if (await isDir(target)) {
-    throw new AppError('E_MODEL', `a pack "${pack.id}" is already installed at ${target}`, { file: dir })
+    throw new AppError('E_MODEL', `a pack "${pack.id}" is already installed at ${target}`, {
+      file: dir,
+    })
   }
   const temp = join(root, `.${pack.id}.tmp-${process.pid}`)
   await rm(temp, { recursive: true, force: true })

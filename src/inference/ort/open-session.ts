@@ -47,7 +47,11 @@ export const PROVIDER_TOLERANCE = 1e-3
 function graphIO(session: ort.InferenceSession): GraphIO {
   const conv = (m: ort.InferenceSession.ValueMetadata): GraphIO['inputs'][number] =>
     m.isTensor
-      ? { name: m.name, elemType: m.type, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) }
+      ? {
+          name: m.name,
+          elemType: m.type,
+          shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))),
+        }
       : { name: m.name, elemType: 'non-tensor', shape: [] }
   return { inputs: session.inputMetadata.map(conv), outputs: session.outputMetadata.map(conv) }
 }
@@ -69,7 +73,11 @@ async function build(
     checkCardAgainstGraph(card, graphIO(session), file)
     const input = session.inputMetadata.find((m) => m.name === card.input.name)
     if (input?.isTensor && input.type !== 'float32') {
-      throw new AppError('E_MODEL', `the graph's input is ${input.type}; only float32 inputs are supported`, { file })
+      throw new AppError(
+        'E_MODEL',
+        `the graph's input is ${input.type}; only float32 inputs are supported`,
+        { file },
+      )
     }
   } catch (e) {
     await session.release()
@@ -93,7 +101,10 @@ function runnerFor(session: ort.InferenceSession, card: ModelCard): TileRunner {
 }
 
 /** A deterministic reference tile: smooth structure plus seeded noise, in normalised units. */
-export function referenceTile(card: ModelCard): { data: Float32Array; shape: [number, number, number, number, number] } {
+export function referenceTile(card: ModelCard): {
+  data: Float32Array
+  shape: [number, number, number, number, number]
+} {
   const [d, h, w] = card.patchSize
   const c = card.input.channels
   const data = new Float32Array(c * d * h * w)
@@ -116,7 +127,9 @@ export function referenceTile(card: ModelCard): { data: Float32Array; shape: [nu
 async function probabilities(runner: TileRunner, card: ModelCard): Promise<Float32Array> {
   const ref = referenceTile(card)
   const y = Float32Array.from(await runner.run(ref.data, ref.shape))
-  if (card.output.kind === 'logits') softmaxChannels(y, 1, card.labels.length, y.length / card.labels.length)
+  if (card.output.kind === 'logits') {
+    softmaxChannels(y, 1, card.labels.length, y.length / card.labels.length)
+  }
   return y
 }
 
@@ -147,7 +160,11 @@ export async function openModelSession(
 ): Promise<ModelSession> {
   const status = new Map(providerStatus().map((s) => [s.id, s]))
   const attempts: ProviderAttempt[] = []
-  const wrap = (session: ort.InferenceSession, provider: ProviderId, rewrites: string[]): ModelSession => ({
+  const wrap = (
+    session: ort.InferenceSession,
+    provider: ProviderId,
+    rewrites: string[],
+  ): ModelSession => ({
     provider,
     device: deviceName(provider),
     rewrites,
@@ -157,7 +174,12 @@ export async function openModelSession(
   })
   if (choice !== 'auto') {
     const s = status.get(choice)
-    if (!s?.available) throw new AppError('E_PROVIDER', `provider ${choice} is not available: ${s?.reason ?? 'unknown'}`)
+    if (!s?.available) {
+      throw new AppError(
+        'E_PROVIDER',
+        `provider ${choice} is not available: ${s?.reason ?? 'unknown'}`,
+      )
+    }
     const t0 = performance.now()
     try {
       const { session, rewrites } = await build(bytes, card, choice, file)
@@ -165,7 +187,11 @@ export async function openModelSession(
       return wrap(session, choice, rewrites)
     } catch (e) {
       if (e instanceof AppError && e.code === 'E_MODEL') throw e
-      throw new AppError('E_PROVIDER', `provider ${choice} could not run this model: ${message(e)}`, { cause: e })
+      throw new AppError(
+        'E_PROVIDER',
+        `provider ${choice} could not run this model: ${message(e)}`,
+        { cause: e },
+      )
     }
   }
   // auto: the CPU session is built first; it is the reference and the fallback.
@@ -178,7 +204,13 @@ export async function openModelSession(
     const s = status.get(provider)
     const t = performance.now()
     if (!s?.available) {
-      attempts.push({ provider, ok: false, tried: false, reason: s?.reason ?? 'unknown provider', ms: 0 })
+      attempts.push({
+        provider,
+        ok: false,
+        tried: false,
+        reason: s?.reason ?? 'unknown provider',
+        ms: 0,
+      })
       continue
     }
     let candidate: { session: ort.InferenceSession; rewrites: string[] } | undefined
@@ -198,12 +230,24 @@ export async function openModelSession(
         await candidate.session.release()
         continue
       }
-      attempts.push({ provider, ok: true, tried: true, maxProbDiff: diff, ms: performance.now() - t })
+      attempts.push({
+        provider,
+        ok: true,
+        tried: true,
+        maxProbDiff: diff,
+        ms: performance.now() - t,
+      })
       await cpu.session.release()
       return wrap(candidate.session, provider, candidate.rewrites)
     } catch (e) {
       if (candidate) await candidate.session.release()
-      attempts.push({ provider, ok: false, tried: true, reason: message(e), ms: performance.now() - t })
+      attempts.push({
+        provider,
+        ok: false,
+        tried: true,
+        reason: message(e),
+        ms: performance.now() - t,
+      })
     }
   }
   attempts.push({ provider: 'cpu', ok: true, tried: true, ms: performance.now() - t0 })

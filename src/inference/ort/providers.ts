@@ -11,10 +11,22 @@ import * as ort from 'onnxruntime-node'
 export type ProviderId = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'
 export type ProviderChoice = ProviderId | 'auto'
 
-export const PROVIDERS: readonly ProviderId[] = Object.freeze(['cpu', 'webgpu', 'cuda', 'dml', 'coreml'])
+export const PROVIDERS: readonly ProviderId[] = Object.freeze([
+  'cpu',
+  'webgpu',
+  'cuda',
+  'dml',
+  'coreml',
+])
 
 /** `auto` tries these in order and keeps the first that builds and matches the CPU reference. */
-export const AUTO_ORDER: readonly ProviderId[] = Object.freeze(['cuda', 'dml', 'coreml', 'webgpu', 'cpu'])
+export const AUTO_ORDER: readonly ProviderId[] = Object.freeze([
+  'cuda',
+  'dml',
+  'coreml',
+  'webgpu',
+  'cpu',
+])
 
 /** Provider id → onnxruntime-node execution provider name. */
 export const ORT_EP_NAME: Readonly<Record<ProviderId, string>> = Object.freeze({
@@ -61,13 +73,16 @@ export function providerStatus(): ProviderStatus[] {
           ? { id, available: true }
           : { id, available: false, reason: 'this onnxruntime-node build has no WebGPU provider' }
       case 'cuda': {
-        const lib = platform() === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'
+        const lib =
+          platform() === 'win32'
+            ? 'onnxruntime_providers_cuda.dll'
+            : 'libonnxruntime_providers_cuda.so'
         if (dir !== undefined && existsSync(join(dir, lib))) return { id, available: true }
         return {
           id,
           available: false,
           reason:
-            'the CUDA provider is not installed (run `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` with internet access; see README)',
+            'the CUDA provider is not installed (with internet access: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js; see README)',
         }
       }
       case 'dml':

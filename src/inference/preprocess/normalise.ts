@@ -65,7 +65,6 @@ export function normaliseIntensity(
   spec: Normalisation,
   sizeXYZ?: readonly [number, number, number],
 ): NormalisedVolume {
-  // Native conversion (fast for typed arrays); every kind starts from the float32 values.
   if (sizeXYZ !== undefined) {
     const [nx, ny, nz] = sizeXYZ
     const ok = sizeXYZ.every((s) => Number.isSafeInteger(s) && s >= 1)
@@ -76,6 +75,7 @@ export function normaliseIntensity(
       )
     }
   }
+  // Native conversion (fast for typed arrays); every kind starts from the float32 values.
   const data = new Float32Array(voxels)
   const nonFinite = zeroNonFinite(data)
   const n = data.length
@@ -97,6 +97,7 @@ export function normaliseIntensity(
       const [lo, hi] = spec.clip
       requireFinite([lo, hi, spec.mean, spec.std], 'ct normalisation')
       if (!(lo <= hi)) throw new AppError('E_ARGS', `ct clip range [${lo}, ${hi}] is reversed`)
+      if (spec.std < 0) throw new AppError('E_ARGS', `ct std ${spec.std} is negative`)
       const mean = spec.mean
       const std = Math.max(spec.std, STD_FLOOR)
       for (let i = 0; i < n; i++) {
@@ -222,12 +223,9 @@ function percentile(
 ): NormalisedVolume {
   const { lower, upper, outMin, outMax, clip } = spec
   requireFinite([lower, upper, outMin, outMax], 'percentile normalisation')
-  if (!(lower >= 0 && upper <= 100 && lower <= upper)) {
-    throw new AppError(
-      'E_ARGS',
-      `percentiles ${lower}, ${upper} must satisfy 0 ≤ lower ≤ upper ≤ 100`,
-    )
-  }
+  checkPercentiles(lower, upper)
+  // Every voxel would map to one value: a broken card, not something to run a model on.
+  if (outMin === outMax) throw new AppError('E_ARGS', `percentile outMin equals outMax (${outMin})`)
   const n = data.length
   if (n === 0) {
     return {
@@ -252,8 +250,8 @@ function percentile(
     const v = ((data[i]! - lo) / range) * scale + outMin
     data[i] = clip ? (v < cmin ? cmin : v > cmax ? cmax : v) : v
   }
-  const std = scale === 0 ? Infinity : range / scale
-  const mean = scale === 0 ? -Infinity : lo - outMin * std
+  const std = range / scale
+  const mean = lo - outMin * std
   return { data, stats: { mean, std, lo, hi, clipped: clip, voxelsUsed: n, nonFinite } }
 }
 
@@ -261,9 +259,12 @@ function percentile(
  * The `lower` and `upper` percentiles (0–100) of `a` by numpy's default `method='linear'`: rank
  * `h = (n − 1)·q/100` interpolated between the order statistics ⌊h⌋ and ⌊h⌋ + 1. Exact for any
  * float32 data (`a` must hold no NaN), and `a` is left untouched. O(n): two histogram passes.
+ * `[NaN, NaN]` for an empty array; `E_ARGS` unless `0 ≤ lower ≤ upper ≤ 100`.
  */
 export function percentiles(a: Float32Array, lower: number, upper: number): [number, number] {
+  checkPercentiles(lower, upper)
   const n = a.length
+  if (n === 0) return [NaN, NaN]
   const hLo = (n - 1) * (lower / 100)
   const hHi = (n - 1) * (upper / 100)
   const kLo = Math.floor(hLo)
@@ -345,6 +346,12 @@ function zeroNonFinite(a: Float32Array): number {
     }
   }
   return count
+}
+
+function checkPercentiles(lower: number, upper: number): void {
+  if (!(lower >= 0 && upper <= 100 && lower <= upper)) {
+    throw new AppError('E_ARGS', `percentiles ${lower}, ${upper}: need 0 ≤ lower ≤ upper ≤ 100`)
+  }
 }
 
 function requireFinite(values: readonly number[], what: string): void {

@@ -17,7 +17,10 @@ export function targetShape(
 ): [number, number, number] {
   if (targetMm === null) return [shape[0], shape[1], shape[2]]
   return [0, 1, 2].map((t) =>
-    Math.max(1, Math.round(((shape[t] as number) * (spacingMm[t] as number)) / (targetMm[t] as number))),
+    Math.max(
+      1,
+      Math.round(((shape[t] as number) * (spacingMm[t] as number)) / (targetMm[t] as number)),
+    ),
   ) as [number, number, number]
 }
 

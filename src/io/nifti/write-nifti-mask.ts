@@ -61,8 +61,7 @@ export async function writeMaskNifti(o: WriteMaskOptions): Promise<WriteMaskRepo
     if (v > max) max = v
     if (v !== 0) labelVoxels++
   }
-  const datatype =
-    o.labels instanceof Float32Array ? 'float32' : max > 255 ? 'uint16' : 'uint8'
+  const datatype = o.labels instanceof Float32Array ? 'float32' : max > 255 ? 'uint16' : 'uint8'
   const header = buildMaskHeader({ ...o, datatype })
   const body =
     datatype === 'float32'
