@@ -17,12 +17,14 @@ commands:
       a DICOM folder (searched recursively) or a list of DICOM files.
   segment <input...> -o <out> [--model ID|PATH] [--ep auto|cpu|webgpu|cuda|dml|coreml]
           [--tta] [--uncertainty FILE|DIR] [--shard K/N] [--overwrite] [--json]
-          [--series KEY|N] [--batch N] [--timeout SECONDS]
+          [--series KEY|N] [--batch N] [--max-memory GIB] [--timeout SECONDS]
       Segment images with a model pack (default brain-extract). One input and -o x.nii.gz
       writes that file; several inputs, or a folder of image files, is a batch: -o is a
       folder, masks are <case>_seg.nii.gz, existing ones are skipped (resumable), and
       volseg-report.csv/.json hold per-label volumes in mL. --shard K/N runs every N-th
-      case from the K-th (sorted by name), for array jobs across machines.
+      case from the K-th (sorted by name), for array jobs across machines. The memory a
+      run needs is planned and printed first; a run over --max-memory (default 60 % of
+      RAM) is refused before allocating.
   models [--json]
       List installed model packs and execution providers.
   models add <pack-folder>
@@ -44,6 +46,7 @@ const VALUE_FLAGS = new Set([
   '--uncertainty',
   '--shard',
   '--batch',
+  '--max-memory',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -159,6 +162,10 @@ async function segment(p: Parsed): Promise<number> {
   if (batch !== undefined && !(Number.isInteger(Number(batch)) && Number(batch) >= 1)) {
     throw new AppError('E_ARGS', '--batch must be a positive integer')
   }
+  const maxMemory = str('--max-memory')
+  if (maxMemory !== undefined && !(Number(maxMemory) > 0)) {
+    throw new AppError('E_ARGS', '--max-memory must be a positive number of GiB')
+  }
   const uncertainty = str('--uncertainty')
   const shard = str('--shard')
   const series = str('--series')
@@ -175,6 +182,7 @@ async function segment(p: Parsed): Promise<number> {
     ...(shard === undefined ? {} : { shard }),
     ...(series === undefined ? {} : { seriesKey: series }),
     ...(batch === undefined ? {} : { batch: Number(batch) }),
+    ...(maxMemory === undefined ? {} : { maxBytes: Math.floor(Number(maxMemory) * 2 ** 30) }),
   })
 }
 

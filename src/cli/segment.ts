@@ -30,6 +30,8 @@ export interface SegmentArgs {
   readonly seriesKey?: string
   readonly timeoutS: number
   readonly batch?: number
+  /** Memory the engine may plan for, bytes. */
+  readonly maxBytes?: number
 }
 
 /** Case id from a path: file name without image extension, or the folder name. */
@@ -148,7 +150,7 @@ function clock(s: number): string {
 }
 
 /** Progress on stderr: a redrawn bar on a TTY, one line per case otherwise. */
-function progressPrinter(total: number, json: boolean): (e: SegmentEvent) => void {
+function progressPrinter(total: number, json: boolean, single: boolean): (e: SegmentEvent) => void {
   const tty = process.stderr.isTTY === true && !json
   let started = Date.now()
   let current = ''
@@ -165,6 +167,11 @@ function progressPrinter(total: number, json: boolean): (e: SegmentEvent) => voi
     } else if (e.kind === 'case-start') {
       current = `case ${e.index + 1}/${total} ${e.id}`
       started = Date.now()
+    } else if (e.kind === 'plan') {
+      const b = e.plannedMemoryBytes
+      const mem = b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${Math.ceil(b / 2 ** 20)} MiB`
+      const line = `${current}: model grid ${e.modelShape.join('×')}, ${e.tiles} tiles, ${e.networkRuns} runs, planned memory ${mem}`
+      process.stderr.write(`${tty ? '\r\x1b[2K' : ''}${line}\n`)
     } else if (e.kind === 'progress' && tty) {
       const pct = e.total > 0 ? e.done / e.total : 0
       const eta = pct > 0 ? ((Date.now() - started) / 1000) * (1 / pct - 1) : NaN
@@ -175,6 +182,11 @@ function progressPrinter(total: number, json: boolean): (e: SegmentEvent) => voi
       process.stderr.write(`\r\x1b[2K${current}: ${detail}`)
     } else if (e.kind === 'case-end') {
       const r = e.report
+      // One case: its failure becomes the command's one-line error instead.
+      if (single && r.status === 'failed') {
+        if (tty) process.stderr.write('\r\x1b[2K')
+        return
+      }
       const what =
         r.status === 'ok'
           ? `ok ${((r.timingsMs?.total ?? 0) / 1000).toFixed(1)} s → ${r.output}`
@@ -234,9 +246,10 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
         tta: a.tta,
         skipExisting: !a.overwrite,
         ...(a.batch === undefined ? {} : { batch: a.batch }),
+        ...(a.maxBytes === undefined ? {} : { maxBytes: a.maxBytes }),
       },
     },
-    { timeoutMs: a.timeoutS * 1000, onEvent: progressPrinter(cases.length, a.json) },
+    { timeoutMs: a.timeoutS * 1000, onEvent: progressPrinter(cases.length, a.json, single) },
   )
   const onSigint = (): void => {
     process.stderr.write('\nvolseg: cancelling (waits for the current tile)…\n')
@@ -257,6 +270,11 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
     })
   }
   const report = reply.value
+  const only = report.cases[0]
+  if (single && !a.json && only?.status === 'failed' && only.error) {
+    const e = only.error
+    throw new AppError(e.code, e.message, e.file === undefined ? {} : { file: e.file })
+  }
   if (!single) {
     const suffix = a.shard === undefined ? '' : `-shard-${a.shard.replace('/', '-of-')}`
     await writeTextAtomic(join(outDir, `volseg-report${suffix}.csv`), reportCsv(report))

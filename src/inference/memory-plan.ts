@@ -51,7 +51,8 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
 /** Throws E_TOO_LARGE (with the breakdown) when the plan exceeds `limitBytes`. */
 export function assertFits(plan: MemoryPlan, limitBytes: number, file?: string): void {
   if (plan.totalBytes <= limitBytes) return
-  const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`
+  const gib = (b: number): string =>
+    b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${Math.ceil(b / 2 ** 20)} MiB`
   const biggest = Object.entries(plan.parts).sort((a, b) => b[1] - a[1])[0] as [string, number]
   throw new AppError(
     'E_TOO_LARGE',

@@ -45,6 +45,14 @@ export interface SegmentProgress {
   readonly total: number
 }
 
+export interface SegmentPlan {
+  readonly memory: MemoryPlan
+  /** Model grid [D, H, W] before padding. */
+  readonly modelShape: readonly [number, number, number]
+  readonly tiles: number
+  readonly networkRuns: number
+}
+
 export interface SegmentOptions {
   readonly tta?: boolean
   /** Compute the uncertainty map (entropy, or TTA variance when `tta`). */
@@ -52,6 +60,8 @@ export interface SegmentOptions {
   /** Tiles per network run (capped by the card's `maxBatch`). */
   readonly batch?: number
   readonly onProgress?: (p: SegmentProgress) => void
+  /** Called once the run is planned, before anything large is allocated (and before a refusal). */
+  readonly onPlan?: (p: SegmentPlan) => void
   /** Polled before every network run; true stops the job with E_CANCELLED. */
   readonly isCancelled?: () => boolean
   /** Memory the engine may plan for, in bytes (default 8 GiB). */
@@ -121,6 +131,10 @@ export async function segmentVolume(
     tta,
     uncertainty: wantUncertainty,
   })
+  const origins = tileOrigins(padded, patch, card.overlap)
+  const combos = tta ? mirrorCombos(card.mirrorAxes) : [[]]
+  const total = Math.ceil(origins.length / batchSize) * combos.length
+  options.onPlan?.({ memory, modelShape, tiles: origins.length, networkRuns: total })
   assertFits(memory, options.maxBytes ?? 8 * 2 ** 30, options.file)
 
   options.onProgress?.({ stage: 'preprocess', done: 0, total: 0 })
@@ -131,8 +145,6 @@ export async function segmentVolume(
   const tPre = now()
 
   // --- sliding window -------------------------------------------------------------------
-  const origins = tileOrigins(padded, patch, card.overlap)
-  const combos = tta ? mirrorCombos(card.mirrorAxes) : [[]]
   const weight = gaussianImportance(patch, card.gaussianSigmaFraction)
   const nPadded = vox(padded)
   const patchVox = vox(patch)
@@ -140,7 +152,6 @@ export async function segmentVolume(
   const weightSum = new Float32Array(nPadded)
   // Σ_c p_c² per voxel, blended like the probabilities: TTA variance needs only this one channel.
   const sq = tta && wantUncertainty ? new Float32Array(nPadded) : undefined
-  const total = Math.ceil(origins.length / batchSize) * combos.length
   let done = 0
   const inBuf = new Float32Array(batchSize * channels * patchVox)
   const flipBuf = new Float32Array(batchSize * channels * patchVox)

@@ -4,6 +4,7 @@
  * failing case is reported and the batch goes on; cancellation stops within one tile.
  */
 import { access } from 'node:fs/promises'
+import { totalmem } from 'node:os'
 import { AppError, toAppError } from '../shared/errors.js'
 import type { ModelCard } from '../shared/model-card.js'
 import type {
@@ -54,10 +55,20 @@ async function runCase(
     tta: spec.tta,
     uncertainty: c.uncertaintyOutput !== undefined,
     ...(spec.batch === undefined ? {} : { batch: spec.batch }),
-    ...(spec.maxBytes === undefined ? {} : { maxBytes: spec.maxBytes }),
+    // Plan for at most 60 % of the machine's memory unless told otherwise.
+    maxBytes: spec.maxBytes ?? Math.floor(totalmem() * 0.6),
     ...(file === undefined ? {} : { file }),
     isCancelled: ctl.isCancelled,
     onProgress: (p) => ctl.emit({ kind: 'progress', index, ...p }),
+    onPlan: (p) =>
+      ctl.emit({
+        kind: 'plan',
+        index,
+        plannedMemoryBytes: p.memory.totalBytes,
+        modelShape: p.modelShape,
+        tiles: p.tiles,
+        networkRuns: p.networkRuns,
+      }),
   })
   ctl.emit({ kind: 'progress', index, stage: 'write', done: 0, total: 0 })
   const tSeg = performance.now()

@@ -90,4 +90,12 @@ export type SegmentEvent =
       readonly done: number
       readonly total: number
     }
+  | {
+      readonly kind: 'plan'
+      readonly index: number
+      readonly plannedMemoryBytes: number
+      readonly modelShape: readonly number[]
+      readonly tiles: number
+      readonly networkRuns: number
+    }
   | { readonly kind: 'case-end'; readonly index: number; readonly report: CaseReport }

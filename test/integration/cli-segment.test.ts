@@ -161,6 +161,24 @@ test('batch over a folder: one bad case is reported, the rest written; rerun ski
   assert.ok(existsSync(join(tmp, 'shard1', 'volseg-report-shard-1-of-2.csv')))
 })
 
+test('segment a DICOM folder: mask on the DICOM grid, same voxels as the NIfTI it came from', () => {
+  const out = join(tmp, 'dicom_seg.nii.gz')
+  const dir = derived('dicom', 'ch2-crop')
+  const r = volseg('segment', dir, '-o', out, '--model', join(PACKS, 'threshold'), '--json')
+  assert.equal(r.code, 0, r.stderr)
+  const info = JSON.parse(volseg('info', dir, '--json').stdout) as { affineRAS: number[] }
+  const m = python<{ affine: number[]; fg: number; want: number }>(
+    `import json,sys,nibabel as nib,numpy as np
+m=nib.load(sys.argv[1]); src=np.asarray(nib.load(sys.argv[2]).dataobj,dtype=np.float64)
+print(json.dumps({"affine":m.affine.ravel().tolist(),"fg":int(np.asarray(m.dataobj).sum()),"want":int((src>src.mean()).sum())}))`,
+    [out, derived('ch2-crop.nii.gz')],
+  )
+  m.affine.forEach((x, k) =>
+    assert.ok(Math.abs(x - (info.affineRAS[k] as number)) < 1e-4, `affine[${k}]`),
+  )
+  assert.equal(m.fg, m.want)
+})
+
 test('segment refuses to overwrite its input and explains bad arguments', () => {
   const src = join(tmp, 'x.nii.gz')
   copyFileSync(derived('ch2-crop.nii.gz'), src)

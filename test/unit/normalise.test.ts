@@ -153,6 +153,70 @@ print(json.dumps({'fg': int(fg.sum()), 'mean': float(v[fg].astype(np.float64).me
   close(r.data[at(3, 3, 3)]!, (0 - o.mean) / o.std, 1e-6, 'filled hole is normalised')
 })
 
+/** Foreground by brute force: flood the zero voxels 6-connected to the border, the rest is in. */
+const referenceForeground = (v: Float32Array, [nx, ny, nz]: Size): number => {
+  const out = new Uint8Array(v.length)
+  const stack: number[] = []
+  const visit = (x: number, y: number, z: number): void => {
+    if (x < 0 || y < 0 || z < 0 || x >= nx || y >= ny || z >= nz) return
+    const i = x + nx * (y + ny * z)
+    if (v[i] !== 0 || out[i] === 1) return
+    out[i] = 1
+    stack.push(i)
+  }
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++) {
+        if (x === 0 || y === 0 || z === 0 || x === nx - 1 || y === ny - 1 || z === nz - 1) {
+          visit(x, y, z)
+        }
+      }
+    }
+  }
+  while (stack.length > 0) {
+    const i = stack.pop()!
+    const [x, y, z] = [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))]
+    for (const [dx, dy, dz] of [
+      [1, 0, 0],
+      [-1, 0, 0],
+      [0, 1, 0],
+      [0, -1, 0],
+      [0, 0, 1],
+      [0, 0, -1],
+    ] as const) {
+      visit(x + dx, y + dy, z + dz)
+    }
+  }
+  return v.length - out.reduce((s, x) => s + x, 0)
+}
+
+test('property: the filled foreground equals a 6-connected flood from the border', () => {
+  const dims = fc.tuple(
+    fc.integer({ min: 1, max: 8 }),
+    fc.integer({ min: 1, max: 8 }),
+    fc.integer({ min: 1, max: 8 }),
+  )
+  fc.assert(
+    fc.property(
+      dims.chain((d) =>
+        fc.tuple(
+          fc.constant(d),
+          fc.array(fc.constantFrom(0, 0, 1, 2.5, -3), {
+            minLength: d[0] * d[1] * d[2],
+            maxLength: d[0] * d[1] * d[2],
+          }),
+        ),
+      ),
+      ([size, values]) => {
+        const v = new Float32Array(values)
+        const r = normaliseIntensity(v, { kind: 'zscore', foregroundOnly: true }, size)
+        assert.equal(r.stats.voxelsUsed, referenceForeground(v, size))
+      },
+    ),
+    { numRuns: 500 },
+  )
+})
+
 interface PctOracle {
   q: number[]
   ch2: number[]

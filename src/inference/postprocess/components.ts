@@ -4,7 +4,8 @@
  *
  * Method: the label's voxels are read as runs along x; each run is unioned with the touching runs
  * of the four already-seen neighbour rows (y−1 in this slice; y−1, y, y+1 in the previous one),
- * which is exactly 26-connectivity once runs are widened by one voxel in x. Union-find over runs
+ * which is exactly 26-connectivity once runs are widened by one voxel in x (6-connectivity, used
+ * for hole filling, needs only rows y−1 and z−1 and no widening). Union-find over runs
  * (not voxels) keeps memory proportional to the number of runs, and the only per-voxel work is one
  * scan of the mask plus filling the output. O(n + runs·α). Pure: runs in Node and browsers.
  */
@@ -31,8 +32,8 @@ export interface PostprocessResult {
   readonly removedVoxels: Record<number, number>
 }
 
-/** Runs of one value, row by row (row `r = y + ny·z`), with their component ids. */
-interface Runs {
+/** Runs of one value along x, row by row (row `r = y + ny·z`), with their component ids. */
+export interface Runs {
   /** Runs of row r are `rowStart[r] … rowStart[r + 1] − 1`. */
   readonly rowStart: Int32Array
   /** First x of each run. */
@@ -57,7 +58,7 @@ export function labelComponents(
 ): Components {
   checkSize(mask, sizeXYZ)
   const nx = sizeXYZ[0]
-  const runs = findRuns(mask, sizeXYZ, value)
+  const runs = labelRuns(mask, sizeXYZ, value, 26)
   const ids = new Int32Array(mask.length)
   const nRows = runs.rowStart.length - 1
   for (let r = 0; r < nRows; r++) {
@@ -112,7 +113,7 @@ export function applyPostprocess(
     removedVoxels[rule.label] ??= 0
     const largest = rule.largestComponent === true
     if (rule.label === background || (!largest && minMm3 === undefined)) continue
-    const runs = findRuns(mask, sizeXYZ, rule.label)
+    const runs = labelRuns(mask, sizeXYZ, rule.label, 26)
     if (runs.count === 0) continue
     // Largest first, ties to the lowest id: ids follow the first voxel's flat index.
     let best = 1
@@ -152,11 +153,16 @@ function checkSize(mask: LabelMask, sizeXYZ: readonly [number, number, number]):
   if (n > 0x7fffffff) throw new AppError('E_TOO_LARGE', `mask of ${n} voxels is too large`)
 }
 
-/** Finds the runs of `value`, unions touching runs (26-connectivity) and numbers components. */
-function findRuns(
-  mask: LabelMask,
+/**
+ * Finds the runs of `value` in `values` (size `sizeXYZ` in voxels, first axis fastest; not
+ * checked here) and numbers their `connectivity`-connected components: 26 (faces, edges and
+ * corners) or 6 (faces only). Shared with the hole filling of intensity normalisation.
+ */
+export function labelRuns(
+  values: ArrayLike<number>,
   sizeXYZ: readonly [number, number, number],
   value: number,
+  connectivity: 6 | 26,
 ): Runs {
   const [nx, ny, nz] = sizeXYZ
   const nRows = ny * nz
@@ -169,7 +175,7 @@ function findRuns(
     const base = r * nx
     let prev = false
     for (let x = 0; x < nx; x++) {
-      const hit = mask[base + x] === value
+      const hit = values[base + x] === value
       if (hit && !prev) nRuns++
       prev = hit
     }
@@ -188,20 +194,27 @@ function findRuns(
       const base = r * nx
       let x = 0
       while (k < a1) {
-        while (mask[base + x] !== value) x++
+        while (values[base + x] !== value) x++
         start[k] = x
-        while (x < nx && mask[base + x] === value) x++
+        while (x < nx && values[base + x] === value) x++
         end[k] = x
         parent[k] = k
         k++
       }
-      // Neighbour rows, all earlier in scan order: (y−1, z), (y−1, z−1), (y, z−1), (y+1, z−1).
-      if (y > 0) mergeRows(start, end, parent, a0, a1, rowStart[r - 1]!, a0)
+      // Neighbour rows, all earlier in scan order. 26: (y−1, z), (y−1, z−1), (y, z−1),
+      // (y+1, z−1), runs touching diagonally in x too; 6: (y−1, z) and (y, z−1), overlap only.
+      if (connectivity === 6) {
+        if (y > 0) mergeRows(start, end, parent, a0, a1, rowStart[r - 1]!, a0, 0)
+        const q = r - ny
+        if (z > 0) mergeRows(start, end, parent, a0, a1, rowStart[q]!, rowStart[q + 1]!, 1)
+        continue
+      }
+      if (y > 0) mergeRows(start, end, parent, a0, a1, rowStart[r - 1]!, a0, 1)
       if (z > 0) {
         const p = r - ny
-        if (y > 0) mergeRows(start, end, parent, a0, a1, rowStart[p - 1]!, rowStart[p]!)
-        mergeRows(start, end, parent, a0, a1, rowStart[p]!, rowStart[p + 1]!)
-        if (y < ny - 1) mergeRows(start, end, parent, a0, a1, rowStart[p + 1]!, rowStart[p + 2]!)
+        if (y > 0) mergeRows(start, end, parent, a0, a1, rowStart[p - 1]!, rowStart[p]!, 1)
+        mergeRows(start, end, parent, a0, a1, rowStart[p]!, rowStart[p + 1]!, 1)
+        if (y < ny - 1) mergeRows(start, end, parent, a0, a1, rowStart[p + 1]!, rowStart[p + 2]!, 1)
       }
     }
   }
@@ -221,7 +234,8 @@ function findRuns(
 
 /**
  * Unions the runs of the current row `[a0, a1)` with those of a neighbour row `[b0, b1)` that
- * touch them, diagonal contact included (runs widened by one voxel in x). Two-pointer merge.
+ * overlap them in x once widened by `slack` voxels (1: diagonal contact counts; 0: shared x only).
+ * Two-pointer merge.
  */
 function mergeRows(
   start: Int32Array,
@@ -231,13 +245,14 @@ function mergeRows(
   a1: number,
   b0: number,
   b1: number,
+  slack: number,
 ): void {
   let i = a0
   let j = b0
   while (i < a1 && j < b1) {
     const ae = end[i]!
     const be = end[j]!
-    if (start[j]! <= ae && start[i]! <= be) {
+    if (start[j]! < ae + slack && start[i]! < be + slack) {
       // Link to the lower index, so each root is its component's first run in scan order.
       const ri = find(parent, i)
       const rj = find(parent, j)

@@ -13,6 +13,7 @@
  */
 import { AppError } from '../../shared/errors.js'
 import type { Normalisation } from '../../shared/model-card.js'
+import { labelRuns } from '../postprocess/components.js'
 
 /** nnU-Net's floor on the standard deviation (`max(std, 1e-8)`), intensity units. */
 export const STD_FLOOR = 1e-8
@@ -162,7 +163,7 @@ function zscore(
  * 1 where `data` ≠ 0, plus (when the size is known) the zero cavities enclosed by it: the zero
  * voxels that cannot reach the border through 6-connected zero voxels (nnU-Net's
  * `create_nonzero_mask`, which calls scipy's `binary_fill_holes` with its default 6-connected
- * structure).
+ * structure). The zero voxels are labelled as runs (see {@link labelRuns}): no per-voxel queue.
  */
 function foregroundMask(
   data: Float32Array,
@@ -170,49 +171,30 @@ function foregroundMask(
 ): Uint8Array {
   const n = data.length
   const inside = new Uint8Array(n)
-  for (let i = 0; i < n; i++) if (data[i] !== 0) inside[i] = 1
-  if (sizeXYZ === undefined) return inside
-  const [nx, ny, nz] = sizeXYZ
-  // Flood the outside (value 2) from every zero border voxel; what stays 0 is an enclosed cavity.
-  // Explicit stack (each voxel pushed once, marked when pushed): no recursion, O(n).
-  let stack = new Int32Array(1 << 16)
-  let top = 0
-  const push = (i: number): void => {
-    if (inside[i] !== 0) return
-    inside[i] = 2
-    if (top === stack.length) {
-      const bigger = new Int32Array(stack.length * 2)
-      bigger.set(stack)
-      stack = bigger
-    }
-    stack[top++] = i
+  if (sizeXYZ === undefined) {
+    for (let i = 0; i < n; i++) if (data[i] !== 0) inside[i] = 1
+    return inside
   }
-  const sxy = nx * ny
+  const [nx, ny, nz] = sizeXYZ
+  const zeros = labelRuns(data, sizeXYZ, 0, 6)
+  const { rowStart, start, end, comp } = zeros
+  // A zero component is outside when one of its runs lies on the volume's border.
+  const outside = new Uint8Array(zeros.count + 1)
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
-      const row = nx * (y + ny * z)
-      if (z === 0 || z === nz - 1 || y === 0 || y === ny - 1) {
-        for (let x = 0; x < nx; x++) push(row + x)
-      } else {
-        push(row)
-        push(row + nx - 1)
+      const r = y + ny * z
+      const borderRow = y === 0 || y === ny - 1 || z === 0 || z === nz - 1
+      for (let k = rowStart[r]!; k < rowStart[r + 1]!; k++) {
+        if (borderRow || start[k] === 0 || end[k] === nx) outside[comp[k]!] = 1
       }
     }
   }
-  while (top > 0) {
-    const i = stack[--top]!
-    const x = i % nx
-    const y = ((i - x) / nx) % ny
-    const z = (i - x - nx * y) / sxy
-    if (x > 0) push(i - 1)
-    if (x < nx - 1) push(i + 1)
-    if (y > 0) push(i - nx)
-    if (y < ny - 1) push(i + nx)
-    if (z > 0) push(i - sxy)
-    if (z < nz - 1) push(i + sxy)
+  inside.fill(1)
+  for (let r = 0; r < ny * nz; r++) {
+    for (let k = rowStart[r]!; k < rowStart[r + 1]!; k++) {
+      if (outside[comp[k]!] === 1) inside.fill(0, r * nx + start[k]!, r * nx + end[k]!)
+    }
   }
-  // 1 = non-zero, 0 = enclosed cavity (foreground too), 2 = outside.
-  for (let i = 0; i < n; i++) inside[i] = inside[i] === 2 ? 0 : 1
   return inside
 }
 
