@@ -206,7 +206,7 @@ export function labelRuns(
       if (connectivity === 6) {
         if (y > 0) mergeRows(start, end, parent, a0, a1, rowStart[r - 1]!, a0, 0)
         const q = r - ny
-        if (z > 0) mergeRows(start, end, parent, a0, a1, rowStart[q]!, rowStart[q + 1]!, 1)
+        if (z > 0) mergeRows(start, end, parent, a0, a1, rowStart[q]!, rowStart[q + 1]!, 0)
         continue
       }
       if (y > 0) mergeRows(start, end, parent, a0, a1, rowStart[r - 1]!, a0, 1)
