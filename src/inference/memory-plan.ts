@@ -34,8 +34,9 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
   const nM = prod(p.modelShape)
   const patchVox = prod(p.patch)
   const parts: Record<string, number> = {
-    // float32 copy of the source in tensor order, and its resampled + normalised model grid
-    tensorGrid: 4 * nT,
+    // float32 copy of the source in tensor order and its normalised copy, then the model grid
+    // (resampling passes hold two grids at once)
+    tensorGrid: 4 * nT * 2,
     modelGrid: 4 * nM * 2,
     // blended probabilities per class + the weight sum (+ Σp² when TTA)
     accumulator: 4 * nM * (p.classes + 1 + (p.tta ? 1 : 0)),

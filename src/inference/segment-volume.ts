@@ -1,6 +1,6 @@
 /**
  * The engine: volume + card + a tile runner → label mask and uncertainty on the exact source
- * grid. Stages: reorient (exact) → resample to the card spacing → normalise → pad → sliding
+ * grid. Stages: reorient (exact) → normalise → resample to the card spacing → pad → sliding
  * window with Gaussian blending (+ mirror TTA) → softmax → resample back, one class at a time →
  * argmax + uncertainty → scatter to source order → post-processing.
  *
@@ -139,8 +139,11 @@ export async function segmentVolume(
 
   options.onProgress?.({ stage: 'preprocess', done: 0, total: 0 })
   let grid = toTensorGrid(volume.voxels, volume.sizeIJK, axes)
+  // Normalise before resampling, as nnU-Net v2 does (statistics and the foreground mask come
+  // from the source voxels); the point-wise kinds commute with linear interpolation anyway.
+  const [td, th, tw] = axes.shape
+  grid = normaliseIntensity(grid, card.normalisation, [tw, th, td]).data
   grid = resampleLinear(grid, axes.shape, modelShape)
-  grid = normaliseIntensity(grid, card.normalisation).data
   grid = padGrid(grid, modelShape, pad)
   const tPre = now()
 
