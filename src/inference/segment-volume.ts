@@ -18,6 +18,7 @@ import {
   type TensorAxisPlan,
 } from './preprocess/reorient.js'
 import { resampleLinear, targetShape, type Shape3 } from './preprocess/resample.js'
+import { cropGrid, nonzeroTensorBox, uncropInto } from './preprocess/crop.js'
 import { applyPostprocess } from './postprocess/components.js'
 import {
   accumulatePatch,
@@ -115,7 +116,11 @@ export async function segmentVolume(
   const wantUncertainty = options.uncertainty === true
 
   const axes = planTensorAxes(volume, card.orientation, card.axisOrder)
-  const modelShape = targetShape(axes.shape, axes.spacingMm, card.spacingMm)
+  // nnU-Net models see only the non-zero bounding box; the rest is background.
+  const box =
+    card.cropToNonzero === true ? nonzeroTensorBox(volume.voxels, volume.sizeIJK, axes) : null
+  const workShape = box ? box.shape : axes.shape
+  const modelShape = targetShape(workShape, axes.spacingMm, card.spacingMm)
   const pad = padToPatch(modelShape, patch)
   const padded = modelShape.map(
     (n, t) => n + (pad[t] as [number, number])[0] + (pad[t] as [number, number])[1],
@@ -139,11 +144,12 @@ export async function segmentVolume(
 
   options.onProgress?.({ stage: 'preprocess', done: 0, total: 0 })
   let grid = toTensorGrid(volume.voxels, volume.sizeIJK, axes)
+  if (box) grid = cropGrid(grid, axes.shape, box)
   // Normalise before resampling, as nnU-Net v2 does (statistics and the foreground mask come
   // from the source voxels); the point-wise kinds commute with linear interpolation anyway.
-  const [td, th, tw] = axes.shape
+  const [td, th, tw] = workShape
   grid = normaliseIntensity(grid, card.normalisation, [tw, th, td]).data
-  grid = resampleLinear(grid, axes.shape, modelShape)
+  grid = resampleLinear(grid, workShape, modelShape)
   grid = padGrid(grid, modelShape, pad)
   const tPre = now()
 
@@ -238,14 +244,15 @@ export async function segmentVolume(
   const probs = cropChannels(acc, classes, padded, pad, modelShape)
   const sqModel = sq ? cropChannels(sq, 1, padded, pad, modelShape) : undefined
   const nT = vox(axes.shape)
+  const nW = vox(workShape)
   const nM = vox(modelShape)
-  const best = new Float32Array(nT).fill(-1)
-  const arg = new Uint16Array(nT)
-  const ent = wantUncertainty && !tta ? new Float32Array(nT) : undefined
-  const sumSq = sqModel ? new Float32Array(nT) : undefined
+  const best = new Float32Array(nW).fill(-1)
+  const arg = new Uint16Array(nW)
+  const ent = wantUncertainty && !tta ? new Float32Array(nW) : undefined
+  const sumSq = sqModel ? new Float32Array(nW) : undefined
   for (let c = 0; c < classes; c++) {
-    const pc = resampleLinear(probs.subarray(c * nM, (c + 1) * nM), modelShape, axes.shape)
-    for (let v = 0; v < nT; v++) {
+    const pc = resampleLinear(probs.subarray(c * nM, (c + 1) * nM), modelShape, workShape)
+    for (let v = 0; v < nW; v++) {
       const p = pc[v] as number
       if (p > (best[v] as number)) {
         best[v] = p
@@ -258,12 +265,12 @@ export async function segmentVolume(
   let uncertaintyTensor: Float32Array | undefined
   if (ent) {
     const norm = 1 / Math.log(classes)
-    for (let v = 0; v < nT; v++) ent[v] = Math.min(1, (ent[v] as number) * norm)
+    for (let v = 0; v < nW; v++) ent[v] = Math.min(1, (ent[v] as number) * norm)
     uncertaintyTensor = ent
   } else if (sqModel && sumSq) {
     // Mean over classes of Var(p_c) = E[p_c²] − E[p_c]²; at most 1/4 per class, scaled to [0, 1].
-    const e2 = resampleLinear(sqModel, modelShape, axes.shape)
-    for (let v = 0; v < nT; v++) {
+    const e2 = resampleLinear(sqModel, modelShape, workShape)
+    for (let v = 0; v < nW; v++) {
       sumSq[v] = Math.min(
         1,
         Math.max(0, (((e2[v] as number) - (sumSq[v] as number)) / classes) * 4),
@@ -274,8 +281,17 @@ export async function segmentVolume(
 
   const values = card.labels.map((l) => l.value)
   const wide = values.some((v) => v > 255)
-  const labelTensor = wide ? new Uint16Array(nT) : new Uint8Array(nT)
-  for (let v = 0; v < nT; v++) labelTensor[v] = values[arg[v] as number] as number
+  let labelTensor = wide ? new Uint16Array(nW) : new Uint8Array(nW)
+  for (let v = 0; v < nW; v++) labelTensor[v] = values[arg[v] as number] as number
+  if (box) {
+    // Outside the box: background (card label 0), uncertainty 0.
+    const fullLabels = wide ? new Uint16Array(nT) : new Uint8Array(nT)
+    fullLabels.fill(values[0] as number)
+    labelTensor = uncropInto(labelTensor, box, axes.shape, fullLabels)
+    if (uncertaintyTensor) {
+      uncertaintyTensor = uncropInto(uncertaintyTensor, box, axes.shape, new Float32Array(nT))
+    }
+  }
   const labels = fromTensorGrid(
     labelTensor,
     volume.sizeIJK,

@@ -112,6 +112,11 @@ export interface ModelCard {
   readonly labels: readonly CardLabel[]
   readonly postprocess: readonly PostprocessRule[]
   readonly metrics: readonly CardMetric[]
+  /**
+   * Crop to the bounding box of the non-zero voxels before normalising, and label everything
+   * outside it background (nnU-Net always does; its z-score statistics come from that box).
+   */
+  readonly cropToNonzero?: boolean
   /** Largest batch of tiles known to run; the engine never exceeds it (default 1). */
   readonly maxBatch?: number
 }

@@ -49,6 +49,7 @@ const TOP_KEYS = [
   'postprocess',
   'metrics',
   'maxBatch',
+  'cropToNonzero',
 ] as const
 
 type Obj = Record<string, unknown>
@@ -464,6 +465,10 @@ export function parseModelCard(json: unknown, file: string): ModelCard {
   if (maxBatch !== undefined && !isInt(maxBatch, 1, 64)) {
     p.add('maxBatch', `must be an integer in 1..64 when given ${got(maxBatch)}`)
   }
+  const cropToNonzero = o.cropToNonzero
+  if (cropToNonzero !== undefined && typeof cropToNonzero !== 'boolean') {
+    p.add('cropToNonzero', `must be true or false when given ${got(cropToNonzero)}`)
+  }
 
   if (p.list.length > 0) {
     const n = p.list.length
@@ -499,6 +504,7 @@ export function parseModelCard(json: unknown, file: string): ModelCard {
     postprocess,
     metrics,
     ...(maxBatch === undefined ? {} : { maxBatch: maxBatch as number }),
+    ...(cropToNonzero === undefined ? {} : { cropToNonzero: cropToNonzero as boolean }),
   }
 }
 

@@ -151,6 +151,53 @@ test('resampling to 2 mm and back lands on the source grid (threshold model, ch2
   }
 })
 
+test('cropToNonzero: statistics and prediction inside the non-zero box, background outside (flipped axes)', async () => {
+  const size: [number, number, number] = [40, 36, 30]
+  const vol = syntheticVolume(size)
+  const inBox = (i: number, j: number, k: number): boolean =>
+    i >= 5 && i <= 30 && j >= 4 && j <= 25 && k >= 3 && k <= 20
+  const voxels = vol.voxels as Float32Array
+  let sum = 0
+  let count = 0
+  for (let k = 0, v = 0; k < size[2]; k++) {
+    for (let j = 0; j < size[1]; j++) {
+      for (let i = 0; i < size[0]; i++, v++) {
+        if (!inBox(i, j, k)) voxels[v] = 0
+        else {
+          voxels[v] = (voxels[v] as number) + 500 // keep the box free of exact zeros
+          sum += voxels[v] as number
+          count++
+        }
+      }
+    }
+  }
+  const mean = sum / count
+  // i → R (flipped against LPS), j → I, k → P: every tensor axis is permuted or flipped.
+  const flipped: Volume = { ...vol, directionLPS: [-1, 0, 0, 0, 0, 1, 0, -1, 0] }
+  const pack = await loadPackFromDir(join(PACKS, 'threshold'))
+  const card: ModelCard = { ...pack.card, cropToNonzero: true, patchSize: [16, 16, 16] }
+  const s = await openModelSession(pack.bytes, card, 'cpu')
+  try {
+    const res = await segmentVolume(flipped, card, s.runner, { uncertainty: true })
+    let diff = 0
+    for (let k = 0, v = 0; k < size[2]; k++) {
+      for (let j = 0; j < size[1]; j++) {
+        for (let i = 0; i < size[0]; i++, v++) {
+          const want = inBox(i, j, k) && (voxels[v] as number) > mean ? 1 : 0
+          if (res.labels[v] !== want) diff++
+          if (!inBox(i, j, k)) assert.equal(res.uncertainty?.[v], 0)
+        }
+      }
+    }
+    assert.equal(diff, 0)
+    // Without the crop the mean includes the zeros, so the box is almost all foreground.
+    const plain = await segmentVolume(flipped, { ...card, cropToNonzero: false }, s.runner)
+    assert.ok(plain.labelVoxels[1]! > res.labelVoxels[1]!)
+  } finally {
+    await s.release()
+  }
+})
+
 test('cancellation stops within one network run', async () => {
   const pack = await loadPackFromDir(join(PACKS, 'tiny-unet'))
   const s = await openModelSession(pack.bytes, pack.card, 'cpu')

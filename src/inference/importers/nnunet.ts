@@ -225,6 +225,8 @@ export function cardFromNnunet(opts: NnunetImportOptions): ModelCard {
     labels,
     postprocess: [],
     metrics: [],
+    // nnU-Net's preprocessor always crops to the non-zero bounding box first.
+    cropToNonzero: true,
   } satisfies ModelCard
   return parseModelCard(card, opts.file ?? 'nnU-Net import')
 }
