@@ -31,7 +31,10 @@ import {
 } from './sliding-window.js'
 import { flipGrids, mirrorCombos, softmaxChannels } from './tta.js'
 
-/** Runs one batch `[n, channels, D, H, W]` and returns the card's output `[n, classes, D, H, W]`. */
+/**
+ * Runs one batch `[n, channels, D, H, W]` and returns the card's output `[n, classes, D, H, W]`
+ * in a buffer the caller owns (the engine edits it in place).
+ */
 export interface TileRunner {
   run(
     input: Float32Array,
@@ -174,7 +177,9 @@ export async function segmentVolume(
       for (let c = 0; c < channels; c++) inBuf.set(one, (bi * channels + c) * patchVox)
     })
     const input = inBuf.subarray(0, n * channels * patchVox)
-    const mean = new Float32Array(n * classes * patchVox)
+    // Without TTA the one prediction is the mean: no extra buffer or pass.
+    let mean: Float32Array | undefined =
+      combos.length > 1 ? new Float32Array(n * classes * patchVox) : undefined
     const sqTile = sq ? new Float32Array(n * patchVox) : undefined
     for (const axesToFlip of combos) {
       if (options.isCancelled?.()) {
@@ -182,6 +187,7 @@ export async function segmentVolume(
       }
       const x =
         axesToFlip.length === 0 ? input : flipGrids(input, n * channels, patch, axesToFlip, flipBuf)
+      // The runner hands over a fresh buffer per run (TileRunner contract), edited in place here.
       let y = await runner.run(x, [n, channels, patch[0], patch[1], patch[2]])
       if (y.length !== n * classes * patchVox) {
         throw new AppError(
@@ -193,10 +199,12 @@ export async function segmentVolume(
       }
       if (axesToFlip.length > 0) {
         y = flipGrids(y, n * classes, patch, axesToFlip, new Float32Array(y.length))
-      } else if (card.output.kind === 'logits') y = Float32Array.from(y)
+      }
       if (card.output.kind === 'logits') softmaxChannels(y, n, classes, patchVox)
-      for (let i = 0; i < y.length; i++) {
-        mean[i] = (mean[i] as number) + (y[i] as number) / combos.length
+      if (mean === undefined) mean = y
+      else {
+        const k = 1 / combos.length
+        for (let i = 0; i < y.length; i++) mean[i] = (mean[i] as number) + (y[i] as number) * k
       }
       if (sqTile) {
         for (let bi = 0; bi < n; bi++) {
@@ -214,13 +222,15 @@ export async function segmentVolume(
       options.onProgress?.({ stage: 'inference', done, total })
     }
     batch.forEach((o, bi) => {
-      const probs = mean.subarray(bi * classes * patchVox, (bi + 1) * classes * patchVox)
+      const probs = (mean as Float32Array).subarray(
+        bi * classes * patchVox,
+        (bi + 1) * classes * patchVox,
+      )
       accumulatePatch(acc, weightSum, padded, classes, o, patch, probs, weight)
       if (sq && sqTile) {
-        const dummy = new Float32Array(nPadded)
         accumulatePatch(
           sq,
-          dummy,
+          null,
           padded,
           1,
           o,

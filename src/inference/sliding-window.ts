@@ -139,11 +139,11 @@ export function extractPatch(
 
 /**
  * Adds `weight · probs` of one tile ([C, pd, ph, pw]) into the accumulator ([C, D, H, W]) and
- * `weight` into `weightSum` ([D, H, W]).
+ * `weight` into `weightSum` ([D, H, W]; `null` when it is already counted).
  */
 export function accumulatePatch(
   acc: Float32Array,
-  weightSum: Float32Array,
+  weightSum: Float32Array | null,
   shape: Shape3,
   channels: number,
   origin: readonly [number, number, number],
@@ -159,7 +159,7 @@ export function accumulatePatch(
     for (let h = 0; h < ph; h++) {
       const g = ((origin[0] + d) * nh + origin[1] + h) * nw + origin[2]
       const p = (d * ph + h) * pw
-      for (let w = 0; w < pw; w++) {
+      for (let w = 0; weightSum !== null && w < pw; w++) {
         weightSum[g + w] = (weightSum[g + w] as number) + (weight[p + w] as number)
       }
       for (let c = 0; c < channels; c++) {
