@@ -36,6 +36,8 @@ import { flipGrids, mirrorCombos, softmaxChannels } from './tta.js'
  * in a buffer the caller owns (the engine edits it in place).
  */
 export interface TileRunner {
+  /** True when the runner already returns probabilities for a logits card (softmax in the graph). */
+  readonly outputsProbabilities?: boolean
   run(
     input: Float32Array,
     shape: readonly [number, number, number, number, number],
@@ -117,6 +119,7 @@ export async function segmentVolume(
   const batchSize = Math.max(1, Math.min(options.batch ?? 1, card.maxBatch ?? 1))
   const tta = options.tta === true && card.mirrorAxes.length > 0
   const wantUncertainty = options.uncertainty === true
+  const softmaxHere = card.output.kind === 'logits' && runner.outputsProbabilities !== true
 
   const axes = planTensorAxes(volume, card.orientation, card.axisOrder)
   // nnU-Net models see only the non-zero bounding box; the rest is background.
@@ -200,7 +203,7 @@ export async function segmentVolume(
       if (axesToFlip.length > 0) {
         y = flipGrids(y, n * classes, patch, axesToFlip, new Float32Array(y.length))
       }
-      if (card.output.kind === 'logits') softmaxChannels(y, n, classes, patchVox)
+      if (softmaxHere) softmaxChannels(y, n, classes, patchVox)
       if (mean === undefined) mean = y
       else {
         const k = 1 / combos.length

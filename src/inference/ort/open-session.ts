@@ -9,6 +9,7 @@ import { AppError } from '../../shared/errors.js'
 import type { ModelCard } from '../../shared/model-card.js'
 import { checkCardAgainstGraph, type GraphIO } from '../card/check-card-against-graph.js'
 import { rewriteForProvider } from '../graph/rewrite-for-provider.js'
+import { appendChannelSoftmax } from '../graph/append-softmax.js'
 import type { TileRunner } from '../segment-volume.js'
 import { softmaxChannels } from '../tta.js'
 import {
@@ -62,9 +63,22 @@ async function build(
   card: ModelCard,
   provider: ProviderId,
   file: string,
-): Promise<{ session: ort.InferenceSession; rewrites: string[] }> {
+): Promise<{ session: ort.InferenceSession; rewrites: string[]; probabilities: boolean }> {
   const rewritten = rewriteForProvider(bytes, provider)
-  const session = await ort.InferenceSession.create(rewritten.bytes, {
+  const rewrites = [...rewritten.applied]
+  let model = rewritten.bytes
+  let probabilities = card.output.kind === 'probabilities'
+  if (!probabilities) {
+    const soft = appendChannelSoftmax(model, card.output.name)
+    if (soft.applied) {
+      model = soft.bytes
+      probabilities = true
+      rewrites.push(
+        `${card.output.name}: channel Softmax appended (probabilities from ONNX Runtime)`,
+      )
+    }
+  }
+  const session = await ort.InferenceSession.create(model, {
     executionProviders: [ORT_EP_NAME[provider]],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
@@ -83,11 +97,16 @@ async function build(
     await session.release()
     throw e
   }
-  return { session, rewrites: rewritten.applied }
+  return { session, rewrites, probabilities }
 }
 
-function runnerFor(session: ort.InferenceSession, card: ModelCard): TileRunner {
+function runnerFor(
+  session: ort.InferenceSession,
+  card: ModelCard,
+  probabilities: boolean,
+): TileRunner {
   return {
+    outputsProbabilities: probabilities,
     async run(input, shape) {
       const feeds = { [card.input.name]: new ort.Tensor('float32', input, [...shape]) }
       const out = await session.run(feeds, [card.output.name])
@@ -127,7 +146,7 @@ export function referenceTile(card: ModelCard): {
 async function probabilities(runner: TileRunner, card: ModelCard): Promise<Float32Array> {
   const ref = referenceTile(card)
   const y = Float32Array.from(await runner.run(ref.data, ref.shape))
-  if (card.output.kind === 'logits') {
+  if (card.output.kind === 'logits' && runner.outputsProbabilities !== true) {
     softmaxChannels(y, 1, card.labels.length, y.length / card.labels.length)
   }
   return y
@@ -164,12 +183,13 @@ export async function openModelSession(
     session: ort.InferenceSession,
     provider: ProviderId,
     rewrites: string[],
+    probabilities: boolean,
   ): ModelSession => ({
     provider,
     device: deviceName(provider),
     rewrites,
     attempts,
-    runner: runnerFor(session, card),
+    runner: runnerFor(session, card, probabilities),
     release: () => session.release(),
   })
   if (choice !== 'auto') {
@@ -182,9 +202,9 @@ export async function openModelSession(
     }
     const t0 = performance.now()
     try {
-      const { session, rewrites } = await build(bytes, card, choice, file)
+      const { session, rewrites, probabilities } = await build(bytes, card, choice, file)
       attempts.push({ provider: choice, ok: true, tried: true, ms: performance.now() - t0 })
-      return wrap(session, choice, rewrites)
+      return wrap(session, choice, rewrites, probabilities)
     } catch (e) {
       if (e instanceof AppError && e.code === 'E_MODEL') throw e
       throw new AppError(
@@ -197,7 +217,7 @@ export async function openModelSession(
   // auto: the CPU session is built first; it is the reference and the fallback.
   const t0 = performance.now()
   const cpu = await build(bytes, card, 'cpu', file)
-  const cpuRunner = runnerFor(cpu.session, card)
+  const cpuRunner = runnerFor(cpu.session, card, cpu.probabilities)
   let reference: Float32Array | undefined
   for (const provider of order) {
     if (provider === 'cpu') break
@@ -213,11 +233,14 @@ export async function openModelSession(
       })
       continue
     }
-    let candidate: { session: ort.InferenceSession; rewrites: string[] } | undefined
+    let candidate: Awaited<ReturnType<typeof build>> | undefined
     try {
       candidate = await build(bytes, card, provider, file)
       reference ??= await probabilities(cpuRunner, card)
-      const diff = maxDiff(await probabilities(runnerFor(candidate.session, card), card), reference)
+      const diff = maxDiff(
+        await probabilities(runnerFor(candidate.session, card, candidate.probabilities), card),
+        reference,
+      )
       if (!(diff <= PROVIDER_TOLERANCE)) {
         attempts.push({
           provider,
@@ -238,7 +261,7 @@ export async function openModelSession(
         ms: performance.now() - t,
       })
       await cpu.session.release()
-      return wrap(candidate.session, provider, candidate.rewrites)
+      return wrap(candidate.session, provider, candidate.rewrites, candidate.probabilities)
     } catch (e) {
       if (candidate) await candidate.session.release()
       attempts.push({
@@ -251,5 +274,5 @@ export async function openModelSession(
     }
   }
   attempts.push({ provider: 'cpu', ok: true, tried: true, ms: performance.now() - t0 })
-  return wrap(cpu.session, 'cpu', cpu.rewrites)
+  return wrap(cpu.session, 'cpu', cpu.rewrites, cpu.probabilities)
 }
