@@ -273,8 +273,9 @@ test('channel Softmax appended to the chosen output equals softmax of the logits
   softmaxChannels(logits, 1, 3, n)
   const probs = yb.logits?.data as Float32Array
   let max = 0
-  for (let i = 0; i < logits.length; i++)
+  for (let i = 0; i < logits.length; i++) {
     max = Math.max(max, Math.abs((logits[i] as number) - (probs[i] as number)))
+  }
   assert.ok(max < 1e-6, `max diff ${max}`)
   assert.deepEqual(yb.logits_ds?.data, ya.logits_ds?.data)
   // The session reports the rewrite, and the engine does not apply softmax twice.
