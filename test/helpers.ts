@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../src/shared/errors.js'
+import type { Mat3 } from '../src/shared/geometry.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const FIXTURES = join(ROOT, 'test', 'fixtures')
@@ -78,4 +79,25 @@ export async function rejectsWith(
     return e
   }
   assert.fail(`expected ${code}`)
+}
+
+/** The 48 signed axis permutations (every orthogonal orientation of a grid). */
+export function signedPermutations(): Mat3[] {
+  const perms = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+  ]
+  const out: Mat3[] = []
+  for (const p of perms) {
+    for (let signs = 0; signs < 8; signs++) {
+      const m = new Array<number>(9).fill(0)
+      for (let c = 0; c < 3; c++) m[(p[c] as number) * 3 + c] = signs & (1 << c) ? -1 : 1
+      out.push(m as unknown as Mat3)
+    }
+  }
+  return out
 }

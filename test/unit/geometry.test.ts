@@ -1,3 +1,4 @@
+import { signedPermutations } from '../helpers.js'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
@@ -13,27 +14,6 @@ import {
   orientationLetters,
   orthonormalityError,
 } from '../../src/core/geometry/affine.js'
-
-/** The 48 signed axis permutations (every orthogonal orientation of a grid). */
-export function signedPermutations(): Mat3[] {
-  const perms = [
-    [0, 1, 2],
-    [0, 2, 1],
-    [1, 0, 2],
-    [1, 2, 0],
-    [2, 0, 1],
-    [2, 1, 0],
-  ]
-  const out: Mat3[] = []
-  for (const p of perms) {
-    for (let signs = 0; signs < 8; signs++) {
-      const m = new Array<number>(9).fill(0)
-      for (let c = 0; c < 3; c++) m[(p[c] as number) * 3 + c] = signs & (1 << c) ? -1 : 1
-      out.push(m as unknown as Mat3)
-    }
-  }
-  return out
-}
 
 const geom = (
   directionLPS: Mat3,

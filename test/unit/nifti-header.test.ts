@@ -15,7 +15,7 @@ import {
   type NiftiHeader,
 } from '../../src/core/nifti/nifti-header.js'
 import { preflightVoxelBytes } from '../../src/core/volume/limits.js'
-import { signedPermutations } from './geometry.test.js'
+import { signedPermutations } from '../helpers.js'
 
 const g = (directionLPS: Mat3): VolumeGeometry => ({
   sizeIJK: [10, 12, 14],
