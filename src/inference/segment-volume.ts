@@ -26,18 +26,18 @@ import {
   extractPatch,
   gaussianImportance,
   padGrid,
+  separableWeightSum,
   padToPatch,
   tileOrigins,
 } from './sliding-window.js'
-import { flipGrids, mirrorCombos, softmaxChannels } from './tta.js'
+import { addSquares, flipGrids, mirrorCombos, softmaxChannels } from './tta.js'
+import { scoresToLabels } from './scores-to-labels.js'
 
 /**
  * Runs one batch `[n, channels, D, H, W]` and returns the card's output `[n, classes, D, H, W]`
  * in a buffer the caller owns (the engine edits it in place).
  */
 export interface TileRunner {
-  /** True when the runner already returns probabilities for a logits card (softmax in the graph). */
-  readonly outputsProbabilities?: boolean
   run(
     input: Float32Array,
     shape: readonly [number, number, number, number, number],
@@ -119,7 +119,7 @@ export async function segmentVolume(
   const batchSize = Math.max(1, Math.min(options.batch ?? 1, card.maxBatch ?? 1))
   const tta = options.tta === true && card.mirrorAxes.length > 0
   const wantUncertainty = options.uncertainty === true
-  const softmaxHere = card.output.kind === 'logits' && runner.outputsProbabilities !== true
+  const logits = card.output.kind === 'logits'
 
   const axes = planTensorAxes(volume, card.orientation, card.axisOrder)
   // nnU-Net models see only the non-zero bounding box; the rest is background.
@@ -160,17 +160,23 @@ export async function segmentVolume(
   const tPre = now()
 
   // --- sliding window -------------------------------------------------------------------
+  // Scores are blended as the network gives them (logits, as nnU-Net v2 does; or
+  // probabilities), weighted by the Gaussian; softmax happens once, per voxel, at the end.
   const weight = gaussianImportance(patch, card.gaussianSigmaFraction)
   const nPadded = vox(padded)
   const patchVox = vox(patch)
   const acc = new Float32Array(classes * nPadded)
-  const weightSum = new Float32Array(nPadded)
-  // Σ_c p_c² per voxel, blended like the probabilities: TTA variance needs only this one channel.
-  const sq = tta && wantUncertainty ? new Float32Array(nPadded) : undefined
+  const separableSum = separableWeightSum(padded, patch, card.overlap, card.gaussianSigmaFraction)
+  const weightSum = separableSum ?? new Float32Array(nPadded)
+  // TTA variance: per tile, mean over classes of the variance of p_c across mirror passes,
+  // blended like the scores (one channel).
+  const ttaVar = tta && wantUncertainty ? new Float32Array(nPadded) : undefined
   let done = 0
   const inBuf = new Float32Array(batchSize * channels * patchVox)
   const flipBuf = new Float32Array(batchSize * channels * patchVox)
   const one = new Float32Array(patchVox)
+  const tilePlane = new Float32Array(patchVox)
+  const passes = combos.length
   options.onProgress?.({ stage: 'inference', done, total })
   for (let b0 = 0; b0 < origins.length; b0 += batchSize) {
     const batch = origins.slice(b0, b0 + batchSize)
@@ -182,15 +188,15 @@ export async function segmentVolume(
     const input = inBuf.subarray(0, n * channels * patchVox)
     // Without TTA the one prediction is the mean: no extra buffer or pass.
     let mean: Float32Array | undefined =
-      combos.length > 1 ? new Float32Array(n * classes * patchVox) : undefined
-    const sqTile = sq ? new Float32Array(n * patchVox) : undefined
+      passes > 1 ? new Float32Array(n * classes * patchVox) : undefined
+    const pMean = ttaVar ? new Float32Array(n * classes * patchVox) : undefined
+    const pSq = ttaVar ? new Float32Array(n * patchVox) : undefined
     for (const axesToFlip of combos) {
       if (options.isCancelled?.()) {
         throw new AppError('E_CANCELLED', 'segmentation was cancelled', where)
       }
       const x =
         axesToFlip.length === 0 ? input : flipGrids(input, n * channels, patch, axesToFlip, flipBuf)
-      // The runner hands over a fresh buffer per run (TileRunner contract), edited in place here.
       let y = await runner.run(x, [n, channels, patch[0], patch[1], patch[2]])
       if (y.length !== n * classes * patchVox) {
         throw new AppError(
@@ -203,44 +209,45 @@ export async function segmentVolume(
       if (axesToFlip.length > 0) {
         y = flipGrids(y, n * classes, patch, axesToFlip, new Float32Array(y.length))
       }
-      if (softmaxHere) softmaxChannels(y, n, classes, patchVox)
+      if (pMean && pSq) {
+        const p = Float32Array.from(y)
+        if (logits) softmaxChannels(p, n, classes, patchVox)
+        addSquares(p, n, classes, patchVox, passes, pMean, pSq)
+      }
       if (mean === undefined) mean = y
       else {
-        const k = 1 / combos.length
+        const k = 1 / passes
         for (let i = 0; i < y.length; i++) mean[i] = (mean[i] as number) + (y[i] as number) * k
-      }
-      if (sqTile) {
-        for (let bi = 0; bi < n; bi++) {
-          for (let c = 0; c < classes; c++) {
-            const base = (bi * classes + c) * patchVox
-            for (let v = 0; v < patchVox; v++) {
-              const p = y[base + v] as number
-              sqTile[bi * patchVox + v] =
-                (sqTile[bi * patchVox + v] as number) + (p * p) / combos.length
-            }
-          }
-        }
       }
       done++
       options.onProgress?.({ stage: 'inference', done, total })
     }
     batch.forEach((o, bi) => {
-      const probs = (mean as Float32Array).subarray(
+      const scores = (mean as Float32Array).subarray(
         bi * classes * patchVox,
         (bi + 1) * classes * patchVox,
       )
-      accumulatePatch(acc, weightSum, padded, classes, o, patch, probs, weight)
-      if (sq && sqTile) {
-        accumulatePatch(
-          sq,
-          null,
-          padded,
-          1,
-          o,
-          patch,
-          sqTile.subarray(bi * patchVox, (bi + 1) * patchVox),
-          weight,
-        )
+      accumulatePatch(
+        acc,
+        separableSum ? null : weightSum,
+        padded,
+        classes,
+        o,
+        patch,
+        scores,
+        weight,
+      )
+      if (ttaVar && pMean && pSq) {
+        // Σ_c Var(p_c) = Σ_c E[p_c²] − Σ_c E[p_c]², averaged over classes.
+        for (let v = 0; v < patchVox; v++) {
+          let m2 = 0
+          for (let c = 0; c < classes; c++) {
+            const q = pMean[(bi * classes + c) * patchVox + v] as number
+            m2 += q * q
+          }
+          tilePlane[v] = Math.max(0, ((pSq[bi * patchVox + v] as number) - m2) / classes)
+        }
+        accumulatePatch(ttaVar, null, padded, 1, o, patch, tilePlane, weight)
       }
     })
   }
@@ -248,49 +255,35 @@ export async function segmentVolume(
   options.onProgress?.({ stage: 'postprocess', done: 0, total: 0 })
 
   // --- back to the source grid, one class at a time --------------------------------------
+  const inv = new Float32Array(nPadded)
+  for (let v = 0; v < nPadded; v++) inv[v] = 1 / (weightSum[v] as number)
   for (let c = 0; c < classes; c++) {
-    for (let v = 0; v < nPadded; v++) {
-      acc[c * nPadded + v] = (acc[c * nPadded + v] as number) / (weightSum[v] as number)
-    }
+    const base = c * nPadded
+    for (let v = 0; v < nPadded; v++) acc[base + v] = (acc[base + v] as number) * (inv[v] as number)
   }
-  if (sq) for (let v = 0; v < nPadded; v++) sq[v] = (sq[v] as number) / (weightSum[v] as number)
-  const probs = cropChannels(acc, classes, padded, pad, modelShape)
-  const sqModel = sq ? cropChannels(sq, 1, padded, pad, modelShape) : undefined
+  if (ttaVar) {
+    for (let v = 0; v < nPadded; v++) ttaVar[v] = (ttaVar[v] as number) * (inv[v] as number)
+  }
+  const scoresModel = cropChannels(acc, classes, padded, pad, modelShape)
   const nT = vox(axes.shape)
-  const nW = vox(workShape)
-  const nM = vox(modelShape)
-  const best = new Float32Array(nW).fill(-1)
-  const arg = new Uint16Array(nW)
-  const ent = wantUncertainty && !tta ? new Float32Array(nW) : undefined
-  const sumSq = sqModel ? new Float32Array(nW) : undefined
-  for (let c = 0; c < classes; c++) {
-    const pc = resampleLinear(probs.subarray(c * nM, (c + 1) * nM), modelShape, workShape)
-    for (let v = 0; v < nW; v++) {
-      const p = pc[v] as number
-      if (p > (best[v] as number)) {
-        best[v] = p
-        arg[v] = c
-      }
-      if (ent && p > 0) ent[v] = (ent[v] as number) - p * Math.log(p)
-      if (sumSq) sumSq[v] = (sumSq[v] as number) + p * p
+  const { classIndex: arg, entropy } = scoresToLabels(
+    scoresModel,
+    classes,
+    modelShape,
+    workShape,
+    logits ? 'logits' : 'probabilities',
+    wantUncertainty && !tta,
+  )
+  let uncertaintyTensor: Float32Array | undefined = entropy
+  if (ttaVar) {
+    // Mean variance of p_c across mirror passes: at most 1/4, scaled to [0, 1].
+    const varModel = cropChannels(ttaVar, 1, padded, pad, modelShape)
+    uncertaintyTensor = resampleLinear(varModel, modelShape, workShape)
+    for (let v = 0; v < uncertaintyTensor.length; v++) {
+      uncertaintyTensor[v] = Math.min(1, (uncertaintyTensor[v] as number) * 4)
     }
   }
-  let uncertaintyTensor: Float32Array | undefined
-  if (ent) {
-    const norm = 1 / Math.log(classes)
-    for (let v = 0; v < nW; v++) ent[v] = Math.min(1, (ent[v] as number) * norm)
-    uncertaintyTensor = ent
-  } else if (sqModel && sumSq) {
-    // Mean over classes of Var(p_c) = E[p_c²] − E[p_c]²; at most 1/4 per class, scaled to [0, 1].
-    const e2 = resampleLinear(sqModel, modelShape, workShape)
-    for (let v = 0; v < nW; v++) {
-      sumSq[v] = Math.min(
-        1,
-        Math.max(0, (((e2[v] as number) - (sumSq[v] as number)) / classes) * 4),
-      )
-    }
-    uncertaintyTensor = sumSq
-  }
+  const nW = arg.length
 
   const values = card.labels.map((l) => l.value)
   const wide = values.some((v) => v > 255)
@@ -321,16 +314,16 @@ export async function segmentVolume(
     card.postprocess,
     0,
   )
-  const counts = new Map<number, number>()
+  const histogram = new Uint32Array(wide ? 65536 : 256)
   for (let v = 0; v < nT; v++) {
-    counts.set(labels[v] as number, (counts.get(labels[v] as number) ?? 0) + 1)
+    histogram[labels[v] as number] = (histogram[labels[v] as number] as number) + 1
   }
   const tPost = now()
   return {
     labels,
     ...(uncertainty ? { uncertainty } : {}),
     uncertaintyKind: uncertainty ? (tta ? 'tta-variance' : 'entropy') : 'none',
-    labelVoxels: values.map((v) => counts.get(v) ?? 0),
+    labelVoxels: values.map((v) => histogram[v] ?? 0),
     axes,
     modelShape,
     tiles: origins.length,

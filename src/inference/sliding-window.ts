@@ -33,13 +33,12 @@ export function tileOrigins(
   return out
 }
 
-/**
- * Gaussian importance map over a patch [D, H, W]: separable, σ = `sigmaFraction · patch` per
- * axis, centred at `(n − 1) / 2`, maximum 1. Values never reach 0 (floored at the smallest
- * positive value) so every voxel keeps a defined weighted mean.
- */
-export function gaussianImportance(patch: Shape3, sigmaFraction: number): Float32Array {
-  const axes = [0, 1, 2].map((t) => {
+/** The three 1-D Gaussian profiles whose product is {@link gaussianImportance}. */
+export function gaussianProfiles(
+  patch: Shape3,
+  sigmaFraction: number,
+): [Float64Array, Float64Array, Float64Array] {
+  return [0, 1, 2].map((t) => {
     const n = patch[t] as number
     const sigma = Math.max(1e-6, n * sigmaFraction)
     const c = (n - 1) / 2
@@ -47,6 +46,52 @@ export function gaussianImportance(patch: Shape3, sigmaFraction: number): Float3
     for (let x = 0; x < n; x++) g[x] = Math.exp(-((x - c) ** 2) / (2 * sigma * sigma))
     return g
   }) as [Float64Array, Float64Array, Float64Array]
+}
+
+/**
+ * The sum of the Gaussian weights of every tile at every voxel of the padded grid, without
+ * visiting the tiles: the tiles are a product of per-axis starts and the weight a product of
+ * per-axis profiles, so the sum is a product of three 1-D sums (one pass instead of one per
+ * tile). `null` when the weight map had to be floored (tiny σ), which breaks the product form.
+ */
+export function separableWeightSum(
+  padded: Shape3,
+  patch: Shape3,
+  overlap: number,
+  sigmaFraction: number,
+): Float32Array | null {
+  const g = gaussianProfiles(patch, sigmaFraction)
+  const minOf = (a: Float64Array): number => a.reduce((m, x) => Math.min(m, x), Infinity)
+  if (!(Math.fround(minOf(g[0]) * minOf(g[1]) * minOf(g[2])) > 0)) return null
+  const sums = [0, 1, 2].map((t) => {
+    const n = padded[t] as number
+    const p = patch[t] as number
+    const prof = g[t] as Float64Array
+    const sum = new Float64Array(n)
+    for (const o of tileStarts(n, p, overlap)) {
+      for (let x = 0; x < p; x++) sum[o + x] = (sum[o + x] as number) + (prof[x] as number)
+    }
+    return sum
+  }) as [Float64Array, Float64Array, Float64Array]
+  const [nd, nh, nw] = padded
+  const out = new Float32Array(nd * nh * nw)
+  let i = 0
+  for (let d = 0; d < nd; d++) {
+    for (let h = 0; h < nh; h++) {
+      const dh = (sums[0][d] as number) * (sums[1][h] as number)
+      for (let w = 0; w < nw; w++) out[i++] = dh * (sums[2][w] as number)
+    }
+  }
+  return out
+}
+
+/**
+ * Gaussian importance map over a patch [D, H, W]: separable, σ = `sigmaFraction · patch` per
+ * axis, centred at `(n − 1) / 2`, maximum 1. Values never reach 0 (floored at the smallest
+ * positive value) so every voxel keeps a defined weighted mean.
+ */
+export function gaussianImportance(patch: Shape3, sigmaFraction: number): Float32Array {
+  const axes = gaussianProfiles(patch, sigmaFraction)
   const [nd, nh, nw] = patch
   const out = new Float32Array(nd * nh * nw)
   let min = Infinity
@@ -155,19 +200,26 @@ export function accumulatePatch(
   const [pd, ph, pw] = patch
   const plane = nd * nh * nw
   const patchVox = pd * ph * pw
-  for (let d = 0; d < pd; d++) {
-    for (let h = 0; h < ph; h++) {
-      const g = ((origin[0] + d) * nh + origin[1] + h) * nw + origin[2]
-      const p = (d * ph + h) * pw
-      for (let w = 0; weightSum !== null && w < pw; w++) {
-        weightSum[g + w] = (weightSum[g + w] as number) + (weight[p + w] as number)
-      }
-      for (let c = 0; c < channels; c++) {
-        const gc = c * plane + g
-        const pc = c * patchVox + p
-        for (let w = 0; w < pw; w++) {
-          acc[gc + w] =
-            (acc[gc + w] as number) + (weight[p + w] as number) * (probs[pc + w] as number)
+  // Channel-outer: each pass streams one channel of the accumulator (measured −23 % per tile).
+  for (let c = -1; c < channels; c++) {
+    if (c < 0 && weightSum === null) continue
+    const dst = c < 0 ? (weightSum as Float32Array) : acc
+    const gBase = c < 0 ? 0 : c * plane
+    const pBase = c * patchVox
+    for (let d = 0; d < pd; d++) {
+      for (let h = 0; h < ph; h++) {
+        const g = gBase + ((origin[0] + d) * nh + origin[1] + h) * nw + origin[2]
+        const p = (d * ph + h) * pw
+        if (c < 0) {
+          for (let w = 0; w < pw; w++) {
+            dst[g + w] = (dst[g + w] as number) + (weight[p + w] as number)
+          }
+        } else {
+          const q = pBase + p
+          for (let w = 0; w < pw; w++) {
+            dst[g + w] =
+              (dst[g + w] as number) + (weight[p + w] as number) * (probs[q + w] as number)
+          }
         }
       }
     }

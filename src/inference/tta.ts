@@ -69,3 +69,29 @@ export function softmaxChannels(
     }
   }
 }
+
+/**
+ * For TTA variance: adds one pass's probabilities ([n, C, voxels]) into the running mean
+ * `pMean` (÷ passes) and Σ_c p_c² into `pSq` ([n, voxels], ÷ passes).
+ */
+export function addSquares(
+  p: Float32Array,
+  n: number,
+  channels: number,
+  voxels: number,
+  passes: number,
+  pMean: Float32Array,
+  pSq: Float32Array,
+): void {
+  const k = 1 / passes
+  for (let b = 0; b < n; b++) {
+    for (let c = 0; c < channels; c++) {
+      const base = (b * channels + c) * voxels
+      for (let v = 0; v < voxels; v++) {
+        const q = p[base + v] as number
+        pMean[base + v] = (pMean[base + v] as number) + q * k
+        pSq[b * voxels + v] = (pSq[b * voxels + v] as number) + q * q * k
+      }
+    }
+  }
+}

@@ -7,8 +7,8 @@
  * Target: engine / bare ≤ 1.10 (printed, not asserted).
  *
  * Also printed: the engine's stage timings (preprocess / inference / postprocess, with the time
- * spent inside the runner split out of inference), the tile loop's JS work (cut-out, softmax,
- * Gaussian accumulation) timed step by step without the network, tiles/s for every provider this
+ * spent inside the runner split out of inference), the tile loop's JS work (cut-out, Gaussian
+ * accumulation of the scores; softmax happens once, after blending) timed step by step without the network, tiles/s for every provider this
  * machine lists as available (a session that fails to build prints why), and peak RSS. Exits
  * non-zero only when something fails to run.
  *
@@ -47,7 +47,6 @@ import {
   tileOrigins,
 } from '../../src/inference/sliding-window.js'
 import { segmentVolume, type TileRunner } from '../../src/inference/segment-volume.js'
-import { softmaxChannels } from '../../src/inference/tta.js'
 import type { ModelCard } from '../../src/shared/model-card.js'
 import type { Volume } from '../../src/shared/volume.js'
 
@@ -210,7 +209,6 @@ function perTileWork(prep: Prepared, card: ModelCard): Record<string, number> {
   const patch = card.patchSize
   const classes = card.labels.length
   const patchVox = vox(patch)
-  const softmax = card.output.kind === 'logits'
   const logits = new Float32Array(classes * patchVox)
   for (let i = 0; i < logits.length; i++) logits[i] = Math.sin(i * 0.37) * 4
   const y = new Float32Array(logits.length)
@@ -223,24 +221,19 @@ function perTileWork(prep: Prepared, card: ModelCard): Record<string, number> {
     const acc = new Float32Array(classes * nPadded)
     const weightSum = new Float32Array(nPadded)
     let tExtract = 0
-    let tSoftmax = 0
     let tAccumulate = 0
     for (const o of prep.origins) {
       y.set(logits)
       const t0 = performance.now()
       extractPatch(prep.grid, prep.padded, o, patch, one)
       const t1 = performance.now()
-      if (softmax) softmaxChannels(y, 1, classes, patchVox)
-      const t2 = performance.now()
       accumulatePatch(acc, weightSum, prep.padded, classes, o, patch, y, weight)
-      const t3 = performance.now()
+      const t2 = performance.now()
       tExtract += t1 - t0
-      tSoftmax += t2 - t1
-      tAccumulate += t3 - t2
+      tAccumulate += t2 - t1
     }
     const t: Record<string, number> = {
       extractPatch: tExtract,
-      ...(softmax ? { softmaxChannels: tSoftmax } : {}),
       accumulatePatch: tAccumulate,
     }
     best = best

@@ -15,8 +15,6 @@ import { normaliseIntensity } from '../../src/inference/preprocess/normalise.js'
 import { loadPackFromDir, loadModelPack } from '../../src/inference/ort/model-store.js'
 import { openModelSession } from '../../src/inference/ort/open-session.js'
 import { AppError } from '../../src/shared/errors.js'
-import { appendChannelSoftmax } from '../../src/inference/graph/append-softmax.js'
-import { softmaxChannels } from '../../src/inference/tta.js'
 import { ROOT, derived, fixture, rejectsWith } from '../helpers.js'
 
 const PACKS = join(ROOT, 'test', 'tiny-model', 'packs')
@@ -48,7 +46,6 @@ function syntheticVolume(size: [number, number, number]): Volume {
 function countingRunner(inner: TileRunner): TileRunner & { calls: number } {
   const r = {
     calls: 0,
-    outputsProbabilities: inner.outputsProbabilities === true,
     run(input: Float32Array, shape: readonly [number, number, number, number, number]) {
       r.calls++
       return inner.run(input, shape)
@@ -250,40 +247,6 @@ test('provider choice: an unavailable provider is refused by name; auto falls ba
       assert.ok((webgpu.reason ?? '').length > 0)
     }
     assert.ok(s.device.length > 0)
-  } finally {
-    await s.release()
-  }
-})
-
-test('channel Softmax appended to the chosen output equals softmax of the logits; other outputs untouched', async () => {
-  const bytes = await readFile(join(PACKS, 'tiny-unet-ds', 'model.onnx'))
-  const soft = appendChannelSoftmax(bytes, 'logits')
-  assert.ok(soft.applied)
-  assert.equal(appendChannelSoftmax(bytes, 'nope').applied, false)
-  const x = new Float32Array(32 * 24 * 16).map((_, i) => Math.sin(i * 0.1) * 3)
-  const feeds = { image: new ort.Tensor('float32', x, [1, 1, 32, 24, 16]) }
-  const a = await ort.InferenceSession.create(bytes)
-  const b = await ort.InferenceSession.create(soft.bytes)
-  const ya = await a.run(feeds)
-  const yb = await b.run(feeds)
-  await a.release()
-  await b.release()
-  const logits = Float32Array.from(ya.logits?.data as Float32Array)
-  const n = 32 * 24 * 16
-  softmaxChannels(logits, 1, 3, n)
-  const probs = yb.logits?.data as Float32Array
-  let max = 0
-  for (let i = 0; i < logits.length; i++) {
-    max = Math.max(max, Math.abs((logits[i] as number) - (probs[i] as number)))
-  }
-  assert.ok(max < 1e-6, `max diff ${max}`)
-  assert.deepEqual(yb.logits_ds?.data, ya.logits_ds?.data)
-  // The session reports the rewrite, and the engine does not apply softmax twice.
-  const pack = await loadPackFromDir(join(PACKS, 'tiny-unet'))
-  const s = await openModelSession(pack.bytes, pack.card, 'cpu')
-  try {
-    assert.equal(s.runner.outputsProbabilities, true)
-    assert.match(s.rewrites.join(), /Softmax appended/)
   } finally {
     await s.release()
   }

@@ -13,8 +13,10 @@ import {
 import { resampleLinear, targetShape } from '../../src/inference/preprocess/resample.js'
 import {
   gaussianImportance,
+  accumulatePatch,
   padGrid,
   padToPatch,
+  separableWeightSum,
   tileOrigins,
   tileStarts,
   cropChannels,
@@ -170,6 +172,28 @@ test('Gaussian importance: max 1 at the centre, symmetric, σ = patch/8, never 0
   // Along D (n = 9, σ = 1.125): one voxel from the centre the weight drops by exp(−1/(2σ²)).
   const ratio = at(5, 7, 2) / at(4, 7, 2)
   assert.ok(Math.abs(ratio - Math.exp(-1 / (2 * 1.125 ** 2))) < 1e-5)
+})
+
+test('separable weight sum equals the per-tile sum of Gaussian weights; tiny σ falls back', () => {
+  for (const [padded, patch, ov] of [
+    [[40, 33, 50], [16, 16, 16], 0.5],
+    [[32, 32, 32], [32, 32, 32], 0.5],
+    [[70, 20, 41], [24, 20, 9], 0.3],
+  ] as [[number, number, number], [number, number, number], number][]) {
+    const sep = separableWeightSum(padded, patch, ov, 0.125)
+    assert.ok(sep)
+    const weight = gaussianImportance(patch, 0.125)
+    const acc = new Float32Array(padded[0] * padded[1] * padded[2])
+    const sum = new Float32Array(acc.length)
+    const zeros = new Float32Array(patch[0] * patch[1] * patch[2])
+    for (const o of tileOrigins(padded, patch, ov))
+      accumulatePatch(acc, sum, padded, 1, o, patch, zeros, weight)
+    let worst = 0
+    for (let i = 0; i < sum.length; i++)
+      worst = Math.max(worst, Math.abs((sep[i] as number) / (sum[i] as number) - 1))
+    assert.ok(worst < 1e-5, `relative difference ${worst}`)
+  }
+  assert.equal(separableWeightSum([400, 400, 400], [400, 400, 400], 0.5, 0.001), null)
 })
 
 test('pad then crop is the identity; mirroring twice is the identity; softmax sums to 1', () => {

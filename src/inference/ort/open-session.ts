@@ -9,7 +9,6 @@ import { AppError } from '../../shared/errors.js'
 import type { ModelCard } from '../../shared/model-card.js'
 import { checkCardAgainstGraph, type GraphIO } from '../card/check-card-against-graph.js'
 import { rewriteForProvider } from '../graph/rewrite-for-provider.js'
-import { appendChannelSoftmax } from '../graph/append-softmax.js'
 import type { TileRunner } from '../segment-volume.js'
 import { softmaxChannels } from '../tta.js'
 import {
@@ -63,22 +62,10 @@ async function build(
   card: ModelCard,
   provider: ProviderId,
   file: string,
-): Promise<{ session: ort.InferenceSession; rewrites: string[]; probabilities: boolean }> {
+): Promise<{ session: ort.InferenceSession; rewrites: string[] }> {
   const rewritten = rewriteForProvider(bytes, provider)
   const rewrites = [...rewritten.applied]
-  let model = rewritten.bytes
-  let probabilities = card.output.kind === 'probabilities'
-  if (!probabilities) {
-    const soft = appendChannelSoftmax(model, card.output.name)
-    if (soft.applied) {
-      model = soft.bytes
-      probabilities = true
-      rewrites.push(
-        `${card.output.name}: channel Softmax appended (probabilities from ONNX Runtime)`,
-      )
-    }
-  }
-  const session = await ort.InferenceSession.create(model, {
+  const session = await ort.InferenceSession.create(rewritten.bytes, {
     executionProviders: [ORT_EP_NAME[provider]],
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
@@ -97,16 +84,11 @@ async function build(
     await session.release()
     throw e
   }
-  return { session, rewrites, probabilities }
+  return { session, rewrites }
 }
 
-function runnerFor(
-  session: ort.InferenceSession,
-  card: ModelCard,
-  probabilities: boolean,
-): TileRunner {
+function runnerFor(session: ort.InferenceSession, card: ModelCard): TileRunner {
   return {
-    outputsProbabilities: probabilities,
     async run(input, shape) {
       const feeds = { [card.input.name]: new ort.Tensor('float32', input, [...shape]) }
       const out = await session.run(feeds, [card.output.name])
@@ -146,7 +128,7 @@ export function referenceTile(card: ModelCard): {
 async function probabilities(runner: TileRunner, card: ModelCard): Promise<Float32Array> {
   const ref = referenceTile(card)
   const y = Float32Array.from(await runner.run(ref.data, ref.shape))
-  if (card.output.kind === 'logits' && runner.outputsProbabilities !== true) {
+  if (card.output.kind === 'logits') {
     softmaxChannels(y, 1, card.labels.length, y.length / card.labels.length)
   }
   return y
@@ -183,13 +165,12 @@ export async function openModelSession(
     session: ort.InferenceSession,
     provider: ProviderId,
     rewrites: string[],
-    probabilities: boolean,
   ): ModelSession => ({
     provider,
     device: deviceName(provider),
     rewrites,
     attempts,
-    runner: runnerFor(session, card, probabilities),
+    runner: runnerFor(session, card),
     release: () => session.release(),
   })
   if (choice !== 'auto') {
@@ -202,9 +183,9 @@ export async function openModelSession(
     }
     const t0 = performance.now()
     try {
-      const { session, rewrites, probabilities } = await build(bytes, card, choice, file)
+      const { session, rewrites } = await build(bytes, card, choice, file)
       attempts.push({ provider: choice, ok: true, tried: true, ms: performance.now() - t0 })
-      return wrap(session, choice, rewrites, probabilities)
+      return wrap(session, choice, rewrites)
     } catch (e) {
       if (e instanceof AppError && e.code === 'E_MODEL') throw e
       throw new AppError(
@@ -217,7 +198,7 @@ export async function openModelSession(
   // auto: the CPU session is built first; it is the reference and the fallback.
   const t0 = performance.now()
   const cpu = await build(bytes, card, 'cpu', file)
-  const cpuRunner = runnerFor(cpu.session, card, cpu.probabilities)
+  const cpuRunner = runnerFor(cpu.session, card)
   let reference: Float32Array | undefined
   for (const provider of order) {
     if (provider === 'cpu') break
@@ -237,10 +218,7 @@ export async function openModelSession(
     try {
       candidate = await build(bytes, card, provider, file)
       reference ??= await probabilities(cpuRunner, card)
-      const diff = maxDiff(
-        await probabilities(runnerFor(candidate.session, card, candidate.probabilities), card),
-        reference,
-      )
+      const diff = maxDiff(await probabilities(runnerFor(candidate.session, card), card), reference)
       if (!(diff <= PROVIDER_TOLERANCE)) {
         attempts.push({
           provider,
@@ -261,7 +239,7 @@ export async function openModelSession(
         ms: performance.now() - t,
       })
       await cpu.session.release()
-      return wrap(candidate.session, provider, candidate.rewrites, candidate.probabilities)
+      return wrap(candidate.session, provider, candidate.rewrites)
     } catch (e) {
       if (candidate) await candidate.session.release()
       attempts.push({
@@ -274,5 +252,5 @@ export async function openModelSession(
     }
   }
   attempts.push({ provider: 'cpu', ok: true, tried: true, ms: performance.now() - t0 })
-  return wrap(cpu.session, 'cpu', cpu.rewrites, cpu.probabilities)
+  return wrap(cpu.session, 'cpu', cpu.rewrites)
 }
