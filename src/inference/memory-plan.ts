@@ -38,8 +38,8 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
     // (resampling passes hold two grids at once)
     tensorGrid: 4 * nT * 2,
     modelGrid: 4 * nM * 2,
-    // blended probabilities per class + the weight sum (+ Σp² when TTA)
-    accumulator: 4 * nM * (p.classes + 2 + (p.tta && p.uncertainty ? 1 : 0)),
+    // blended scores of classes 1…C−1, the weight sum and its inverse (+ TTA variance)
+    accumulator: 4 * nM * (p.classes + 1 + (p.tta && p.uncertainty ? 1 : 0)),
     // one batch in and out, plus the flipped copies for TTA
     tiles: 4 * patchVox * p.batch * (p.channels + p.classes) * (p.tta ? 2 : 1),
     // back on the source grid: one class at a time, running max, labels, uncertainty

@@ -15,13 +15,13 @@ export interface ScoresToLabelsResult {
 const vox = (s: Shape3): number => s[0] * s[1] * s[2]
 
 /**
- * `scores` is [C, D, H, W] on `modelShape`: logits (softmax applied implicitly) or
- * probabilities. Each class is resampled linearly to `workShape`, then reduced.
+ * `scores(c)` is class c's [D, H, W] grid on `modelShape`: logits (softmax applied implicitly)
+ * or probabilities. Each class is resampled linearly to `workShape`, then reduced.
  * For logits, entropy uses H = log Z − Σ p_c l_c with Z tracked as a running
  * `m + log s` (s = Σ e^(l_c − m), t = Σ e^(l_c − m) l_c, rescaled when the max m grows).
  */
 export function scoresToLabels(
-  scores: Float32Array,
+  scores: (c: number) => Float32Array,
   classes: number,
   modelShape: Shape3,
   workShape: Shape3,
@@ -29,14 +29,13 @@ export function scoresToLabels(
   wantEntropy: boolean,
 ): ScoresToLabelsResult {
   const nW = vox(workShape)
-  const nM = vox(modelShape)
   const best = new Float32Array(nW).fill(-Infinity)
   const arg = new Uint16Array(nW)
   // logits: s and t of the running log-sum-exp; probabilities: −Σ p log p in `t`.
   const s = wantEntropy && kind === 'logits' ? new Float32Array(nW) : undefined
   const t = wantEntropy ? new Float32Array(nW) : undefined
   for (let c = 0; c < classes; c++) {
-    const sc = resampleLinear(scores.subarray(c * nM, (c + 1) * nM), modelShape, workShape)
+    const sc = resampleLinear(scores(c), modelShape, workShape)
     if (s && t) {
       for (let v = 0; v < nW; v++) {
         const l = sc[v] as number

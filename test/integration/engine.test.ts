@@ -15,6 +15,7 @@ import { normaliseIntensity } from '../../src/inference/preprocess/normalise.js'
 import { loadPackFromDir, loadModelPack } from '../../src/inference/ort/model-store.js'
 import { openModelSession } from '../../src/inference/ort/open-session.js'
 import { AppError } from '../../src/shared/errors.js'
+import { softmaxChannels } from '../../src/inference/tta.js'
 import { ROOT, derived, fixture, rejectsWith } from '../helpers.js'
 
 const PACKS = join(ROOT, 'test', 'tiny-model', 'packs')
@@ -193,6 +194,51 @@ test('cropToNonzero: statistics and prediction inside the non-zero box, backgrou
     // Without the crop the mean includes the zeros, so the box is almost all foreground.
     const plain = await segmentVolume(flipped, { ...card, cropToNonzero: false }, s.runner)
     assert.ok(plain.labelVoxels[1]! > res.labelVoxels[1]!)
+  } finally {
+    await s.release()
+  }
+})
+
+test('a probabilities output gives the same labels and entropy as its logits (tiny U-Net, TTA off and on)', async () => {
+  const pack = await loadPackFromDir(join(PACKS, 'tiny-unet'))
+  const vol = syntheticVolume([40, 36, 44])
+  const card: ModelCard = { ...pack.card, patchSize: [16, 16, 16] }
+  const s = await openModelSession(pack.bytes, card, 'cpu')
+  try {
+    // The same network with a softmax at its end: a model whose card says "probabilities".
+    const probsRunner: TileRunner = {
+      async run(input, shape) {
+        const y = await s.runner.run(input, shape)
+        softmaxChannels(y, shape[0], 3, y.length / (shape[0] * 3))
+        return y
+      },
+    }
+    const probsCard: ModelCard = { ...card, output: { name: 'logits', kind: 'probabilities' } }
+    const a = await segmentVolume(vol, card, s.runner, { uncertainty: true })
+    const b = await segmentVolume(vol, probsCard, probsRunner, { uncertainty: true })
+    let same = 0
+    let worst = 0
+    for (let v = 0; v < a.labels.length; v++) {
+      if (a.labels[v] === b.labels[v]) same++
+      worst = Math.max(worst, Math.abs((a.uncertainty?.[v] ?? 0) - (b.uncertainty?.[v] ?? 0)))
+    }
+    // Blending logits vs probabilities differs only where tiles overlap and classes nearly tie.
+    assert.ok(same / a.labels.length > 0.97, `agreement ${same / a.labels.length}`)
+    assert.ok(worst < 0.5, `entropy differs by ${worst}`)
+    // With one tile the two are the same computation.
+    const one = { ...card, patchSize: [44, 36, 40] as [number, number, number] }
+    const c1 = await segmentVolume(vol, one, s.runner, { uncertainty: true })
+    const c2 = await segmentVolume(vol, { ...one, output: probsCard.output }, probsRunner, {
+      uncertainty: true,
+    })
+    let diff = 0
+    let ent = 0
+    for (let v = 0; v < c1.labels.length; v++) {
+      if (c1.labels[v] !== c2.labels[v]) diff++
+      ent = Math.max(ent, Math.abs((c1.uncertainty?.[v] ?? 0) - (c2.uncertainty?.[v] ?? 0)))
+    }
+    assert.equal(diff, 0)
+    assert.ok(ent < 1e-4, `entropy differs by ${ent}`)
   } finally {
     await s.release()
   }
