@@ -16,6 +16,12 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tiny-model"))
+try:
+    import onnx  # noqa: F401  (export_models imports it; the GPU machine may not have it)
+except ImportError:
+    import types
+
+    sys.modules["onnx"] = types.ModuleType("onnx")
 from export_models import TinyUNet  # noqa: E402
 
 
