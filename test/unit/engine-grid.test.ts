@@ -186,11 +186,13 @@ test('separable weight sum equals the per-tile sum of Gaussian weights; tiny σ 
     const acc = new Float32Array(padded[0] * padded[1] * padded[2])
     const sum = new Float32Array(acc.length)
     const zeros = new Float32Array(patch[0] * patch[1] * patch[2])
-    for (const o of tileOrigins(padded, patch, ov))
+    for (const o of tileOrigins(padded, patch, ov)) {
       accumulatePatch(acc, sum, padded, 1, o, patch, zeros, weight)
+    }
     let worst = 0
-    for (let i = 0; i < sum.length; i++)
+    for (let i = 0; i < sum.length; i++) {
       worst = Math.max(worst, Math.abs((sep[i] as number) / (sum[i] as number) - 1))
+    }
     assert.ok(worst < 1e-5, `relative difference ${worst}`)
   }
   assert.equal(separableWeightSum([400, 400, 400], [400, 400, 400], 0.5, 0.001), null)
