@@ -16,7 +16,7 @@ const vox = (s: Shape3): number => s[0] * s[1] * s[2]
 
 /**
  * `scores(c)` is class c's [D, H, W] grid on `modelShape`: logits (softmax applied implicitly)
- * or probabilities. Each class is resampled linearly to `workShape`, then reduced.
+ * or probabilities. `class0IsZero` says class 0's grid is all zeros (logit differences). Each class is resampled linearly to `workShape`, then reduced.
  * For logits, entropy uses H = log Z − Σ p_c l_c with Z tracked as a running
  * `m + log s` (s = Σ e^(l_c − m), t = Σ e^(l_c − m) l_c, rescaled when the max m grows).
  */
@@ -27,6 +27,7 @@ export function scoresToLabels(
   workShape: Shape3,
   kind: 'logits' | 'probabilities',
   wantEntropy: boolean,
+  class0IsZero = false,
 ): ScoresToLabelsResult {
   const nW = vox(workShape)
   const best = new Float32Array(nW).fill(-Infinity)
@@ -34,7 +35,10 @@ export function scoresToLabels(
   // logits: s and t of the running log-sum-exp; probabilities: −Σ p log p in `t`.
   const s = wantEntropy && kind === 'logits' ? new Float32Array(nW) : undefined
   const t = wantEntropy ? new Float32Array(nW) : undefined
-  for (let c = 0; c < classes; c++) {
+  // A class 0 known to be 0 everywhere needs no pass when only the argmax is wanted.
+  const first = class0IsZero && !wantEntropy ? 1 : 0
+  if (first === 1) best.fill(0)
+  for (let c = first; c < classes; c++) {
     const sc = resampleLinear(scores(c), modelShape, workShape)
     if (s && t) {
       for (let v = 0; v < nW; v++) {

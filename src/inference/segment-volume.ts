@@ -231,14 +231,6 @@ export async function segmentVolume(
         bi * classes * patchVox,
         (bi + 1) * classes * patchVox,
       )
-      if (logits) {
-        for (let c = 1; c < classes; c++) {
-          const base = c * patchVox
-          for (let v = 0; v < patchVox; v++) {
-            scores[base + v] = (scores[base + v] as number) - (scores[v] as number)
-          }
-        }
-      }
       accumulatePatch(
         acc,
         separableSum ? null : weightSum,
@@ -248,6 +240,7 @@ export async function segmentVolume(
         patch,
         scores.subarray(patchVox),
         weight,
+        logits ? scores.subarray(0, patchVox) : undefined, // l_c − l_0
       )
       if (ttaVar && pMean && pSq) {
         // Σ_c Var(p_c) = Σ_c E[p_c²] − Σ_c E[p_c]², averaged over classes.
@@ -267,14 +260,22 @@ export async function segmentVolume(
   options.onProgress?.({ stage: 'postprocess', done: 0, total: 0 })
 
   // --- back to the source grid, one class at a time --------------------------------------
-  const inv = new Float32Array(nPadded)
-  for (let v = 0; v < nPadded; v++) inv[v] = 1 / (weightSum[v] as number)
-  for (let c = 0; c < stored; c++) {
-    const base = c * nPadded
-    for (let v = 0; v < nPadded; v++) acc[base + v] = (acc[base + v] as number) * (inv[v] as number)
-  }
-  if (ttaVar) {
-    for (let v = 0; v < nPadded; v++) ttaVar[v] = (ttaVar[v] as number) * (inv[v] as number)
+  const sameGrid = modelShape.every((n, t) => n === workShape[t])
+  const labelsOnly = logits && !wantUncertainty
+  // Dividing by the weight sum scales every class of a voxel alike, so the argmax of logit
+  // differences does not need it unless the scores are interpolated or turned into entropy.
+  if (!(labelsOnly && sameGrid)) {
+    const inv = new Float32Array(nPadded)
+    for (let v = 0; v < nPadded; v++) inv[v] = 1 / (weightSum[v] as number)
+    for (let c = 0; c < stored; c++) {
+      const base = c * nPadded
+      for (let v = 0; v < nPadded; v++) {
+        acc[base + v] = (acc[base + v] as number) * (inv[v] as number)
+      }
+    }
+    if (ttaVar) {
+      for (let v = 0; v < nPadded; v++) ttaVar[v] = (ttaVar[v] as number) * (inv[v] as number)
+    }
   }
   const storedModel = cropChannels(acc, stored, padded, pad, modelShape)
   const nM = vox(modelShape)
@@ -295,6 +296,7 @@ export async function segmentVolume(
     workShape,
     logits ? 'logits' : 'probabilities',
     wantUncertainty && !tta,
+    logits, // class 0's logit difference is 0 everywhere
   )
   let uncertaintyTensor: Float32Array | undefined = entropy
   if (ttaVar) {
