@@ -227,18 +227,26 @@ function perTileWork(prep: Prepared, card: ModelCard): Record<string, number> {
       const t0 = performance.now()
       extractPatch(prep.grid, prep.padded, o, patch, one)
       const t1 = performance.now()
-      for (let c = 1; c < classes; c++) {
-        for (let v = 0; v < patchVox; v++) y[c * patchVox + v] = y[c * patchVox + v]! - y[v]!
-      }
+      // l_c − l_0 fused into the accumulation, as the engine does.
       const rest = y.subarray(patchVox)
-      accumulatePatch(acc, null, prep.padded, classes - 1, o, patch, rest, weight)
+      accumulatePatch(
+        acc,
+        null,
+        prep.padded,
+        classes - 1,
+        o,
+        patch,
+        rest,
+        weight,
+        y.subarray(0, patchVox),
+      )
       const t2 = performance.now()
       tExtract += t1 - t0
       tAccumulate += t2 - t1
     }
     const t: Record<string, number> = {
       extractPatch: tExtract,
-      'shift + accumulatePatch': tAccumulate,
+      accumulatePatch: tAccumulate,
     }
     best = best
       ? Object.fromEntries(Object.entries(t).map(([k, v]) => [k, Math.min(v, best![k]!)]))
