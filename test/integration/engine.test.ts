@@ -244,6 +244,30 @@ test('a probabilities output gives the same labels and entropy as its logits (ti
   }
 })
 
+test('batches of tiles give the same result as one tile per run (card maxBatch 4, with TTA)', async () => {
+  const pack = await loadPackFromDir(join(PACKS, 'tiny-unet'))
+  const card: ModelCard = { ...pack.card, patchSize: [16, 16, 16], maxBatch: 4 }
+  const vol = syntheticVolume([40, 36, 30])
+  const s = await openModelSession(pack.bytes, card, 'cpu')
+  try {
+    const one = await segmentVolume(vol, card, s.runner, { tta: true, uncertainty: true })
+    const runner = countingRunner(s.runner)
+    const four = await segmentVolume(vol, card, runner, { tta: true, uncertainty: true, batch: 4 })
+    assert.equal(runner.calls, Math.ceil(one.tiles / 4) * 8)
+    assert.equal(four.networkRuns, runner.calls)
+    let diff = 0
+    let worst = 0
+    for (let v = 0; v < one.labels.length; v++) {
+      if (one.labels[v] !== four.labels[v]) diff++
+      worst = Math.max(worst, Math.abs((one.uncertainty?.[v] ?? 0) - (four.uncertainty?.[v] ?? 0)))
+    }
+    assert.equal(diff, 0)
+    assert.ok(worst < 1e-5, `uncertainty differs by ${worst}`)
+  } finally {
+    await s.release()
+  }
+})
+
 test('cancellation stops within one network run', async () => {
   const pack = await loadPackFromDir(join(PACKS, 'tiny-unet'))
   const s = await openModelSession(pack.bytes, pack.card, 'cpu')
