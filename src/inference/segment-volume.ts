@@ -1,8 +1,9 @@
 /**
  * The engine: volume + card + a tile runner → label mask and uncertainty on the exact source
- * grid. Stages: reorient (exact) → normalise → resample to the card spacing → pad → sliding
- * window with Gaussian blending (+ mirror TTA) → softmax → resample back, one class at a time →
- * argmax + uncertainty → scatter to source order → post-processing.
+ * grid. Stages: reorient (exact) → crop to the non-zero box (if the card says) → normalise →
+ * resample to the card spacing → pad → sliding window with Gaussian blending of the scores
+ * (+ mirror TTA) → resample back, one class at a time → argmax + uncertainty (softmax once, per
+ * voxel) → scatter to source order → post-processing.
  *
  * Pure: the runner (ONNX Runtime in `ort/`) is passed in, so this runs wherever a runner exists.
  */
@@ -10,24 +11,17 @@ import { AppError } from '../shared/errors.js'
 import type { ModelCard } from '../shared/model-card.js'
 import type { Volume } from '../shared/volume.js'
 import { assertFits, planMemory, type MemoryPlan } from './memory-plan.js'
-import { normaliseIntensity } from './preprocess/normalise.js'
-import {
-  fromTensorGrid,
-  planTensorAxes,
-  toTensorGrid,
-  type TensorAxisPlan,
-} from './preprocess/reorient.js'
-import { resampleLinear, targetShape, type Shape3 } from './preprocess/resample.js'
-import { cropGrid, nonzeroTensorBox, uncropInto } from './preprocess/crop.js'
+import { fromTensorGrid, type TensorAxisPlan } from './preprocess/reorient.js'
+import { resampleLinear, type Shape3 } from './preprocess/resample.js'
+import { uncropInto } from './preprocess/crop.js'
+import { planGrid, prepareGrid } from './preprocess/prepare-grid.js'
 import { applyPostprocess } from './postprocess/components.js'
 import {
   accumulatePatch,
   cropChannels,
   extractPatch,
   gaussianImportance,
-  padGrid,
   separableWeightSum,
-  padToPatch,
   tileOrigins,
 } from './sliding-window.js'
 import { addSquares, flipGrids, mirrorCombos, softmaxChannels } from './tta.js'
@@ -121,16 +115,8 @@ export async function segmentVolume(
   const wantUncertainty = options.uncertainty === true
   const logits = card.output.kind === 'logits'
 
-  const axes = planTensorAxes(volume, card.orientation, card.axisOrder)
-  // nnU-Net models see only the non-zero bounding box; the rest is background.
-  const box =
-    card.cropToNonzero === true ? nonzeroTensorBox(volume.voxels, volume.sizeIJK, axes) : null
-  const workShape = box ? box.shape : axes.shape
-  const modelShape = targetShape(workShape, axes.spacingMm, card.spacingMm)
-  const pad = padToPatch(modelShape, patch)
-  const padded = modelShape.map(
-    (n, t) => n + (pad[t] as [number, number])[0] + (pad[t] as [number, number])[1],
-  ) as [number, number, number]
+  const plan = planGrid(volume, card)
+  const { axes, box, workShape, modelShape, pad, padded } = plan
   const memory = planMemory({
     sourceVoxels: vox(volume.sizeIJK),
     tensorShape: axes.shape,
@@ -149,14 +135,7 @@ export async function segmentVolume(
   assertFits(memory, options.maxBytes ?? 8 * 2 ** 30, options.file)
 
   options.onProgress?.({ stage: 'preprocess', done: 0, total: 0 })
-  let grid = toTensorGrid(volume.voxels, volume.sizeIJK, axes)
-  if (box) grid = cropGrid(grid, axes.shape, box)
-  // Normalise before resampling, as nnU-Net v2 does (statistics and the foreground mask come
-  // from the source voxels); the point-wise kinds commute with linear interpolation anyway.
-  const [td, th, tw] = workShape
-  grid = normaliseIntensity(grid, card.normalisation, [tw, th, td]).data
-  grid = resampleLinear(grid, workShape, modelShape)
-  grid = padGrid(grid, modelShape, pad)
+  const grid = prepareGrid(volume, card, plan)
   const tPre = now()
 
   // --- sliding window -------------------------------------------------------------------

@@ -30,20 +30,12 @@ import { openVolume } from '../../src/io/open-volume.js'
 import { loadPackFromDir } from '../../src/inference/ort/model-store.js'
 import { openModelSession, type ModelSession } from '../../src/inference/ort/open-session.js'
 import { providerStatus, type ProviderId } from '../../src/inference/ort/providers.js'
-import { normaliseIntensity } from '../../src/inference/preprocess/normalise.js'
-import { cropGrid, nonzeroTensorBox } from '../../src/inference/preprocess/crop.js'
-import { planTensorAxes, toTensorGrid } from '../../src/inference/preprocess/reorient.js'
-import {
-  resampleLinear,
-  targetShape,
-  type Shape3,
-} from '../../src/inference/preprocess/resample.js'
+import { planGrid, prepareGrid } from '../../src/inference/preprocess/prepare-grid.js'
+import type { Shape3 } from '../../src/inference/preprocess/resample.js'
 import {
   accumulatePatch,
   extractPatch,
   gaussianImportance,
-  padGrid,
-  padToPatch,
   tileOrigins,
 } from '../../src/inference/sliding-window.js'
 import { segmentVolume, type TileRunner } from '../../src/inference/segment-volume.js'
@@ -108,26 +100,15 @@ function reason(e: unknown): string {
   return line.replace(/^\/onnxruntime_src\/\S+ /, '').slice(0, 200)
 }
 
-/**
- * The engine's preprocessing, step for step (reorient, crop to the non-zero box when the card
- * says so, normalise, resample, pad), so the bare loop sees the same tile inputs. Kept in step
- * with `segmentVolume`; the tile count is checked against the engine's on every case.
- */
+/** The engine's own preprocessing (`planGrid` + `prepareGrid`), so the bare loop sees the same tiles. */
 function prepare(volume: Volume, card: ModelCard): Prepared {
-  const axes = planTensorAxes(volume, card.orientation, card.axisOrder)
-  const box =
-    card.cropToNonzero === true ? nonzeroTensorBox(volume.voxels, volume.sizeIJK, axes) : null
-  const workShape = box ? box.shape : axes.shape
-  const modelShape = targetShape(workShape, axes.spacingMm, card.spacingMm)
-  const pad = padToPatch(modelShape, card.patchSize)
-  const padded = modelShape.map((n, t) => n + pad[t]![0] + pad[t]![1]) as [number, number, number]
-  let grid = toTensorGrid(volume.voxels, volume.sizeIJK, axes)
-  if (box) grid = cropGrid(grid, axes.shape, box)
-  const [td, th, tw] = workShape
-  grid = normaliseIntensity(grid, card.normalisation, [tw, th, td]).data
-  grid = resampleLinear(grid, workShape, modelShape)
-  grid = padGrid(grid, modelShape, pad)
-  return { grid, padded, origins: tileOrigins(padded, card.patchSize, card.overlap) }
+  const plan = planGrid(volume, card)
+  const grid = prepareGrid(volume, card, plan)
+  return {
+    grid,
+    padded: plan.padded,
+    origins: tileOrigins(plan.padded, card.patchSize, card.overlap),
+  }
 }
 
 /** Wraps a runner and adds up the time spent inside `run`. */
