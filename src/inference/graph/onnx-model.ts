@@ -101,6 +101,53 @@ export interface RewriteReport {
   readonly skipped: string[]
 }
 
+/** What a rewrite does to one node: its replacement, the weights it may orphan, a report line. */
+export interface NodeRewrite {
+  readonly nodes: readonly onnx.INodeProto[]
+  readonly orphans: readonly string[]
+  readonly applied: string
+}
+
+/**
+ * The walk every rewrite shares: each default-domain `opType` node of the main graph is planned
+ * (`plan` returns the rewrite's parameters, or `{ reason }` when it cannot apply), replaced by
+ * `build`'s nodes, and reported. Reasons matching `quiet` (nodes that need no rewrite) are not
+ * listed in `skipped`. Weights left unread afterwards are dropped.
+ */
+export function rewriteEach<P extends object>(
+  ed: GraphEditor,
+  opType: string,
+  plan: (node: onnx.INodeProto) => { reason: string } | P,
+  quiet: RegExp,
+  build: (node: onnx.INodeProto, plan: P, label: string) => NodeRewrite,
+): RewriteReport {
+  const applied: string[] = []
+  const skipped: string[] = []
+  const orphans: string[] = []
+  let i = 0
+  while (i < (ed.graph.node ?? []).length) {
+    const node = ed.graph.node![i]!
+    if (node.opType !== opType || !isDefaultDomain(node)) {
+      i++
+      continue
+    }
+    const label = node.name || `${opType} #${i}`
+    const p = plan(node)
+    if ('reason' in p) {
+      if (!quiet.test(p.reason)) skipped.push(`${label}: ${opType}, ${p.reason}`)
+      i++
+      continue
+    }
+    const r = build(node, p, label)
+    ed.replace(i, r.nodes)
+    i += r.nodes.length
+    orphans.push(...r.orphans)
+    applied.push(r.applied)
+  }
+  ed.dropUnused(orphans)
+  return { applied, skipped }
+}
+
 /** Dimensions of a tensor as numbers. */
 export function tensorDims(t: onnx.ITensorProto): number[] {
   return (t.dims ?? []).map(toNumber)

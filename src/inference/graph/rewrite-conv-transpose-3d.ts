@@ -11,7 +11,7 @@ import {
   attrString,
   intAttr,
   intsAttr,
-  isDefaultDomain,
+  rewriteEach,
   tensorDims,
   tensorToFloat32,
   type GraphEditor,
@@ -94,58 +94,42 @@ export function depthToSpaceWeights(
  * unknown rank) are reported in `skipped`: they will not run on WebGPU.
  */
 export function rewriteConvTranspose3d(ed: GraphEditor, opset: number): RewriteReport {
-  const applied: string[] = []
-  const skipped: string[] = []
   const int64 = ed.constants('depth_to_space_const')
-  const dropped: string[] = []
-  let i = 0
-  while (i < (ed.graph.node ?? []).length) {
-    const node = ed.graph.node![i]!
-    if (node.opType !== 'ConvTranspose' || !isDefaultDomain(node)) {
-      i++
-      continue
-    }
-    const label = node.name || `ConvTranspose #${i}`
-    const chk = check(node, ed, opset)
-    if ('reason' in chk) {
-      // 1-D and 2-D ConvTranspose run on WebGPU as they are.
-      if (!/^[12]-D kernel$/.test(chk.reason)) {
-        skipped.push(`${label}: ConvTranspose, ${chk.reason}`)
+  // 1-D and 2-D ConvTranspose run on WebGPU as they are.
+  return rewriteEach(
+    ed,
+    'ConvTranspose',
+    (n) => check(n, ed, opset),
+    /^[12]-D kernel$/,
+    (node, chk, label) => {
+      const { cin, cout, k } = chk
+      const taps = k[0] * k[1] * k[2]
+      const [x, wName, bName] = [node.input![0]!, node.input![1]!, node.input![2] ?? '']
+      const b = bName ? tensorToFloat32(ed.initializer(bName)!) : undefined
+      const r = depthToSpaceWeights(tensorToFloat32(ed.initializer(wName)!), b, cin, cout, taps)
+      const base = node.name || 'ConvTranspose'
+      const w1 = ed.float32(`${wName}_depth_to_space`, [taps * cout, cin, 1, 1, 1], r.weight)
+      const b1 = r.bias && ed.float32(`${bName}_depth_to_space`, [taps * cout], r.bias)
+      const conv = ed.op('Conv', base, b1 ? [x, w1, b1] : [x, w1], [
+        intsAttr('kernel_shape', [1, 1, 1]),
+      ])
+      // Shapes are computed at run time so batch and spatial sizes stay dynamic; a 0 in a Reshape
+      // target copies that dim (N) from its input.
+      const shape = ed.op('Shape', base, [x])
+      const dhw = ed.op('Slice', base, [shape.output, int64([2]), int64([5])])
+      const t1 = ed.op('Concat', base, [int64([0, cout, ...k]), dhw.output], [intAttr('axis', 0)])
+      const split = ed.op('Reshape', base, [conv.output, t1.output])
+      // [N, Cout, a, b, c, D, H, W] → [N, Cout, D, a, H, b, W, c]
+      const perm = [0, 1, 5, 2, 6, 3, 7, 4]
+      const tr = ed.op('Transpose', base, [split.output], [intsAttr('perm', perm)])
+      const dhw2 = ed.op('Mul', base, [dhw.output, int64(k)])
+      const t2 = ed.op('Concat', base, [int64([0, cout]), dhw2.output], [intAttr('axis', 0)])
+      const out = ed.op('Reshape', base, [tr.output, t2.output], [], node.output![0]!)
+      return {
+        nodes: [conv, shape, dhw, t1, split, tr, dhw2, t2, out].map((n) => n.node),
+        orphans: [wName, bName],
+        applied: `${label}: ConvTranspose ${k.join('×')} stride = kernel → 1×1×1 Conv + depth-to-space`,
       }
-      i++
-      continue
-    }
-    const { cin, cout, k } = chk
-    const taps = k[0] * k[1] * k[2]
-    const [x, wName, bName] = [node.input![0]!, node.input![1]!, node.input![2] ?? '']
-    const b = bName ? tensorToFloat32(ed.initializer(bName)!) : undefined
-    const r = depthToSpaceWeights(tensorToFloat32(ed.initializer(wName)!), b, cin, cout, taps)
-    const base = node.name || 'ConvTranspose'
-    const w1 = ed.float32(`${wName}_depth_to_space`, [taps * cout, cin, 1, 1, 1], r.weight)
-    const b1 = r.bias && ed.float32(`${bName}_depth_to_space`, [taps * cout], r.bias)
-    const conv = ed.op('Conv', base, b1 ? [x, w1, b1] : [x, w1], [
-      intsAttr('kernel_shape', [1, 1, 1]),
-    ])
-    // Shapes are computed at run time so batch and spatial sizes stay dynamic; a 0 in a Reshape
-    // target copies that dim (N) from its input.
-    const shape = ed.op('Shape', base, [x])
-    const dhw = ed.op('Slice', base, [shape.output, int64([2]), int64([5])])
-    const t1 = ed.op('Concat', base, [int64([0, cout, ...k]), dhw.output], [intAttr('axis', 0)])
-    const split = ed.op('Reshape', base, [conv.output, t1.output])
-    // [N, Cout, a, b, c, D, H, W] → [N, Cout, D, a, H, b, W, c]
-    const perm = [0, 1, 5, 2, 6, 3, 7, 4]
-    const tr = ed.op('Transpose', base, [split.output], [intsAttr('perm', perm)])
-    const dhw2 = ed.op('Mul', base, [dhw.output, int64(k)])
-    const t2 = ed.op('Concat', base, [int64([0, cout]), dhw2.output], [intAttr('axis', 0)])
-    const out = ed.op('Reshape', base, [tr.output, t2.output], [], node.output![0]!)
-    const nodes = [conv, shape, dhw, t1, split, tr, dhw2, t2, out].map((n) => n.node)
-    ed.replace(i, nodes)
-    i += nodes.length
-    dropped.push(wName, bName)
-    applied.push(
-      `${label}: ConvTranspose ${k.join('×')} stride = kernel → 1×1×1 Conv + depth-to-space`,
-    )
-  }
-  ed.dropUnused(dropped)
-  return { applied, skipped }
+    },
+  )
 }

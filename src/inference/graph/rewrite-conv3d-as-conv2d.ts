@@ -16,7 +16,7 @@ import {
   attrString,
   intAttr,
   intsAttr,
-  isDefaultDomain,
+  rewriteEach,
   tensorDims,
   tensorToFloat32,
   type GraphEditor,
@@ -109,77 +109,62 @@ export function depthOnChannelsWeights(
  * reported in `skipped`: they still run, as the naive kernel.
  */
 export function rewriteConv3dAsConv2d(ed: GraphEditor, opset: number): RewriteReport {
-  const applied: string[] = []
-  const skipped: string[] = []
   const int64 = ed.constants('conv3d_as_conv2d_const')
-  const dropped: string[] = []
-  let i = 0
-  while (i < (ed.graph.node ?? []).length) {
-    const node = ed.graph.node![i]!
-    if (node.opType !== 'Conv' || !isDefaultDomain(node)) {
-      i++
-      continue
-    }
-    const label = node.name || `Conv #${i}`
-    const plan = check(node, ed, opset)
-    if ('reason' in plan) {
-      if (!/^[12]-D kernel$|^1×1×1/.test(plan.reason)) {
-        skipped.push(`${label}: Conv, ${plan.reason}`)
+  // 1-D/2-D Convs and plain 1×1×1 ones are left as they are, unreported.
+  return rewriteEach(
+    ed,
+    'Conv',
+    (n) => check(n, ed, opset),
+    /^[12]-D kernel$|^1×1×1/,
+    (node, plan, label) => {
+      const { o, c, k, strides, pads } = plan
+      const [kd, sd] = [k[0], strides[0]]
+      const [x, wName, bName] = [node.input![0]!, node.input![1]!, node.input![2] ?? '']
+      const w2 = depthOnChannelsWeights(tensorToFloat32(ed.initializer(wName)!), o, c, k)
+      const base = node.name || 'Conv'
+      const w2Name = ed.float32(`${wName}_conv2d`, [o, kd * c, k[1], k[2]], w2)
+      const made: { node: onnx.NodeProto; output: string }[] = []
+      const op = (...args: Parameters<GraphEditor['op']>): string => {
+        const n = ed.op(...args)
+        made.push(n)
+        return n.output
       }
-      i++
-      continue
-    }
-    const { o, c, k, strides, pads } = plan
-    const [kd, sd] = [k[0], strides[0]]
-    const [x, wName, bName] = [node.input![0]!, node.input![1]!, node.input![2] ?? '']
-    const w2 = depthOnChannelsWeights(tensorToFloat32(ed.initializer(wName)!), o, c, k)
-    const base = node.name || 'Conv'
-    const w2Name = ed.float32(`${wName}_conv2d`, [o, kd * c, k[1], k[2]], w2)
-    const made: { node: onnx.NodeProto; output: string }[] = []
-    const op = (...args: Parameters<GraphEditor['op']>): string => {
-      const n = ed.op(...args)
-      made.push(n)
-      return n.output
-    }
-    let stacked = x
-    if (pads[0]! > 0 || pads[3]! > 0) {
-      stacked = op('Pad', base, [x, int64([0, 0, pads[0]!, 0, 0, 0, 0, pads[3]!, 0, 0])])
-    }
-    if (kd > 1 || sd > 1) {
-      // Slice t covers depths t, t + sd, …, up to the last full window: end = t − (kd − 1).
-      const axes = int64([2])
-      const slices = Array.from({ length: kd }, (_, t) => {
-        const end = t - (kd - 1) < 0 ? t - (kd - 1) : END
-        return op('Slice', base, [stacked, int64([t]), int64([end]), axes, int64([sd])])
-      })
-      stacked = kd > 1 ? op('Concat', base, slices, [intAttr('axis', 1)]) : slices[0]!
-    }
-    const toBatch = op('Transpose', base, [stacked], [intsAttr('perm', [0, 2, 1, 3, 4])])
-    // Run-time shapes keep batch and spatial sizes dynamic.
-    const inDims = op('Shape', base, [x])
-    const hw = op('Slice', base, [inDims, int64([3]), int64([5])])
-    const flatShape = op('Concat', base, [int64([-1, kd * c]), hw], [intAttr('axis', 0)])
-    const flat = op('Reshape', base, [toBatch, flatShape])
-    const conv = op('Conv', base, bName ? [flat, w2Name, bName] : [flat, w2Name], [
-      intsAttr('kernel_shape', [k[1], k[2]]),
-      intsAttr('strides', [strides[1], strides[2]]),
-      intsAttr('pads', [pads[1]!, pads[2]!, pads[4]!, pads[5]!]),
-    ])
-    const n = op('Slice', base, [inDims, int64([0]), int64([1])])
-    const outHw = op('Slice', base, [op('Shape', base, [conv]), int64([2]), int64([4])])
-    // [N, Do, O, Ho, Wo] with Do = −1: inferred, so it need not be computed here.
-    const outShape = op('Concat', base, [n, int64([-1, o]), outHw], [intAttr('axis', 0)])
-    const unflat = op('Reshape', base, [conv, outShape])
-    op('Transpose', base, [unflat], [intsAttr('perm', [0, 2, 1, 3, 4])], node.output![0]!)
-    ed.replace(
-      i,
-      made.map((m) => m.node),
-    )
-    i += made.length
-    dropped.push(wName)
-    const s = strides.join('×')
-    applied.push(`${label}: Conv ${k.join('×')} stride ${s} → Conv2d over depth-shifted slices`)
-  }
-  ed.dropUnused(dropped)
-  return { applied, skipped }
+      let stacked = x
+      if (pads[0]! > 0 || pads[3]! > 0) {
+        stacked = op('Pad', base, [x, int64([0, 0, pads[0]!, 0, 0, 0, 0, pads[3]!, 0, 0])])
+      }
+      if (kd > 1 || sd > 1) {
+        // Slice t covers depths t, t + sd, …, up to the last full window: end = t − (kd − 1).
+        const axes = int64([2])
+        const slices = Array.from({ length: kd }, (_, t) => {
+          const end = t - (kd - 1) < 0 ? t - (kd - 1) : END
+          return op('Slice', base, [stacked, int64([t]), int64([end]), axes, int64([sd])])
+        })
+        stacked = kd > 1 ? op('Concat', base, slices, [intAttr('axis', 1)]) : slices[0]!
+      }
+      const toBatch = op('Transpose', base, [stacked], [intsAttr('perm', [0, 2, 1, 3, 4])])
+      // Run-time shapes keep batch and spatial sizes dynamic.
+      const inDims = op('Shape', base, [x])
+      const hw = op('Slice', base, [inDims, int64([3]), int64([5])])
+      const flatShape = op('Concat', base, [int64([-1, kd * c]), hw], [intAttr('axis', 0)])
+      const flat = op('Reshape', base, [toBatch, flatShape])
+      const conv = op('Conv', base, bName ? [flat, w2Name, bName] : [flat, w2Name], [
+        intsAttr('kernel_shape', [k[1], k[2]]),
+        intsAttr('strides', [strides[1], strides[2]]),
+        intsAttr('pads', [pads[1]!, pads[2]!, pads[4]!, pads[5]!]),
+      ])
+      const n = op('Slice', base, [inDims, int64([0]), int64([1])])
+      const outHw = op('Slice', base, [op('Shape', base, [conv]), int64([2]), int64([4])])
+      // [N, Do, O, Ho, Wo] with Do = −1: inferred, so it need not be computed here.
+      const outShape = op('Concat', base, [n, int64([-1, o]), outHw], [intAttr('axis', 0)])
+      const unflat = op('Reshape', base, [conv, outShape])
+      op('Transpose', base, [unflat], [intsAttr('perm', [0, 2, 1, 3, 4])], node.output![0]!)
+      const s = strides.join('×')
+      return {
+        nodes: made.map((m) => m.node),
+        orphans: [wName],
+        applied: `${label}: Conv ${k.join('×')} stride ${s} → Conv2d over depth-shifted slices`,
+      }
+    },
+  )
 }
