@@ -3,7 +3,7 @@
  * cannot fit is refused with the reason before anything large is allocated.
  */
 import { AppError } from '../shared/errors.js'
-import type { Shape3 } from './preprocess/resample.js'
+import { type Shape3, voxelCount } from './preprocess/resample.js'
 
 export interface MemoryPlanInput {
   /** Source voxel count and bytes per source voxel (the decoded volume already in memory). */
@@ -26,13 +26,11 @@ export interface MemoryPlan {
   readonly totalBytes: number
 }
 
-const prod = (s: Shape3): number => s[0] * s[1] * s[2]
-
 /** Peak bytes the engine holds at once (ONNX Runtime's own arena not included). */
 export function planMemory(p: MemoryPlanInput): MemoryPlan {
-  const nT = prod(p.tensorShape)
-  const nM = prod(p.modelShape)
-  const patchVox = prod(p.patch)
+  const nT = voxelCount(p.tensorShape)
+  const nM = voxelCount(p.modelShape)
+  const patchVox = voxelCount(p.patch)
   const parts: Record<string, number> = {
     // float32 copy of the source in tensor order and its normalised copy, then the model grid
     // (resampling passes hold two grids at once)

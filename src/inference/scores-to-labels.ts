@@ -3,7 +3,7 @@
  * source spacing, one class at a time so only one resampled class is held at once: running
  * argmax, and for logits a running log-sum-exp so the entropy needs no second pass.
  */
-import { resampleLinear, type Shape3 } from './preprocess/resample.js'
+import { resampleLinear, type Shape3, voxelCount } from './preprocess/resample.js'
 
 export interface ScoresToLabelsResult {
   /** Class index (channel) per voxel of the working grid. */
@@ -11,8 +11,6 @@ export interface ScoresToLabelsResult {
   /** Normalised entropy in [0, 1] per voxel, when asked for. */
   readonly entropy?: Float32Array
 }
-
-const vox = (s: Shape3): number => s[0] * s[1] * s[2]
 
 /**
  * `scores(c)` is class c's [D, H, W] grid on `modelShape`: logits (softmax applied implicitly)
@@ -29,7 +27,7 @@ export function scoresToLabels(
   wantEntropy: boolean,
   class0IsZero = false,
 ): ScoresToLabelsResult {
-  const nW = vox(workShape)
+  const nW = voxelCount(workShape)
   const best = new Float32Array(nW).fill(-Infinity)
   const arg = new Uint16Array(nW)
   // logits: s and t of the running log-sum-exp; probabilities: −Σ p log p in `t`.

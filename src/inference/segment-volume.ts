@@ -12,7 +12,7 @@ import type { ModelCard } from '../shared/model-card.js'
 import type { Volume } from '../shared/volume.js'
 import { assertFits, planMemory, type MemoryPlan } from './memory-plan.js'
 import { fromTensorGrid, type TensorAxisPlan } from './preprocess/reorient.js'
-import { resampleLinear, type Shape3 } from './preprocess/resample.js'
+import { resampleLinear, voxelCount } from './preprocess/resample.js'
 import { uncropInto } from './preprocess/crop.js'
 import { planGrid, prepareGrid } from './preprocess/prepare-grid.js'
 import { applyPostprocess } from './postprocess/components.js'
@@ -91,7 +91,6 @@ export interface SegmentationResult {
 // The pure layer has no DOM/Node typings; performance.now exists in both runtimes.
 const perf = (globalThis as { performance?: { now(): number } }).performance
 const now = (): number => perf?.now() ?? Date.now()
-const vox = (s: Shape3): number => s[0] * s[1] * s[2]
 
 /**
  * Segments `volume` with the model described by `card`, running tiles through `runner`.
@@ -118,7 +117,7 @@ export async function segmentVolume(
   const plan = planGrid(volume, card)
   const { axes, box, workShape, modelShape, pad, padded } = plan
   const memory = planMemory({
-    sourceVoxels: vox(volume.sizeIJK),
+    sourceVoxels: voxelCount(volume.sizeIJK),
     tensorShape: axes.shape,
     modelShape: padded,
     classes,
@@ -142,8 +141,8 @@ export async function segmentVolume(
   // Scores are blended as the network gives them (logits, as nnU-Net v2 does; or
   // probabilities), weighted by the Gaussian; softmax happens once, per voxel, at the end.
   const weight = gaussianImportance(patch, card.gaussianSigmaFraction)
-  const nPadded = vox(padded)
-  const patchVox = vox(patch)
+  const nPadded = voxelCount(padded)
+  const patchVox = voxelCount(patch)
   // Softmax and argmax do not change when every class's logit shifts by the same amount, and
   // blended probabilities sum to 1: so class 0 is not stored (logits l_c − l_0; p_0 = 1 − Σ p_c),
   // a third less accumulator traffic and memory for three classes.
@@ -257,7 +256,7 @@ export async function segmentVolume(
     }
   }
   const storedModel = cropChannels(acc, stored, padded, pad, modelShape)
-  const nM = vox(modelShape)
+  const nM = voxelCount(modelShape)
   const classZero = new Float32Array(nM) // logits: l_0 − l_0 = 0
   if (!logits) {
     classZero.fill(1)
@@ -267,7 +266,7 @@ export async function segmentVolume(
       }
     }
   }
-  const nT = vox(axes.shape)
+  const nT = voxelCount(axes.shape)
   const { classIndex: arg, entropy } = scoresToLabels(
     (c) => (c === 0 ? classZero : storedModel.subarray((c - 1) * nM, c * nM)),
     classes,

@@ -31,7 +31,7 @@ import { loadPackFromDir } from '../../src/inference/ort/model-store.js'
 import { openModelSession, type ModelSession } from '../../src/inference/ort/open-session.js'
 import { providerStatus, type ProviderId } from '../../src/inference/ort/providers.js'
 import { planGrid, prepareGrid } from '../../src/inference/preprocess/prepare-grid.js'
-import type { Shape3 } from '../../src/inference/preprocess/resample.js'
+import { type Shape3, voxelCount } from '../../src/inference/preprocess/resample.js'
 import {
   accumulatePatch,
   extractPatch,
@@ -92,8 +92,6 @@ function median(xs: readonly number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
-const vox = (s: Shape3): number => s[0] * s[1] * s[2]
-
 /** First line of an error, without onnxruntime's source-location prefix. */
 function reason(e: unknown): string {
   const line = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
@@ -147,7 +145,7 @@ async function tileLoop(
 ): Promise<{ ms: number; tiles: number; checksum: number }> {
   const patch = card.patchSize
   const channels = card.input.channels
-  const patchVox = vox(patch)
+  const patchVox = voxelCount(patch)
   const one = new Float32Array(patchVox)
   const input = new Float32Array(channels * patchVox)
   const shape: Shape5 = [1, channels, patch[0], patch[1], patch[2]]
@@ -189,12 +187,12 @@ async function bareSession(bytes: Uint8Array, card: ModelCard) {
 function perTileWork(prep: Prepared, card: ModelCard): Record<string, number> {
   const patch = card.patchSize
   const classes = card.labels.length
-  const patchVox = vox(patch)
+  const patchVox = voxelCount(patch)
   const logits = new Float32Array(classes * patchVox)
   for (let i = 0; i < logits.length; i++) logits[i] = Math.sin(i * 0.37) * 4
   const y = new Float32Array(logits.length)
   const weight = gaussianImportance(patch, card.gaussianSigmaFraction)
-  const nPadded = vox(prep.padded)
+  const nPadded = voxelCount(prep.padded)
   const one = new Float32Array(patchVox)
   let best: Record<string, number> | undefined
   // Best of two passes: a diagnostic, so a busy spell of the machine should not inflate it.

@@ -6,6 +6,9 @@
  */
 export type Shape3 = readonly [number, number, number]
 
+/** Number of voxels in a grid of `shape`. */
+export const voxelCount = (shape: Shape3): number => shape[0] * shape[1] * shape[2]
+
 /**
  * Model-grid size for a tensor grid of `shape` at `spacingMm` resampled to `targetMm`
  * (nnU-Net: `round(shape · spacing / target)`, at least 1). `null` keeps the grid.
