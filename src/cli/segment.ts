@@ -3,11 +3,10 @@
  * applies `--shard`, runs the batch in the inference worker with a progress bar, and writes the
  * per-case report (CSV + JSON, label volumes in mL).
  */
-import { mkdir, readdir, stat, writeFile, rename, open } from 'node:fs/promises'
+import { mkdir, readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { AppError } from '../shared/errors.js'
 import type {
-  BatchReport,
   CaseReport,
   ProviderName,
   SegmentCase,
@@ -93,51 +92,6 @@ export function applyShard<T extends { id: string }>(
   return sorted.filter((_, i) => i % n === k - 1)
 }
 
-const csvCell = (s: string | number): string =>
-  /[",\n]/.test(String(s)) ? `"${String(s).replace(/"/g, '""')}"` : String(s)
-
-/** The report as CSV: one row per case, one `<label> (mL)` column per label. */
-export function reportCsv(r: BatchReport): string {
-  const names = [
-    ...new Set(
-      r.cases.flatMap((c) => (c.labels ?? []).filter((l) => l.value !== 0).map((l) => l.name)),
-    ),
-  ]
-  const head = [
-    'case',
-    'status',
-    'input',
-    'output',
-    ...names.map((n) => `${n} (mL)`),
-    'provider',
-    'seconds',
-    'error',
-  ]
-  const rows = r.cases.map((c) => [
-    c.id,
-    c.status,
-    c.input.join(';'),
-    c.output,
-    ...names.map((n) => {
-      const l = c.labels?.find((x) => x.name === n)
-      return l ? l.volumeMl.toFixed(3) : ''
-    }),
-    r.model.provider,
-    c.timingsMs?.total === undefined ? '' : (c.timingsMs.total / 1000).toFixed(2),
-    c.error?.message ?? '',
-  ])
-  return [head, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n'
-}
-
-async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`)
-  await writeFile(temp, text)
-  const fh = await open(temp, 'r+')
-  await fh.sync()
-  await fh.close()
-  await rename(temp, path)
-}
-
 function bar(done: number, total: number, width = 24): string {
   const f = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0
   return `[${'#'.repeat(f)}${' '.repeat(width - f)}]`
@@ -198,6 +152,15 @@ function progressPrinter(total: number, json: boolean, single: boolean): (e: Seg
   }
 }
 
+/** Where a batch's CSV/JSON report goes (one pair per shard, so shards never collide). */
+function reportPaths(outDir: string, shard: string | undefined): { csv: string; json: string } {
+  const suffix = shard === undefined ? '' : `-shard-${shard.replace('/', '-of-')}`
+  return {
+    csv: join(outDir, `volseg-report${suffix}.csv`),
+    json: join(outDir, `volseg-report${suffix}.json`),
+  }
+}
+
 /** Runs `volseg segment`; returns the exit code (1 when any case failed). */
 export async function segmentCommand(a: SegmentArgs): Promise<number> {
   const expanded = await expandInputs(a.inputs)
@@ -247,6 +210,8 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
         skipExisting: !a.overwrite,
         ...(a.batch === undefined ? {} : { batch: a.batch }),
         ...(a.maxBytes === undefined ? {} : { maxBytes: a.maxBytes }),
+        // A batch's report is written by the worker, atomically, next to the masks.
+        ...(single ? {} : { report: reportPaths(outDir, a.shard) }),
       },
     },
     { timeoutMs: a.timeoutS * 1000, onEvent: progressPrinter(cases.length, a.json, single) },
@@ -274,14 +239,6 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
   if (single && !a.json && only?.status === 'failed' && only.error) {
     const e = only.error
     throw new AppError(e.code, e.message, e.file === undefined ? {} : { file: e.file })
-  }
-  if (!single) {
-    const suffix = a.shard === undefined ? '' : `-shard-${a.shard.replace('/', '-of-')}`
-    await writeTextAtomic(join(outDir, `volseg-report${suffix}.csv`), reportCsv(report))
-    await writeTextAtomic(
-      join(outDir, `volseg-report${suffix}.json`),
-      `${JSON.stringify(report, null, 2)}\n`,
-    )
   }
   if (a.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else printSummary(report.cases)

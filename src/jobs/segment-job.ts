@@ -7,16 +7,18 @@ import { access } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import { AppError, toAppError } from '../shared/errors.js'
 import type { ModelCard } from '../shared/model-card.js'
-import type {
-  BatchReport,
-  CaseReport,
-  ModelReport,
-  SegmentCase,
-  SegmentEvent,
-  SegmentJobSpec,
+import {
+  reportCsv,
+  type BatchReport,
+  type CaseReport,
+  type ModelReport,
+  type SegmentCase,
+  type SegmentEvent,
+  type SegmentJobSpec,
 } from '../shared/segment-report.js'
 import { openVolume } from '../io/open-volume.js'
 import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
+import { writeFileAtomic } from '../io/atomic-write.js'
 import { segmentVolume } from '../inference/segment-volume.js'
 import { loadModelPack } from '../inference/ort/model-store.js'
 import { openModelSession, type ModelSession } from '../inference/ort/open-session.js'
@@ -164,5 +166,15 @@ export async function runSegmentJob(spec: SegmentJobSpec, ctl: JobControl): Prom
   } finally {
     await session.release()
   }
-  return { model, tta: spec.tta, cases }
+  const batch: BatchReport = { model, tta: spec.tta, cases }
+  if (spec.report) {
+    // Atomic like the masks, and never over an input, whatever the output folder holds.
+    const protect = spec.cases.flatMap((c) => c.input)
+    const text = (t: string): Uint8Array => new TextEncoder().encode(t)
+    await writeFileAtomic(spec.report.csv, text(reportCsv(batch)), { protect })
+    await writeFileAtomic(spec.report.json, text(`${JSON.stringify(batch, null, 2)}\n`), {
+      protect,
+    })
+  }
+  return batch
 }

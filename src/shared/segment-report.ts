@@ -28,6 +28,8 @@ export interface SegmentJobSpec {
   readonly batch?: number
   /** Memory the engine may plan for, bytes. */
   readonly maxBytes?: number
+  /** Where the worker writes the batch report (CSV and JSON), when wanted. */
+  readonly report?: { readonly csv: string; readonly json: string }
 }
 
 export interface ModelReport {
@@ -99,3 +101,39 @@ export type SegmentEvent =
       readonly networkRuns: number
     }
   | { readonly kind: 'case-end'; readonly index: number; readonly report: CaseReport }
+
+const csvCell = (s: string | number): string =>
+  /[",\n]/.test(String(s)) ? `"${String(s).replace(/"/g, '""')}"` : String(s)
+
+/** The report as CSV: one row per case, one `<label> (mL)` column per label. */
+export function reportCsv(r: BatchReport): string {
+  const names = [
+    ...new Set(
+      r.cases.flatMap((c) => (c.labels ?? []).filter((l) => l.value !== 0).map((l) => l.name)),
+    ),
+  ]
+  const head = [
+    'case',
+    'status',
+    'input',
+    'output',
+    ...names.map((n) => `${n} (mL)`),
+    'provider',
+    'seconds',
+    'error',
+  ]
+  const rows = r.cases.map((c) => [
+    c.id,
+    c.status,
+    c.input.join(';'),
+    c.output,
+    ...names.map((n) => {
+      const l = c.labels?.find((x) => x.name === n)
+      return l ? l.volumeMl.toFixed(3) : ''
+    }),
+    r.model.provider,
+    c.timingsMs?.total === undefined ? '' : (c.timingsMs.total / 1000).toFixed(2),
+    c.error?.message ?? '',
+  ])
+  return [head, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n'
+}
