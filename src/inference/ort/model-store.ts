@@ -15,12 +15,14 @@ import { checkAppVersion, parseModelCard } from '../../shared/parse-model-card.j
 
 const APP_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
-/** The app's version (package.json), for the card's `minAppVersion`. */
-export async function appVersion(): Promise<string> {
-  const pkg = JSON.parse(await readFile(join(APP_ROOT, 'package.json'), 'utf8')) as {
-    version: string
-  }
-  return pkg.version
+let versionRead: Promise<string> | undefined
+
+/** The app's version (package.json, read once per process), for the card's `minAppVersion`. */
+export function appVersion(): Promise<string> {
+  versionRead ??= readFile(join(APP_ROOT, 'package.json'), 'utf8').then(
+    (text) => (JSON.parse(text) as { version: string }).version,
+  )
+  return versionRead
 }
 
 /** Where `volseg models add` installs packs: `$VOLSEG_HOME/models` or `~/.volseg/models`. */
