@@ -257,18 +257,20 @@ export async function segmentVolume(
   }
   const storedModel = cropChannels(acc, stored, padded, pad, modelShape)
   const nM = voxelCount(modelShape)
-  const classZero = new Float32Array(nM) // logits: l_0 − l_0 = 0
-  if (!logits) {
-    classZero.fill(1)
-    for (let c = 0; c < stored; c++) {
-      for (let v = 0; v < nM; v++) {
-        classZero[v] = (classZero[v] as number) - (storedModel[c * nM + v] as number)
+  // Class 0's grid, made only if asked for (not for logits when only the argmax is wanted).
+  const classZero = (): Float32Array => {
+    const z = new Float32Array(nM) // logits: l_0 − l_0 = 0
+    if (!logits) {
+      z.fill(1)
+      for (let c = 0; c < stored; c++) {
+        for (let v = 0; v < nM; v++) z[v] = (z[v] as number) - (storedModel[c * nM + v] as number)
       }
     }
+    return z
   }
   const nT = voxelCount(axes.shape)
   const { classIndex: arg, entropy } = scoresToLabels(
-    (c) => (c === 0 ? classZero : storedModel.subarray((c - 1) * nM, c * nM)),
+    (c) => (c === 0 ? classZero() : storedModel.subarray((c - 1) * nM, c * nM)),
     classes,
     modelShape,
     workShape,
