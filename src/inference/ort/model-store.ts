@@ -146,8 +146,9 @@ export async function loadModelPack(
     if (await isDir(dir)) return loadPackFromDir(dir)
   }
   const { packs } = await listModelPacks(dirs)
-  const known = packs.map((p) => p.id).join(', ') || 'none installed'
-  throw new AppError('E_MODEL', `no model pack "${idOrPath}" (installed: ${known})`)
+  const known =
+    packs.length > 0 ? `installed: ${packs.map((p) => p.id).join(', ')}` : 'none installed'
+  throw new AppError('E_MODEL', `no model pack "${idOrPath}" (${known})`)
 }
 
 /**
