@@ -5,7 +5,7 @@ import { join } from 'node:path'
 
 const root = new URL('.', import.meta.url).pathname
 const groups =
-  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['unit', 'integration', 'fuzz']
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['unit', 'integration', 'fuzz', 'e2e']
 const files = []
 const walk = (dir) => {
   for (const name of readdirSync(dir).sort()) {

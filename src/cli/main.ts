@@ -8,6 +8,7 @@ import type { SeriesInfo } from '../shared/info.js'
 import { runJob } from '../jobs/fork-runner.js'
 import { formatInfo, formatModels, formatSeriesTable } from './format-info.js'
 import { segmentCommand } from './segment.js'
+import { serveCommand, serveOptions } from './serve.js'
 
 const USAGE = `usage: volseg <command> [options]
 
@@ -29,6 +30,11 @@ commands:
       List installed model packs and execution providers.
   models add <pack-folder>
       Validate a pack (model.onnx + model.json) and install it for this user.
+  serve [--port N] [--host 127.0.0.1] [--data DIR] [--out DIR] [--open] [--max-frame MIB]
+      Serve the browser UI and the API on http://127.0.0.1:N (default 8787, 0 = any free
+      port) behind a one-time token; prints "VolSeg serving at <url>". --data is the folder
+      the UI may open (default test/fixtures of the package, else the current folder),
+      --out where masks are saved (default ./volseg-out). Another --host is a warning.
   --help, --version`
 
 interface Parsed {
@@ -47,6 +53,10 @@ const VALUE_FLAGS = new Set([
   '--shard',
   '--batch',
   '--max-memory',
+  '--port',
+  '--host',
+  '--data',
+  '--max-frame',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -234,6 +244,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await segment(p)
       case 'models':
         return await models(p)
+      case 'serve':
+        if (p.positional.length > 0) {
+          throw new AppError('E_ARGS', `serve takes no arguments (got "${p.positional[0]}")`)
+        }
+        return await serveCommand(serveOptions(p.flags))
       default:
         throw new AppError('E_ARGS', `unknown command "${p.command}" (try volseg --help)`)
     }

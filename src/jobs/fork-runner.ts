@@ -34,9 +34,11 @@ export function startJob<K extends JobRequest['kind']>(
 ): JobHandle<JobValue[K]> {
   const timeoutMs = options.timeoutMs ?? 10 * 60_000
   const r = req as JobRequest
-  const file = r.kind === 'info' && r.input.length === 1 ? r.input[0] : undefined
+  const reads = r.kind === 'info' || r.kind === 'open'
+  const file =
+    reads && r.input.length === 1 ? r.input[0] : r.kind === 'save-mask' ? r.path : undefined
   const where = file === undefined ? {} : { file }
-  const verb = req.kind === 'info' ? 'reading' : 'segmentation'
+  const verb = reads ? 'reading' : r.kind === 'save-mask' ? 'saving' : 'segmentation'
   const child = fork(WORKER, [], {
     execArgv: [`--max-old-space-size=${options.maxHeapMb ?? 8192}`],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -93,8 +95,8 @@ export function startJob<K extends JobRequest['kind']>(
       finish(() =>
         reject(
           new AppError(
-            oom ? 'E_TOO_LARGE' : req.kind === 'info' ? 'E_DECODE' : 'E_INTERNAL',
-            `the ${req.kind === 'info' ? 'reader' : 'inference worker'} ${why} before answering`,
+            oom ? 'E_TOO_LARGE' : reads ? 'E_DECODE' : 'E_INTERNAL',
+            `the ${reads ? 'reader' : r.kind === 'save-mask' ? 'writer' : 'inference worker'} ${why} before answering`,
             where,
           ),
         ),

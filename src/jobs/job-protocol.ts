@@ -1,7 +1,16 @@
 import type { OpenOptions } from '../io/open-volume.js'
 import type { VolumeInfo } from '../shared/info.js'
-import type { ErrorCode } from '../shared/errors.js'
-import type { ModelCard } from '../shared/model-card.js'
+import type {
+  ModelList,
+  ModelListEntry,
+  OpenJobRequest,
+  OpenJobValue,
+  SaveMaskJobRequest,
+  SaveMaskJobValue,
+  SegmentVolumeJobRequest,
+  SegmentVolumeJobValue,
+  WorkerReply,
+} from '../shared/jobs.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
@@ -16,6 +25,10 @@ export type JobRequest =
   | { readonly kind: 'models' }
   /** Validate the pack folder `dir` and install it into the user's model folder. */
   | { readonly kind: 'add-model'; readonly dir: string }
+  /** Service jobs (serve, Electron main): see `src/shared/jobs.ts`. */
+  | OpenJobRequest
+  | SegmentVolumeJobRequest
+  | SaveMaskJobRequest
 
 /** What each request kind answers with. */
 export interface JobValue {
@@ -23,30 +36,14 @@ export interface JobValue {
   segment: BatchReport
   models: ModelList
   'add-model': ModelListEntry
+  open: OpenJobValue
+  'segment-volume': SegmentVolumeJobValue
+  'save-mask': SaveMaskJobValue
 }
 
-/** One installed pack as the CLI and UI show it. */
-export interface ModelListEntry {
-  readonly id: string
-  readonly dir: string
-  readonly onnxBytes: number
-  readonly card: ModelCard
-}
+export type { ModelList, ModelListEntry }
 
-export interface ModelList {
-  readonly packs: readonly ModelListEntry[]
-  /** Folders that look like packs but failed validation, with the reason. */
-  readonly problems: readonly { dir: string; message: string }[]
-  readonly searched: readonly string[]
-  readonly providers: readonly { id: string; available: boolean; reason?: string }[]
-}
-
-export type JobReply<T = unknown> =
-  | { readonly ok: true; readonly value: T }
-  | {
-      readonly ok: false
-      readonly error: { code: ErrorCode; message: string; file?: string; details?: unknown }
-    }
+export type JobReply<T = unknown> = WorkerReply<T>
 
 /** Parent → worker control message. */
 export type JobControlMessage = { readonly kind: 'cancel' }

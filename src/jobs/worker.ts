@@ -7,6 +7,7 @@ import { toAppError } from '../shared/errors.js'
 import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
+import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob } from './volume-jobs.js'
 import { addModelPack, listModelPacks, modelDirs } from '../inference/ort/model-store.js'
 import { providerStatus } from '../inference/ort/providers.js'
 
@@ -39,6 +40,18 @@ async function handle(req: JobRequest): Promise<JobReply> {
             isCancelled: () => cancelled,
           }),
         }
+      case 'open':
+        return { ok: true, value: await runOpenJob(req) }
+      case 'segment-volume':
+        return {
+          ok: true,
+          value: await runSegmentVolumeJob(req, {
+            emit: (event) => send({ type: 'event', event }),
+            isCancelled: () => cancelled,
+          }),
+        }
+      case 'save-mask':
+        return { ok: true, value: await runSaveMaskJob(req) }
     }
   } catch (e) {
     const err = toAppError(e, 'E_INTERNAL')

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""Exports a training checkpoint as the app's model pack: model.onnx + model.json (sha256 filled).
+
+    /usr/bin/python3 models/training/export.py models/training/runs/gpu/best.pt models/brain-extract
+
+Run it with Debian's torch 1.13 (the TorchScript ONNX exporter, opset 17), wherever the
+checkpoint was trained. Keeps the card's measured `metrics` if the folder already has a card for
+the same weights; evaluate.py measures and writes them.
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "tiny-model"))
+from export_models import dumps  # noqa: E402  (Prettier-compatible JSON layout)
+from unet import UNet3d, count_parameters  # noqa: E402
+
+MAX_BYTES = 10 * 1024 * 1024
+CARD_ORDER = [
+    "schema", "id", "name", "version", "sha256", "task", "modality", "description", "intendedUse",
+    "licence", "minAppVersion", "input", "output", "axisOrder", "orientation", "spacingMm",
+    "normalisation", "patchSize", "overlap", "gaussianSigmaFraction", "mirrorAxes", "labels",
+    "postprocess", "metrics", "training",
+]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("checkpoint")
+    ap.add_argument("pack_dir")
+    ap.add_argument("--id", default="brain-extract")
+    ap.add_argument("--version", default="0.1.0")
+    args = ap.parse_args()
+    ck = torch.load(args.checkpoint, map_location="cpu")
+    cfg = ck["config"]
+    model = UNet3d(base=cfg["base"], levels=cfg["levels"])
+    model.load_state_dict(ck["ema"])
+    model.eval()
+    n = model.factor * 4
+    buf = io.BytesIO()
+    dyn = {0: "N", 2: "D", 3: "H", 4: "W"}
+    torch.onnx.export(
+        model, torch.zeros(1, 1, n, n, n), buf, opset_version=17, input_names=["image"],
+        output_names=["logits"], dynamic_axes={"image": dyn, "logits": dyn},
+        do_constant_folding=True,
+    )
+    data = buf.getvalue()
+    if len(data) > MAX_BYTES:
+        sys.exit(f"model.onnx is {len(data)} bytes, over {MAX_BYTES}")
+    sha = hashlib.sha256(data).hexdigest()
+    s = cfg["spacing"]
+    rows = ck.get("rows", [])
+    card = {
+        "schema": "volseg-model-card/1",
+        "id": args.id,
+        "name": "Brain extraction (3-D U-Net trained on synthetic images)",
+        "version": args.version,
+        "sha256": sha,
+        "task": "segmentation",
+        "modality": "MR",
+        "description": (
+            f"3-D U-Net ({cfg['levels']} levels, base {cfg['base']} channels, "
+            f"{count_parameters(model)} parameters) at {s} mm, trained only on synthetic images "
+            "generated from label maps (SynthStrip-style recipe in models/training); the real "
+            "ch2 T1 intensities were never shown to the network. Outputs background/brain."
+        ),
+        "intendedUse": (
+            "Adult human T1-weighted MRI brain extraction (skull stripping) for research use; "
+            "not for clinical diagnosis or treatment"
+        ),
+        "licence": (
+            "Weights: BSD-3-Clause. Training label maps derived from mricron-data "
+            "(BSD-3-Clause, Copyright 2006-2010 Chris Rorden); see models/brain-extract/LICENCE.md"
+        ),
+        "minAppVersion": "0.1.0",
+        "input": {"name": "image", "channels": 1},
+        "output": {"name": "logits", "kind": "logits"},
+        # Trained on arrays in RAS index order with tensor dims (D, H, W) = (i, j, k).
+        "axisOrder": "ijk",
+        "orientation": "RAS",
+        "spacingMm": [s, s, s],
+        "normalisation": {
+            "kind": "percentile", "lower": 0.5, "upper": 99.5, "outMin": 0, "outMax": 1,
+            "clip": False,
+        },
+        "patchSize": [cfg["size"]] * 3,
+        "overlap": 0.25,
+        "gaussianSigmaFraction": 0.125,
+        # Left-right only: the network relies on up/down and front/back (brainstem cut).
+        "mirrorAxes": [0],
+        "labels": [
+            {"value": 0, "name": "background", "color": [0, 0, 0]},
+            {"value": 1, "name": "brain", "color": [255, 170, 60], "snomed": "12738006"},
+        ],
+        "postprocess": [{"label": 1, "largestComponent": True}],
+        "metrics": [],
+    }
+    os.makedirs(args.pack_dir, exist_ok=True)
+    old_path = os.path.join(args.pack_dir, "model.json")
+    if os.path.exists(old_path):
+        with open(old_path) as f:
+            old = json.load(f)
+        if old.get("sha256") == sha:
+            card["metrics"] = old.get("metrics", [])
+    with open(os.path.join(args.pack_dir, "model.onnx"), "wb") as f:
+        f.write(data)
+    with open(old_path, "w") as f:
+        f.write(dumps({k: card[k] for k in CARD_ORDER if k in card}) + "\n")
+    last = rows[-1] if rows else None
+    print(f"{args.pack_dir}: {len(data)} bytes, sha256 {sha}")
+    if last:
+        print(f"trained {last[0]} steps, {last[1]} s; validation Dice (synthetic) {ck.get('val_dice')}")
+
+
+if __name__ == "__main__":
+    main()

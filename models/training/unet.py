@@ -1,0 +1,62 @@
+"""The brain-extraction network: a compact 3-D U-Net (the seed's architecture).
+
+Per stage two (3x3x3 conv, instance norm, LeakyReLU) blocks; max-pool down; trilinear up-sampling
+followed by a 1x1x1 conv (why: onnxruntime's WebGPU provider has no 3-D ConvTranspose, and
+Resize + Conv exports to ops it runs); concatenated skips; 1x1x1 head giving logits.
+"""
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+class Stage(nn.Sequential):
+    def __init__(self, cin, cout):
+        layers = []
+        for c in (cin, cout):
+            layers += [
+                nn.Conv3d(c, cout, 3, padding=1),
+                nn.InstanceNorm3d(cout, affine=True),
+                nn.LeakyReLU(0.01),
+            ]
+        super().__init__(*layers)
+
+
+class UNet3d(nn.Module):
+    """`levels` resolution levels (levels - 1 down-samplings), widths base * 2**level."""
+
+    def __init__(self, base=16, levels=4, classes=2):
+        super().__init__()
+        widths = [base * 2**i for i in range(levels)]
+        self.down = nn.ModuleList()
+        cin = 1
+        for w in widths:
+            self.down.append(Stage(cin, w))
+            cin = w
+        self.reduce = nn.ModuleList()
+        self.up = nn.ModuleList()
+        for lo, hi in zip(reversed(widths[:-1]), reversed(widths[1:])):
+            self.reduce.append(nn.Conv3d(hi, lo, 1))
+            self.up.append(Stage(2 * lo, lo))
+        self.head = nn.Conv3d(widths[0], classes, 1)
+
+    @property
+    def factor(self):
+        """Input sizes must be multiples of this."""
+        return 2 ** (len(self.down) - 1)
+
+    def forward(self, x):
+        skips = []
+        for i, stage in enumerate(self.down):
+            if i > 0:
+                x = F.max_pool3d(x, 2)
+            x = stage(x)
+            skips.append(x)
+        for reduce, stage, skip in zip(self.reduce, self.up, reversed(skips[:-1])):
+            x = F.interpolate(x, scale_factor=2, mode="trilinear", align_corners=False)
+            x = stage(torch.cat([reduce(x), skip], 1))
+        return self.head(x)
+
+
+def count_parameters(model):
+    return sum(p.numel() for p in model.parameters())

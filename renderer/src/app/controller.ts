@@ -1,0 +1,292 @@
+/**
+ * What the viewer does with the core: every call goes through the typed {@link VolsegApi} and
+ * every failure becomes a notice in words (never a blank view or an unhandled rejection).
+ */
+import {
+  API_VERSION,
+  type ApiError,
+  type ApiEvent,
+  type JobId,
+  type ModelId,
+  type OpenedVolume,
+  type Result,
+  type SourceRef,
+} from '../../../src/shared/api.js'
+import type { Mat3 } from '../../../src/shared/geometry.js'
+import { asTypedArray } from '../../../src/shared/wire.js'
+import type { ApiClient } from '../api/connect.js'
+import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
+import { autoWindow, WINDOW_PRESETS, type LoadedVolume, type Store } from './state.js'
+import { centreLPS, gridTransform } from './view-geometry.js'
+
+/** A sentence for an API error, with its code and file. */
+export function describeError(e: ApiError): string {
+  return `${e.message}${e.file ? ` (${e.file})` : ''} [${e.code}]`
+}
+
+export class Controller {
+  readonly #client: ApiClient
+  readonly #store: Store
+  #hotspotWorker: Worker | undefined
+  #hotspotRequest = 0
+
+  constructor(client: ApiClient, store: Store) {
+    this.#client = client
+    this.#store = store
+    client.onEvent((e) => this.#onEvent(e))
+    client.onClose((why) => {
+      store.set({ connected: false, job: undefined })
+      store.notify('error', why)
+    })
+  }
+
+  get api(): ApiClient['api'] {
+    return this.#client.api
+  }
+
+  /** Unwraps a result, or shows its error and returns undefined. */
+  #value<T>(r: Result<T>, what: string): T | undefined {
+    if (r.ok) return r.value
+    this.#store.set({ lastError: r.error })
+    this.#store.notify('error', `${what}: ${describeError(r.error)}`)
+    return undefined
+  }
+
+  async start(): Promise<void> {
+    const hello = this.#value(await this.api.hello({}), 'Could not greet the VolSeg core')
+    if (!hello) return
+    if (hello.apiVersion !== API_VERSION) {
+      this.#store.notify(
+        'error',
+        `The core speaks API ${hello.apiVersion}, this viewer ${API_VERSION}; reload the page after updating.`,
+      )
+      return
+    }
+    this.#store.set({ connected: true, hello })
+    const models = this.#value(await this.api.listModels({}), 'Could not list the models') ?? []
+    const preferred = models.find((m) => m.id === hello.defaultModelId) ?? models[0]
+    this.#store.set({ models, modelId: preferred?.id })
+    await this.browse(undefined)
+    if (hello.sampleSource) await this.open(hello.sampleSource)
+  }
+
+  async browse(under: SourceRef | undefined): Promise<void> {
+    const r = await this.api.listSources(under === undefined ? {} : { under })
+    const listing = this.#value(r, 'Could not list the folder')
+    if (listing) this.#store.set({ listing })
+  }
+
+  async open(source: SourceRef, seriesKey?: string): Promise<void> {
+    this.#store.set({ loading: 'Opening…', seriesChoice: undefined })
+    try {
+      const r = await this.api.openSource(
+        seriesKey === undefined ? { source } : { source, seriesKey },
+      )
+      const opened = this.#value(r, 'Could not open the image')
+      if (!opened) return
+      if (opened.kind === 'series-choice') {
+        this.#store.set({ seriesChoice: { source: opened.source, series: opened.series } })
+        return
+      }
+      await this.#load(opened)
+    } finally {
+      this.#store.set({ loading: undefined })
+    }
+  }
+
+  async #load(info: OpenedVolume): Promise<void> {
+    this.#store.set({ loading: `Reading ${info.name}…` })
+    const block = this.#value(
+      await this.api.readVoxels({ volumeId: info.volumeId }),
+      'Could not read the voxels',
+    )
+    if (!block) return
+    const voxels = asTypedArray(block.bytes, block.dataType)
+    const previous = this.#store.state.volume
+    const volume: LoadedVolume = { info, voxels, grid: gridTransform(info.geometry) }
+    const isCT = info.modality === 'CT'
+    this.#store.set({
+      volume,
+      crosshairLPS: centreLPS(info.geometry),
+      cameras: {},
+      window: isCT ? { width: 400, level: 40 } : autoWindow(info),
+      presetName: isCT ? 'CT abdomen' : 'auto',
+      labels: undefined,
+      uncertainty: undefined,
+      hotspots: undefined,
+      showUncertainty: false,
+      saved: undefined,
+      lastRun: undefined,
+    })
+    for (const w of info.warnings) this.#store.notify('warning', `${info.name}: ${w}`)
+    if (previous && previous.info.volumeId !== info.volumeId) {
+      void this.api.closeVolume({ volumeId: previous.info.volumeId })
+    }
+  }
+
+  /** Applies a window preset by name (`auto`: the percentiles). */
+  setPreset(name: string): void {
+    const v = this.#store.state.volume
+    if (name === 'auto') {
+      if (v) this.#store.set({ window: autoWindow(v.info), presetName: 'auto' })
+      return
+    }
+    const p = WINDOW_PRESETS.find((x) => x.name === name)
+    if (p) this.#store.set({ window: { width: p.width, level: p.level }, presetName: p.name })
+  }
+
+  /** The next preset in the list (key W). */
+  cyclePreset(): void {
+    const names = ['auto', ...WINDOW_PRESETS.map((p) => p.name)]
+    const n = names.indexOf(this.#store.state.presetName)
+    this.setPreset(names[(n + 1) % names.length]!)
+  }
+
+  async segment(): Promise<void> {
+    const s = this.#store.state
+    if (!s.volume || !s.modelId || s.job) return
+    const r = await this.api.startSegmentation({
+      volumeId: s.volume.info.volumeId,
+      modelId: s.modelId as ModelId,
+      provider: s.provider,
+      tta: s.tta,
+      uncertainty: s.wantUncertainty,
+    })
+    const started = this.#value(r, 'Could not start the segmentation')
+    if (!started) return
+    this.#store.set({
+      job: {
+        jobId: started.jobId,
+        modelId: s.modelId,
+        stage: 'starting',
+        done: 0,
+        total: 1,
+        startedAt: performance.now(),
+      },
+      saved: undefined,
+    })
+  }
+
+  async cancel(): Promise<void> {
+    const job = this.#store.state.job
+    if (!job) return
+    this.#value(await this.api.cancelJob({ jobId: job.jobId }), 'Could not cancel')
+  }
+
+  #onEvent(e: ApiEvent): void {
+    const job = this.#store.state.job
+    if (!job || e.jobId !== job.jobId) return
+    switch (e.type) {
+      case 'job:plan':
+        break
+      case 'job:progress':
+        this.#store.set({
+          job: { ...job, stage: e.stage, done: e.done, total: e.total, etaSeconds: e.etaSeconds },
+        })
+        break
+      case 'job:done':
+        this.#store.set({ job: undefined })
+        void this.#loadResult(e.jobId)
+        break
+      case 'job:failed':
+        this.#store.set({ job: undefined, lastError: e.error })
+        this.#store.notify('error', `Segmentation failed: ${describeError(e.error)}`)
+        break
+      case 'job:cancelled':
+        this.#store.set({ job: undefined })
+        this.#store.notify('info', 'Segmentation cancelled.')
+        break
+    }
+  }
+
+  async #loadResult(jobId: JobId): Promise<void> {
+    const block = this.#value(await this.api.readLabels({ jobId }), 'Could not read the result')
+    if (!block) return
+    const v = asTypedArray(block.bytes, block.dataType)
+    if (!(v instanceof Uint8Array || v instanceof Uint16Array)) return
+    const { bytes, ...header } = block
+    void bytes // the header without its voxels
+    this.#store.set({
+      labels: { header, voxels: v },
+      lastRun: header.run,
+      uncertainty: undefined,
+      hotspots: undefined,
+      overlay: { ...this.#store.state.overlay, visible: true },
+    })
+    for (const w of header.warnings) this.#store.notify('warning', w)
+    if (header.run && header.run.uncertainty !== 'none') await this.#loadUncertainty(jobId)
+  }
+
+  async #loadUncertainty(jobId: JobId): Promise<void> {
+    const block = this.#value(
+      await this.api.readUncertainty({ jobId }),
+      'Could not read the uncertainty map',
+    )
+    if (!block) return
+    const u = asTypedArray(block.bytes, 'float32') as Float32Array
+    const { bytes, ...header } = block
+    void bytes // the header without its voxels
+    this.#store.set({ uncertainty: { header, voxels: u } })
+    this.#findHotspots()
+  }
+
+  #findHotspots(): void {
+    const s = this.#store.state
+    if (!s.volume || !s.labels || !s.uncertainty) return
+    const g = s.volume.info.geometry
+    const d = g.directionLPS
+    const sp = g.spacingMm
+    const m: Mat3 = [
+      d[0] * sp[0],
+      d[1] * sp[1],
+      d[2] * sp[2],
+      d[3] * sp[0],
+      d[4] * sp[1],
+      d[5] * sp[2],
+      d[6] * sp[0],
+      d[7] * sp[1],
+      d[8] * sp[2],
+    ]
+    const id = ++this.#hotspotRequest
+    this.#hotspotWorker ??= new Worker(new URL('../workers/hotspot-worker.ts', import.meta.url), {
+      type: 'module',
+    })
+    this.#hotspotWorker.onmessage = (ev: MessageEvent<HotspotReply>) => {
+      const r = ev.data
+      if (r.id !== this.#hotspotRequest) return
+      if (r.kind === 'error') this.#store.notify('error', `Hotspots failed: ${r.message}`)
+      else this.#store.set({ hotspots: r.hotspots })
+    }
+    const req: HotspotRequest = {
+      id,
+      sizeIJK: g.sizeIJK,
+      indexToLPS: m,
+      originLPS: g.originLPS,
+      uncertainty: s.uncertainty.voxels.slice(),
+      labels: s.labels.voxels.slice(),
+      perLabel: 5,
+    }
+    this.#hotspotWorker.postMessage(req, [req.uncertainty.buffer, req.labels.buffer])
+  }
+
+  async save(): Promise<void> {
+    const s = this.#store.state
+    if (!s.volume || !s.labels) {
+      this.#store.notify('info', 'Nothing to save yet: run a model first.')
+      return
+    }
+    const stem = s.volume.info.name
+      .replace(/\.nii(\.gz)?$|\.(nrrd|mha|mhd|dcm)$/i, '')
+      .replace(/[/\\]/g, '_')
+    const r = await this.api.saveMask({
+      volumeId: s.volume.info.volumeId,
+      labelsId: s.labels.header.labelsId,
+      name: `${stem || 'mask'}_seg.nii.gz`,
+    })
+    const report = this.#value(r, 'Could not save the mask')
+    if (report) {
+      this.#store.set({ saved: report })
+      this.#store.notify('info', `Saved and verified: ${report.path}`)
+    }
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The viewer's state: one plain object, replaced (never mutated) by {@link Store.set}; listeners
+ * run once per animation frame with every change coalesced. Voxel arrays are held by reference
+ * and never copied (no `Array.from` of a volume, VolView #852).
+ */
+import type {
+  ApiError,
+  HelloInfo,
+  JobId,
+  JobStage,
+  LabelsHeader,
+  ModelSummary,
+  OpenedVolume,
+  ProviderChoice,
+  SaveReport,
+  SeriesChoice,
+  SourceListing,
+  SourceRef,
+  UncertaintyHeader,
+} from '../../../src/shared/api.js'
+import type { Vec3 } from '../../../src/shared/geometry.js'
+import type { VoxelArray } from '../../../src/shared/volume.js'
+import type { Alignment, GridTransform, ViewName } from './view-geometry.js'
+
+export interface LoadedVolume {
+  readonly info: OpenedVolume
+  readonly voxels: VoxelArray
+  readonly grid: GridTransform
+}
+
+export interface LoadedLabels {
+  readonly header: LabelsHeader
+  readonly voxels: Uint8Array | Uint16Array
+}
+
+export interface LoadedUncertainty {
+  readonly header: UncertaintyHeader
+  readonly voxels: Float32Array
+}
+
+/** One "review hotspot": a connected region of high uncertainty, attributed to a label. */
+export interface Hotspot {
+  readonly label: number
+  readonly voxels: number
+  readonly meanUncertainty: number
+  readonly centreLPS: Vec3
+}
+
+export interface ViewCamera {
+  /** Millimetres per screen (CSS) pixel. */
+  readonly mmPerPx: number
+  /** The point shown at the view centre (projected onto the current slice). */
+  readonly centreLPS: Vec3
+}
+
+export interface JobState {
+  readonly jobId: JobId
+  readonly modelId: string
+  readonly stage: JobStage | 'starting'
+  readonly done: number
+  readonly total: number
+  readonly etaSeconds?: number
+  readonly startedAt: number
+}
+
+/** A message for the user: errors in words, never a blank view. */
+export interface Notice {
+  readonly level: 'info' | 'warning' | 'error'
+  readonly text: string
+}
+
+export interface AppState {
+  readonly connected: boolean
+  readonly hello?: HelloInfo
+  readonly listing?: SourceListing
+  readonly seriesChoice?: { readonly source: SourceRef; readonly series: readonly SeriesChoice[] }
+  readonly loading?: string
+  readonly volume?: LoadedVolume
+  readonly crosshairLPS: Vec3
+  readonly cameras: Readonly<Partial<Record<ViewName, ViewCamera>>>
+  readonly alignment: Alignment
+  readonly window: { readonly width: number; readonly level: number }
+  readonly presetName: string
+  readonly labels?: LoadedLabels
+  readonly overlay: {
+    readonly visible: boolean
+    readonly opacity: number
+    readonly outline: boolean
+    readonly hidden: ReadonlySet<number>
+  }
+  readonly uncertainty?: LoadedUncertainty
+  readonly showUncertainty: boolean
+  readonly hotspots?: readonly Hotspot[]
+  readonly models: readonly ModelSummary[]
+  readonly modelId?: string
+  readonly provider: ProviderChoice
+  readonly tta: boolean
+  readonly wantUncertainty: boolean
+  readonly job?: JobState
+  readonly lastRun?: LabelsHeader['run']
+  readonly saved?: SaveReport
+  readonly notices: readonly Notice[]
+  readonly lastError?: ApiError
+  readonly show3d: { readonly surfaces: boolean; readonly volume: boolean }
+  readonly help: boolean
+  /** The view under the mouse, for keyboard slice stepping. */
+  readonly activeView: ViewName
+  readonly cursor?: { readonly view: ViewName; readonly lps: Vec3 }
+}
+
+export const INITIAL_STATE: AppState = {
+  connected: false,
+  crosshairLPS: [0, 0, 0],
+  cameras: {},
+  alignment: 'patient',
+  window: { width: 1, level: 0.5 },
+  presetName: 'auto',
+  overlay: { visible: true, opacity: 0.5, outline: false, hidden: new Set() },
+  showUncertainty: false,
+  models: [],
+  provider: 'auto',
+  tta: false,
+  wantUncertainty: true,
+  notices: [],
+  show3d: { surfaces: true, volume: false },
+  help: false,
+  activeView: 'axial',
+}
+
+export type Listener = (s: AppState, prev: AppState) => void
+
+export class Store {
+  #state: AppState
+  #drawn: AppState
+  #listeners = new Set<Listener>()
+  #scheduled = false
+
+  constructor(initial: AppState) {
+    this.#state = initial
+    this.#drawn = initial
+  }
+
+  get state(): AppState {
+    return this.#state
+  }
+
+  set(patch: Partial<AppState> | ((s: AppState) => Partial<AppState>)): void {
+    const p = typeof patch === 'function' ? patch(this.#state) : patch
+    this.#state = { ...this.#state, ...p }
+    if (this.#scheduled) return
+    this.#scheduled = true
+    requestAnimationFrame(() => this.#flush())
+  }
+
+  subscribe(l: Listener): () => void {
+    this.#listeners.add(l)
+    l(this.#state, INITIAL_STATE)
+    return () => this.#listeners.delete(l)
+  }
+
+  #flush(): void {
+    this.#scheduled = false
+    const prev = this.#drawn
+    this.#drawn = this.#state
+    for (const l of this.#listeners) {
+      try {
+        l(this.#state, prev)
+      } catch (e) {
+        console.error('volseg: view update failed', e)
+      }
+    }
+  }
+
+  notify(level: Notice['level'], text: string): void {
+    this.set((s) => ({ notices: [...s.notices.slice(-4), { level, text }] }))
+  }
+}
+
+/** Window presets (width, level) in the image's units; CT in HU. `auto` uses the percentiles. */
+export const WINDOW_PRESETS: readonly { name: string; width: number; level: number }[] = [
+  { name: 'CT brain', width: 80, level: 40 },
+  { name: 'CT bone', width: 2000, level: 500 },
+  { name: 'CT lung', width: 1500, level: -600 },
+  { name: 'CT abdomen', width: 400, level: 40 },
+]
+
+/** The default (MR) window: from the 0.5th to the 99.5th percentile. */
+export function autoWindow(v: OpenedVolume): { width: number; level: number } {
+  let lo = v.percentiles.p0_5
+  let hi = v.percentiles.p99_5
+  if (!(hi > lo)) [lo, hi] = v.intensityRange
+  const width = Math.max(hi - lo, 1e-6)
+  return { width, level: lo + width / 2 }
+}

@@ -1,0 +1,147 @@
+/**
+ * Entry of the review viewer: connects to the core, lays out the panels and the four views, and
+ * binds the keyboard. Nothing here knows the transport (see api/connect.ts).
+ */
+import { connect } from './api/connect.js'
+import { Controller } from './app/controller.js'
+import { INITIAL_STATE, Store } from './app/state.js'
+import { VIEW_NAMES, type ViewName } from './app/view-geometry.js'
+import { el } from './panels/dom.js'
+import { mountDisplayPanel } from './panels/display-panel.js'
+import { mountFilesPanel, mountSeriesChooser } from './panels/files-panel.js'
+import { mountOverlays } from './panels/overlays.js'
+import { mountSegmentPanel } from './panels/segment-panel.js'
+import { SliceView } from './views/slice-view.js'
+import { ThreeDView } from './views/three-d-view.js'
+import { directionLetters } from './app/view-geometry.js'
+import type { Vec3 } from '../../src/shared/geometry.js'
+
+function header(store: Store): HTMLElement {
+  const info = el('div', { className: 'volume-info' })
+  const bar = el('header', { className: 'topbar' }, [
+    el('span', { className: 'brand' }, ['VolSeg review']),
+    info,
+    el('button', {
+      className: 'help-button',
+      textContent: '? Help',
+      onclick: () => store.set({ help: true }),
+    }),
+  ])
+  store.subscribe((s) => {
+    const v = s.volume?.info
+    if (!v) {
+      info.textContent = s.connected ? 'no image open' : 'connecting…'
+      return
+    }
+    const g = v.geometry
+    const d = g.directionLPS
+    const axes = [0, 1, 2].map((c) => directionLetters([d[c]!, d[3 + c]!, d[6 + c]!] as Vec3, 0.3))
+    info.textContent = `${v.name} · ${g.sizeIJK.join('×')} voxels · ${g.spacingMm.map((x) => x.toFixed(2)).join('×')} mm · i→${axes[0]} j→${axes[1]} k→${axes[2]}${v.modality ? ` · ${v.modality}` : ''}`
+    info.title = `origin LPS (${g.originLPS.map((x) => x.toFixed(2)).join(', ')}) mm`
+  })
+  return bar
+}
+
+function keyboard(store: Store, ctl: Controller, views: Map<ViewName, SliceView>): void {
+  window.addEventListener('keydown', (e) => {
+    const t = e.target as HTMLElement | null
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) {
+      if (e.key !== 'Escape') return
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return
+    const view = views.get(store.state.activeView)
+    switch (e.key) {
+      case 'ArrowUp':
+      case 'ArrowRight':
+        view?.step(1)
+        break
+      case 'ArrowDown':
+      case 'ArrowLeft':
+        view?.step(-1)
+        break
+      case 'PageUp':
+        view?.step(10)
+        break
+      case 'PageDown':
+        view?.step(-10)
+        break
+      case 'w':
+      case 'W':
+        ctl.cyclePreset()
+        break
+      case 'o':
+      case 'O':
+        store.set((s) => ({ overlay: { ...s.overlay, visible: !s.overlay.visible } }))
+        break
+      case 'u':
+      case 'U':
+        if (store.state.uncertainty) store.set((s) => ({ showUncertainty: !s.showUncertainty }))
+        break
+      case 'a':
+      case 'A':
+        store.set((s) => ({
+          alignment: s.alignment === 'patient' ? 'acquisition' : 'patient',
+          cameras: {},
+        }))
+        break
+      case 's':
+      case 'S':
+        void ctl.save()
+        break
+      case 'Escape':
+        if (store.state.help || store.state.seriesChoice) {
+          store.set({ help: false, seriesChoice: undefined })
+        } else void ctl.cancel()
+        break
+      case '?':
+        store.set((s) => ({ help: !s.help }))
+        break
+      default:
+        return
+    }
+    e.preventDefault()
+  })
+}
+
+async function main(): Promise<void> {
+  const app = document.getElementById('app')!
+  const store = new Store(INITIAL_STATE)
+  const left = el('aside', { className: 'sidebar left' })
+  const right = el('aside', { className: 'sidebar right' })
+  const grid = el('main', { className: 'views' })
+  app.append(header(store), el('div', { className: 'body' }, [left, grid, right]))
+  const views = new Map<ViewName, SliceView>()
+  for (const name of VIEW_NAMES) {
+    const v = new SliceView(name, store)
+    views.set(name, v)
+    grid.append(v.root)
+  }
+  const three = new ThreeDView(store)
+  grid.append(three.root)
+  store.subscribe((s) => {
+    for (const v of views.values()) v.render(s)
+    three.render(s)
+  })
+  mountOverlays(app, store)
+  let client
+  try {
+    client = await connect()
+  } catch (e) {
+    store.notify(
+      'error',
+      `Cannot reach the VolSeg core: ${e instanceof Error ? e.message : String(e)}. Start it with "volseg serve" and open the address it prints.`,
+    )
+    return
+  }
+  const ctl = new Controller(client, store)
+  mountFilesPanel(left, store, ctl)
+  mountSegmentPanel(left, store, ctl)
+  mountDisplayPanel(right, store, ctl)
+  mountSeriesChooser(app, store, ctl)
+  keyboard(store, ctl, views)
+  window.addEventListener('beforeunload', () => client.close())
+  await ctl.start()
+  document.body.dataset.ready = 'true'
+}
+
+void main()

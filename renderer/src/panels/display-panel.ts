@@ -1,0 +1,160 @@
+/** Window/level presets, slice alignment, overlay and 3D toggles, label list, hotspots. */
+import type { Controller } from '../app/controller.js'
+import { WINDOW_PRESETS, type AppState, type Store } from '../app/state.js'
+import { el, setChildren } from './dom.js'
+
+function check(
+  cls: string,
+  text: string,
+  onchange: (on: boolean) => void,
+): [HTMLLabelElement, HTMLInputElement] {
+  const input = el('input', { type: 'checkbox', className: cls })
+  input.onchange = () => onchange(input.checked)
+  return [el('label', { className: 'check' }, [input, ` ${text}`]), input]
+}
+
+export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Controller): void {
+  const presets = el(
+    'div',
+    { className: 'presets' },
+    ['auto', ...WINDOW_PRESETS.map((p) => p.name)].map((name) =>
+      el('button', {
+        className: 'preset',
+        textContent:
+          name === 'auto'
+            ? 'MR auto (p0.5–p99.5)'
+            : `${name} ${WINDOW_PRESETS.find((p) => p.name === name)!.width}/${WINDOW_PRESETS.find((p) => p.name === name)!.level}`,
+        onclick: () => ctl.setPreset(name),
+        dataset: { preset: name },
+      }),
+    ),
+  )
+  const wl = el('div', { className: 'wl muted' })
+  const [alignLabel, align] = check('align', 'Align slices to acquisition (voxel) axes', (on) =>
+    store.set({ alignment: on ? 'acquisition' : 'patient', cameras: {} }),
+  )
+  const [visLabel, vis] = check('overlay-visible', 'Show labels (O)', (on) =>
+    store.set((s) => ({ overlay: { ...s.overlay, visible: on } })),
+  )
+  const [outLabel, outline] = check('overlay-outline', 'Outline only', (on) =>
+    store.set((s) => ({ overlay: { ...s.overlay, outline: on } })),
+  )
+  const opacity = el('input', {
+    type: 'range',
+    min: '0',
+    max: '1',
+    step: '0.05',
+    className: 'overlay-opacity',
+  })
+  opacity.oninput = () =>
+    store.set((s) => ({ overlay: { ...s.overlay, opacity: Number(opacity.value) } }))
+  const [uncLabel, unc] = check('show-uncertainty', 'Uncertainty heatmap (U)', (on) =>
+    store.set({ showUncertainty: on }),
+  )
+  const [surfLabel, surf] = check('show-surfaces', '3D surfaces', (on) =>
+    store.set((s) => ({ show3d: { ...s.show3d, surfaces: on } })),
+  )
+  const [volLabel, vol] = check('show-volume', '3D volume rendering', (on) =>
+    store.set((s) => ({ show3d: { ...s.show3d, volume: on } })),
+  )
+  const labelList = el('table', { className: 'label-list' })
+  const hotspots = el('ol', { className: 'hotspots' })
+  parent.append(
+    el('section', { className: 'panel display-panel' }, [
+      el('h2', {}, ['Window (W)']),
+      presets,
+      wl,
+      alignLabel,
+      el('h2', {}, ['Labels']),
+      visLabel,
+      outLabel,
+      el('label', {}, ['Opacity ', opacity]),
+      labelList,
+      uncLabel,
+      el('h3', {}, ['Review hotspots (most uncertain regions)']),
+      hotspots,
+      el('h2', {}, ['3D']),
+      surfLabel,
+      volLabel,
+    ]),
+  )
+  let shownLabels: AppState['labels']
+  let shownHidden: AppState['overlay']['hidden'] | undefined
+  let shownHot: AppState['hotspots']
+  store.subscribe((s) => {
+    for (const b of presets.querySelectorAll<HTMLButtonElement>('button')) {
+      b.classList.toggle('active', b.dataset.preset === s.presetName)
+    }
+    wl.textContent = s.volume
+      ? `W ${s.window.width.toPrecision(4)} / L ${s.window.level.toPrecision(4)}`
+      : ''
+    align.checked = s.alignment === 'acquisition'
+    vis.checked = s.overlay.visible
+    outline.checked = s.overlay.outline
+    opacity.value = String(s.overlay.opacity)
+    unc.checked = s.showUncertainty
+    unc.disabled = !s.uncertainty
+    surf.checked = s.show3d.surfaces
+    vol.checked = s.show3d.volume
+    if (s.labels !== shownLabels || s.overlay.hidden !== shownHidden) {
+      shownLabels = s.labels
+      shownHidden = s.overlay.hidden
+      const rows = (s.labels?.header.labels ?? []).filter((l) => l.value !== 0)
+      setChildren(labelList, [
+        el(
+          'tr',
+          {},
+          ['', 'Label', 'Voxels', 'Volume'].map((h) => el('th', {}, [h])),
+        ),
+        ...rows.map((l) => {
+          const box = el('input', { type: 'checkbox', checked: !s.overlay.hidden.has(l.value) })
+          box.onchange = () =>
+            store.set((st) => {
+              const hidden = new Set(st.overlay.hidden)
+              if (box.checked) hidden.delete(l.value)
+              else hidden.add(l.value)
+              return { overlay: { ...st.overlay, hidden } }
+            })
+          const swatch = el('span', { className: 'swatch' })
+          swatch.style.background = `rgb(${l.color.join(',')})`
+          return el('tr', { className: 'label-row', dataset: { value: String(l.value) } }, [
+            el('td', {}, [box, swatch]),
+            el('td', {}, [l.name]),
+            el('td', { className: 'num' }, [l.voxels.toLocaleString('en')]),
+            el('td', { className: 'num' }, [`${l.volumeMl.toFixed(2)} mL`]),
+          ])
+        }),
+      ])
+      if (rows.length === 0) {
+        labelList.append(
+          el('tr', {}, [el('td', { className: 'muted', colSpan: 4 }, ['no labels yet'])]),
+        )
+      }
+    }
+    if (s.hotspots !== shownHot) {
+      shownHot = s.hotspots
+      const names = new Map((s.labels?.header.labels ?? []).map((l) => [l.value, l.name]))
+      setChildren(
+        hotspots,
+        s.hotspots === undefined
+          ? [
+              el('li', { className: 'muted' }, [
+                s.uncertainty ? 'computing…' : 'run with "Uncertainty map" to get hotspots',
+              ]),
+            ]
+          : s.hotspots.length === 0
+            ? [el('li', { className: 'muted' }, ['none found'])]
+            : s.hotspots.map((h) =>
+                el('li', {}, [
+                  el('button', {
+                    className: 'hotspot',
+                    textContent: `${names.get(h.label) ?? h.label}: ${h.voxels} vox, mean ${h.meanUncertainty.toPrecision(2)}`,
+                    title: `Jump to LPS (${h.centreLPS.map((c) => c.toFixed(1)).join(', ')}) mm`,
+                    onclick: () => store.set({ crosshairLPS: h.centreLPS, showUncertainty: true }),
+                  }),
+                ]),
+              ),
+      )
+    }
+  })
+}

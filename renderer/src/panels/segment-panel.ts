@@ -1,0 +1,114 @@
+/** Model picker, provider, TTA, run with progress/ETA/cancel, what ran, and saving. */
+import type { ProviderChoice } from '../../../src/shared/api.js'
+import type { Controller } from '../app/controller.js'
+import type { Store } from '../app/state.js'
+import { el, setChildren } from './dom.js'
+
+function eta(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return 'estimating…'
+  if (seconds < 60) return `about ${Math.max(1, Math.round(seconds))} s left`
+  return `about ${Math.round(seconds / 60)} min left`
+}
+
+export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Controller): void {
+  const model = el('select', { className: 'model-select', title: 'Model' })
+  const modelInfo = el('div', { className: 'model-info' })
+  const provider = el('select', { className: 'provider-select', title: 'Execution provider' })
+  const tta = el('input', { type: 'checkbox', className: 'tta' })
+  const unc = el('input', { type: 'checkbox', className: 'want-uncertainty' })
+  const run = el('button', { className: 'run primary', textContent: 'Segment' })
+  const cancel = el('button', { className: 'cancel', textContent: 'Cancel (Esc)' })
+  const bar = el('progress', { className: 'progress', max: 1, value: 0 })
+  const progressText = el('div', { className: 'progress-text' })
+  const progress = el('div', { className: 'progress-box' }, [bar, progressText, cancel])
+  const ran = el('div', { className: 'run-info' })
+  const save = el('button', { className: 'save', textContent: 'Save mask (S)' })
+  const saved = el('div', { className: 'saved' })
+  parent.append(
+    el('section', { className: 'panel segment-panel' }, [
+      el('h2', {}, ['Segmentation']),
+      el('label', {}, ['Model ', model]),
+      modelInfo,
+      el('label', {}, ['Provider ', provider]),
+      el('label', { className: 'check' }, [tta, ' Test-time mirroring (TTA)']),
+      el('label', { className: 'check' }, [unc, ' Uncertainty map']),
+      run,
+      progress,
+      ran,
+      save,
+      saved,
+    ]),
+  )
+  model.onchange = () => store.set({ modelId: model.value })
+  provider.onchange = () => store.set({ provider: provider.value as ProviderChoice })
+  tta.onchange = () => store.set({ tta: tta.checked })
+  unc.onchange = () => store.set({ wantUncertainty: unc.checked })
+  run.onclick = () => void ctl.segment()
+  cancel.onclick = () => void ctl.cancel()
+  save.onclick = () => void ctl.save()
+
+  let models: unknown
+  let providers: unknown
+  store.subscribe((s) => {
+    if (s.models !== models) {
+      models = s.models
+      setChildren(
+        model,
+        s.models.length === 0
+          ? [el('option', { value: '', textContent: '(no model installed)' })]
+          : s.models.map((m) =>
+              el('option', { value: m.id, textContent: `${m.name} (${m.version})` }),
+            ),
+      )
+    }
+    if (s.hello?.providers !== providers) {
+      providers = s.hello?.providers
+      const opts = [el('option', { value: 'auto', textContent: 'auto (best available)' })]
+      for (const p of s.hello?.providers ?? []) {
+        opts.push(
+          el('option', {
+            value: p.id,
+            textContent: p.available
+              ? p.id
+              : `${p.id} (unavailable${p.reason ? `: ${p.reason}` : ''})`,
+            disabled: !p.available,
+          }),
+        )
+      }
+      setChildren(provider, opts)
+    }
+    model.value = s.modelId ?? ''
+    provider.value = s.provider
+    tta.checked = s.tta
+    unc.checked = s.wantUncertainty
+    const m = s.models.find((x) => x.id === s.modelId)
+    setChildren(
+      modelInfo,
+      m
+        ? [
+            el('div', {}, [el('b', {}, ['Intended use: ']), m.intendedUse]),
+            el('div', {}, [el('b', {}, ['Licence: ']), m.licence]),
+            el('div', { className: 'muted' }, [
+              `${m.modality} · labels: ${m.labels
+                .filter((l) => l.value !== 0)
+                .map((l) => l.name)
+                .join(', ')}`,
+            ]),
+          ]
+        : [],
+    )
+    run.disabled = !s.volume || !s.modelId || !!s.job || !s.connected
+    progress.hidden = !s.job
+    if (s.job) {
+      const frac = s.job.total > 0 ? s.job.done / s.job.total : 0
+      bar.value = frac
+      progressText.textContent = `${s.job.stage}: ${s.job.done}/${s.job.total} · ${eta(s.job.etaSeconds)}`
+    }
+    const r = s.lastRun
+    ran.textContent = r
+      ? `Ran ${r.modelId} on ${r.provider} (${r.device}; asked: ${s.provider}) in ${((r.timingsMs.total ?? 0) / 1000).toFixed(1)} s${r.uncertainty !== 'none' ? ` · uncertainty: ${r.uncertainty}` : ''}`
+      : ''
+    save.disabled = !s.labels
+    saved.textContent = s.saved ? `Saved (verified): ${s.saved.path}` : ''
+  })
+}

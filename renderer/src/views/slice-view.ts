@@ -1,0 +1,480 @@
+/**
+ * One slice view (axial, coronal or sagittal), resliced on the CPU in the LPS patient frame: each
+ * screen pixel maps to an LPS point on the plane through the crosshair, then to the nearest voxel.
+ * Reslicing in the patient frame (rather than showing voxel rows) keeps the view truly axial for
+ * flipped and permuted inputs; the acquisition-aligned mode follows the voxel axes instead. Edge
+ * letters, scale bar and the cursor read-out come from the same frame, so they cannot disagree
+ * with the picture.
+ *
+ * Mouse: left-click sets the crosshair, left-drag window/level, right- or ctrl-drag zoom,
+ * middle- or shift-drag pan, wheel steps slices.
+ */
+import type { Vec3 } from '../../../src/shared/geometry.js'
+import type { AppState, Store, ViewCamera } from '../app/state.js'
+import {
+  add,
+  centreLPS,
+  directionLetters,
+  dot,
+  edgeLetters,
+  extentAlong,
+  niceLengthMm,
+  scale,
+  sliceStepMm,
+  sub,
+  viewFrame,
+  type ViewFrame,
+  type ViewName,
+} from '../app/view-geometry.js'
+import { el } from '../panels/dom.js'
+
+const TITLES: Record<ViewName, string> = {
+  axial: 'Axial',
+  coronal: 'Coronal',
+  sagittal: 'Sagittal',
+}
+/** Crosshair colours of the lines showing the other views' planes (Slicer's colours). */
+const PLANE_COLOURS: Record<ViewName, string> = {
+  axial: 'rgba(240, 80, 80, 0.8)',
+  coronal: 'rgba(90, 200, 90, 0.8)',
+  sagittal: 'rgba(240, 220, 70, 0.8)',
+}
+const CLICK_SLOP_PX = 3
+
+/** Heat colour (black-body-like) of `t` in [0, 1]. */
+function heat(t: number): [number, number, number] {
+  return [
+    Math.min(255, 255 * 3 * t),
+    Math.max(0, Math.min(255, 255 * (3 * t - 1))),
+    Math.max(0, 255 * (3 * t - 2)),
+  ]
+}
+
+interface Drag {
+  readonly button: number
+  readonly mode: 'click-or-window' | 'zoom' | 'pan'
+  readonly x: number
+  readonly y: number
+  readonly window: AppState['window']
+  readonly camera: ViewCamera
+  moved: boolean
+}
+
+export class SliceView {
+  readonly root: HTMLElement
+  readonly #name: ViewName
+  readonly #store: Store
+  readonly #canvas: HTMLCanvasElement
+  readonly #ctx: CanvasRenderingContext2D
+  readonly #letters: Record<'left' | 'right' | 'top' | 'bottom', HTMLElement>
+  readonly #title: HTMLElement
+  readonly #bar: HTMLElement
+  readonly #barLabel: HTMLElement
+  readonly #readout: HTMLElement
+  readonly #resize: ResizeObserver
+  #drag: Drag | undefined
+  #lastKey: unknown[] = []
+  #image: ImageData | undefined
+  #labelBuf = new Uint16Array(0)
+
+  constructor(name: ViewName, store: Store) {
+    this.#name = name
+    this.#store = store
+    this.#canvas = el('canvas', { className: 'slice-canvas' })
+    this.#ctx = this.#canvas.getContext('2d', { alpha: false })!
+    const letter = (pos: string): HTMLElement => el('div', { className: `letter letter-${pos}` })
+    this.#letters = {
+      left: letter('left'),
+      right: letter('right'),
+      top: letter('top'),
+      bottom: letter('bottom'),
+    }
+    this.#title = el('div', { className: 'view-title' })
+    this.#barLabel = el('span', { className: 'scalebar-label' })
+    this.#bar = el('div', { className: 'scalebar' }, [this.#barLabel])
+    this.#readout = el('div', { className: 'readout' })
+    this.root = el('div', { className: 'view slice-view', tabIndex: -1 }, [
+      this.#canvas,
+      this.#title,
+      ...Object.values(this.#letters),
+      this.#bar,
+      this.#readout,
+    ])
+    this.root.dataset.view = name
+    this.#resize = new ResizeObserver(() => this.render(this.#store.state, true))
+    this.#resize.observe(this.root)
+    this.#bindMouse()
+  }
+
+  dispose(): void {
+    this.#resize.disconnect()
+    this.root.remove()
+  }
+
+  /** The frame of this view for the current volume and alignment. */
+  frame(s: AppState): ViewFrame | undefined {
+    if (!s.volume) return undefined
+    return viewFrame(this.#name, s.alignment, s.volume.info.geometry.directionLPS)
+  }
+
+  /** The camera in use: the stored one, or a fit of the whole volume. */
+  camera(s: AppState): ViewCamera | undefined {
+    const stored = s.cameras[this.#name]
+    if (stored) return stored
+    const f = this.frame(s)
+    if (!f || !s.volume) return undefined
+    const g = s.volume.info.geometry
+    const c = centreLPS(g)
+    const w = Math.max(this.root.clientWidth, 1)
+    const h = Math.max(this.root.clientHeight, 1)
+    const halfX = extentAlong(g, f.right, c) + 1
+    const halfY = extentAlong(g, f.down, c) + 1
+    return { centreLPS: c, mmPerPx: Math.max((2 * halfX) / w, (2 * halfY) / h) * 1.04 }
+  }
+
+  /** LPS point under CSS pixel (x, y) of this view, on the current slice. */
+  pointAt(s: AppState, x: number, y: number): Vec3 | undefined {
+    const f = this.frame(s)
+    const cam = this.camera(s)
+    if (!f || !cam) return undefined
+    const c = this.#planeCentre(s, f, cam)
+    const w = this.root.clientWidth
+    const h = this.root.clientHeight
+    return add(
+      c,
+      add(scale(f.right, (x - w / 2) * cam.mmPerPx), scale(f.down, (y - h / 2) * cam.mmPerPx)),
+    )
+  }
+
+  #planeCentre(s: AppState, f: ViewFrame, cam: ViewCamera): Vec3 {
+    return add(cam.centreLPS, scale(f.normal, dot(sub(s.crosshairLPS, cam.centreLPS), f.normal)))
+  }
+
+  /** Moves the slice by `n` steps along the view normal. */
+  step(n: number): void {
+    const s = this.#store.state
+    const f = this.frame(s)
+    if (!f || !s.volume) return
+    const mm = sliceStepMm(s.volume.info.geometry, f.normal)
+    this.#store.set({ crosshairLPS: add(s.crosshairLPS, scale(f.normal, n * mm)) })
+  }
+
+  render(s: AppState, force = false): void {
+    const f = this.frame(s)
+    const cam = this.camera(s)
+    const dpr = window.devicePixelRatio || 1
+    const w = Math.max(1, Math.round(this.root.clientWidth * dpr))
+    const h = Math.max(1, Math.round(this.root.clientHeight * dpr))
+    const key = [
+      s.volume,
+      s.crosshairLPS,
+      cam?.mmPerPx,
+      cam?.centreLPS,
+      s.alignment,
+      s.window,
+      s.labels,
+      s.overlay,
+      s.uncertainty,
+      s.showUncertainty,
+      w,
+      h,
+    ]
+    if (!force && key.every((k, n) => k === this.#lastKey[n])) return
+    this.#lastKey = key
+    if (this.#canvas.width !== w || this.#canvas.height !== h) {
+      this.#canvas.width = w
+      this.#canvas.height = h
+      this.#image = undefined
+    }
+    if (!f || !cam || !s.volume) {
+      this.#ctx.fillStyle = '#000'
+      this.#ctx.fillRect(0, 0, w, h)
+      this.#title.textContent = TITLES[this.#name]
+      for (const e of Object.values(this.#letters)) e.textContent = ''
+      this.#bar.hidden = true
+      return
+    }
+    const centre = this.#planeCentre(s, f, cam)
+    this.#draw(s, f, centre, cam.mmPerPx / dpr, w, h)
+    this.#drawCrosshair(s, f, centre, cam.mmPerPx / dpr, w, h)
+    const letters = edgeLetters(f)
+    for (const [pos, e] of Object.entries(this.#letters)) {
+      e.textContent = letters[pos as keyof typeof letters]
+    }
+    // slice position as a distance towards a patient direction: "L 12.0 mm", never "R -12.0 mm"
+    const pos = dot(s.crosshairLPS, f.normal)
+    const towards = directionLetters(pos >= 0 ? f.normal : scale(f.normal, -1), 1)
+    const acq = s.alignment === 'acquisition' ? ' (acq.)' : ''
+    this.#title.textContent = `${TITLES[this.#name]}${acq}  ${towards} ${Math.abs(pos).toFixed(1)} mm`
+    const cssW = this.root.clientWidth
+    const lengthMm = niceLengthMm(cssW * 0.25 * cam.mmPerPx)
+    this.#bar.hidden = false
+    this.#bar.style.width = `${lengthMm / cam.mmPerPx}px`
+    this.#barLabel.textContent = `${lengthMm} mm`
+  }
+
+  #draw(s: AppState, f: ViewFrame, centre: Vec3, pxMm: number, w: number, h: number): void {
+    const vol = s.volume!
+    const [ni, nj, nk] = vol.info.geometry.sizeIJK
+    const vox = vol.voxels
+    if (!this.#image) this.#image = this.#ctx.createImageData(w, h)
+    const out = this.#image.data
+    if (this.#labelBuf.length !== w * h) this.#labelBuf = new Uint16Array(w * h)
+    const lab = this.#labelBuf
+    const labels = s.labels && s.overlay.visible ? s.labels : undefined
+    const lv = labels?.voxels
+    const unc = s.uncertainty && s.showUncertainty ? s.uncertainty : undefined
+    const uv = unc?.voxels
+    const uMax = unc ? Math.max(unc.header.range[1], 1e-12) : 1
+    const lo = s.window.level - s.window.width / 2
+    const k255 = 255 / s.window.width
+    const p0 = add(
+      centre,
+      add(scale(f.right, (0.5 - w / 2) * pxMm), scale(f.down, (0.5 - h / 2) * pxMm)),
+    )
+    const g = vol.grid
+    const a = g.toIJK(p0)
+    const o = g.toIJK([0, 0, 0])
+    const du = sub(g.toIJK(scale(f.right, pxMm)), o)
+    const dv = sub(g.toIJK(scale(f.down, pxMm)), o)
+    const colours = labelColours(s)
+    const alpha = s.overlay.opacity
+    const outline = s.overlay.outline
+    let n = 0
+    for (let y = 0; y < h; y++) {
+      let fi = a[0] + y * dv[0] + 0.5
+      let fj = a[1] + y * dv[1] + 0.5
+      let fk = a[2] + y * dv[2] + 0.5
+      for (let x = 0; x < w; x++, n++, fi += du[0], fj += du[1], fk += du[2]) {
+        const i = Math.floor(fi)
+        const j = Math.floor(fj)
+        const k = Math.floor(fk)
+        const q = n * 4
+        if (i < 0 || j < 0 || k < 0 || i >= ni || j >= nj || k >= nk) {
+          out[q] = 0
+          out[q + 1] = 0
+          out[q + 2] = 0
+          out[q + 3] = 255
+          lab[n] = 0
+          continue
+        }
+        const idx = i + ni * (j + nj * k)
+        let grey = (vox[idx]! - lo) * k255
+        grey = grey < 0 ? 0 : grey > 255 ? 255 : grey
+        let r = grey
+        let gg = grey
+        let b = grey
+        if (uv) {
+          const t = uv[idx]! / uMax
+          if (t > 0.02) {
+            const [hr, hg, hb] = heat(t)
+            const ta = Math.min(0.6, 0.15 + 0.5 * t)
+            r = r * (1 - ta) + hr * ta
+            gg = gg * (1 - ta) + hg * ta
+            b = b * (1 - ta) + hb * ta
+          }
+        }
+        const l = lv ? lv[idx]! : 0
+        lab[n] = l
+        if (l !== 0 && !outline) {
+          const c = colours.get(l)
+          if (c) {
+            r = r * (1 - alpha) + c[0] * alpha
+            gg = gg * (1 - alpha) + c[1] * alpha
+            b = b * (1 - alpha) + c[2] * alpha
+          }
+        }
+        out[q] = r
+        out[q + 1] = gg
+        out[q + 2] = b
+        out[q + 3] = 255
+      }
+    }
+    if (lv && outline) {
+      const thick = Math.max(1, Math.round(window.devicePixelRatio || 1))
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const m = y * w + x
+          const l = lab[m]!
+          if (l === 0) continue
+          const edge =
+            x < thick ||
+            lab[m - thick] !== l ||
+            x >= w - thick ||
+            lab[m + thick] !== l ||
+            y < thick ||
+            lab[m - thick * w] !== l ||
+            y >= h - thick ||
+            lab[m + thick * w] !== l
+          const c = edge ? colours.get(l) : undefined
+          if (!c) continue
+          const q = m * 4
+          const oa = Math.max(alpha, 0.9)
+          out[q] = out[q]! * (1 - oa) + c[0] * oa
+          out[q + 1] = out[q + 1]! * (1 - oa) + c[1] * oa
+          out[q + 2] = out[q + 2]! * (1 - oa) + c[2] * oa
+        }
+      }
+    }
+    this.#ctx.putImageData(this.#image, 0, 0)
+  }
+
+  #drawCrosshair(
+    s: AppState,
+    f: ViewFrame,
+    centre: Vec3,
+    pxMm: number,
+    w: number,
+    h: number,
+  ): void {
+    const d = sub(s.crosshairLPS, centre)
+    const x = w / 2 + dot(d, f.right) / pxMm
+    const y = h / 2 + dot(d, f.down) / pxMm
+    const gap = 8 * (window.devicePixelRatio || 1)
+    const ctx = this.#ctx
+    ctx.lineWidth = Math.max(1, window.devicePixelRatio || 1)
+    // the vertical line is the plane of the view whose normal is closest to screen x, and so on
+    const others = (['axial', 'coronal', 'sagittal'] as const).filter((v) => v !== this.#name)
+    const vertical = others.find((v) => v === 'sagittal') ?? 'coronal'
+    const horizontal = others.find((v) => v !== vertical)!
+    ctx.strokeStyle = PLANE_COLOURS[vertical]
+    ctx.beginPath()
+    ctx.moveTo(x, 0)
+    ctx.lineTo(x, y - gap)
+    ctx.moveTo(x, y + gap)
+    ctx.lineTo(x, h)
+    ctx.stroke()
+    ctx.strokeStyle = PLANE_COLOURS[horizontal]
+    ctx.beginPath()
+    ctx.moveTo(0, y)
+    ctx.lineTo(x - gap, y)
+    ctx.moveTo(x + gap, y)
+    ctx.lineTo(w, y)
+    ctx.stroke()
+  }
+
+  /** Shows value and position under the cursor (in this view's read-out line). */
+  #readoutAt(x: number, y: number): void {
+    const s = this.#store.state
+    const p = this.pointAt(s, x, y)
+    if (!p || !s.volume) {
+      this.#readout.textContent = ''
+      return
+    }
+    const g = s.volume.info.geometry
+    const ijk = s.volume.grid.toIJK(p).map((c) => Math.round(c)) as [number, number, number]
+    const inside = ijk.every((c, n) => c >= 0 && c < g.sizeIJK[n]!)
+    const lps = `LPS (${p.map((c) => c.toFixed(1)).join(', ')}) mm`
+    if (!inside) {
+      this.#readout.textContent = `${lps} · outside the volume`
+      return
+    }
+    const idx = ijk[0] + g.sizeIJK[0] * (ijk[1] + g.sizeIJK[1] * ijk[2])
+    const v = s.volume.voxels[idx]!
+    let text = `${lps} · voxel (${ijk.join(', ')}) · value ${Number.isInteger(v) ? v : v.toPrecision(5)}`
+    const l = s.labels?.voxels[idx]
+    if (l !== undefined && l !== 0) {
+      const name = s.labels!.header.labels.find((x) => x.value === l)?.name ?? `label ${l}`
+      text += ` · ${name}`
+    }
+    const u = s.uncertainty?.voxels[idx]
+    if (u !== undefined && s.showUncertainty) text += ` · uncertainty ${u.toPrecision(3)}`
+    this.#readout.textContent = text
+  }
+
+  #bindMouse(): void {
+    const c = this.root
+    c.addEventListener('contextmenu', (e) => e.preventDefault())
+    c.addEventListener(
+      'wheel',
+      (e) => {
+        e.preventDefault()
+        this.step(e.deltaY > 0 ? 1 : e.deltaY < 0 ? -1 : 0)
+      },
+      { passive: false },
+    )
+    c.addEventListener('pointerenter', () => this.#store.set({ activeView: this.#name }))
+    c.addEventListener('pointerleave', () => {
+      this.#readout.textContent = ''
+    })
+    c.addEventListener('pointerdown', (e) => {
+      const s = this.#store.state
+      const cam = this.camera(s)
+      if (!cam) return
+      c.setPointerCapture(e.pointerId)
+      const mode =
+        e.button === 2 || (e.button === 0 && (e.ctrlKey || e.metaKey))
+          ? 'zoom'
+          : e.button === 1 || (e.button === 0 && e.shiftKey)
+            ? 'pan'
+            : 'click-or-window'
+      this.#drag = {
+        button: e.button,
+        mode,
+        x: e.offsetX,
+        y: e.offsetY,
+        window: s.window,
+        camera: cam,
+        moved: false,
+      }
+      e.preventDefault()
+    })
+    c.addEventListener('pointermove', (e) => {
+      this.#readoutAt(e.offsetX, e.offsetY)
+      const d = this.#drag
+      if (!d) return
+      const dx = e.offsetX - d.x
+      const dy = e.offsetY - d.y
+      if (!d.moved && Math.hypot(dx, dy) < CLICK_SLOP_PX) return
+      d.moved = true
+      const s = this.#store.state
+      const f = this.frame(s)
+      if (!f) return
+      if (d.mode === 'click-or-window') {
+        const range = s.volume
+          ? s.volume.info.intensityRange[1] - s.volume.info.intensityRange[0]
+          : 1
+        const k = Math.max(range, 1e-6) / 500
+        this.#store.set({
+          window: {
+            width: Math.max(d.window.width + dx * k, 1e-6),
+            level: d.window.level - dy * k,
+          },
+          presetName: 'manual',
+        })
+      } else if (d.mode === 'zoom') {
+        const mmPerPx = d.camera.mmPerPx * Math.exp(dy * 0.01)
+        this.#store.set((st) => ({
+          cameras: { ...st.cameras, [this.#name]: { ...d.camera, mmPerPx } },
+        }))
+      } else {
+        const shift = add(
+          scale(f.right, -dx * d.camera.mmPerPx),
+          scale(f.down, -dy * d.camera.mmPerPx),
+        )
+        const centre = add(d.camera.centreLPS, shift)
+        this.#store.set((st) => ({
+          cameras: { ...st.cameras, [this.#name]: { ...d.camera, centreLPS: centre } },
+        }))
+      }
+    })
+    const end = (e: PointerEvent): void => {
+      const d = this.#drag
+      this.#drag = undefined
+      if (!d || d.moved || d.mode !== 'click-or-window' || e.type === 'pointercancel') return
+      const p = this.pointAt(this.#store.state, e.offsetX, e.offsetY)
+      if (p) this.#store.set({ crosshairLPS: p })
+    }
+    c.addEventListener('pointerup', end)
+    c.addEventListener('pointercancel', end)
+  }
+}
+
+/** Colour per label value from the label map's statistics (colours come from the model card). */
+function labelColours(s: AppState): Map<number, readonly [number, number, number]> {
+  const m = new Map<number, readonly [number, number, number]>()
+  for (const l of s.labels?.header.labels ?? []) {
+    if (l.value !== 0 && !s.overlay.hidden.has(l.value)) m.set(l.value, l.color)
+  }
+  return m
+}

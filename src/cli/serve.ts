@@ -1,0 +1,126 @@
+/**
+ * `volseg serve`: the core behind HTTP + WebSocket for the browser UI (GUIDE §1.5). Prints exactly
+ * one line `VolSeg serving at <url>` on stdout (tests parse it), then logs to stderr. SIGINT or
+ * SIGTERM closes the server, stops the workers and resolves 0.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { AppError } from '../shared/errors.js'
+import { startJob } from '../jobs/fork-runner.js'
+import { createService } from '../service/create-service.js'
+import type { JobRunner } from '../service/job-runner.js'
+import { isLoopback, isWildcard } from '../serve/access.js'
+import { DEFAULT_MAX_FRAME_BYTES, startServer } from '../serve/server.js'
+
+/** Package root (from `dist/cli` or `src/cli`). */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** Options of {@link serveCommand}, from the command line. */
+export interface ServeOptions {
+  readonly port: number
+  readonly host: string
+  readonly data?: string
+  readonly out: string
+  readonly open: boolean
+  readonly maxFrameBytes: number
+}
+
+/** The runner the service uses: one forked worker per job (`src/jobs/fork-runner.ts`). */
+export const forkRunner: JobRunner = {
+  start: (req, options) => startJob(req, options ?? {}),
+}
+
+/** Parses the flag values of `serve`; throws `E_ARGS` naming the bad one. */
+export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOptions {
+  const str = (k: string): string | undefined => {
+    const v = flags.get(k)
+    if (v === true) throw new AppError('E_ARGS', `${k} needs a value`)
+    return v
+  }
+  const port = Number(str('--port') ?? 8787)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new AppError('E_ARGS', '--port must be an integer from 0 to 65535 (0: any free port)')
+  }
+  const mib = str('--max-frame')
+  const maxFrameBytes = mib === undefined ? DEFAULT_MAX_FRAME_BYTES : Number(mib) * 2 ** 20
+  if (!(maxFrameBytes >= 1024)) throw new AppError('E_ARGS', '--max-frame must be MiB > 0')
+  const data = str('--data')
+  return {
+    port,
+    host: str('--host') ?? '127.0.0.1',
+    ...(data === undefined ? {} : { data }),
+    out: str('--out') ?? './volseg-out',
+    open: flags.has('--open'),
+    maxFrameBytes: Math.floor(maxFrameBytes),
+  }
+}
+
+/** Opens `url` in the default browser; failures are ignored (the URL is printed anyway). */
+function openBrowser(url: string): void {
+  const [cmd, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '', url]]
+        : ['xdg-open', [url]]
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: 'ignore' })
+    child.on('error', () => undefined)
+    child.unref()
+  } catch {
+    // no browser opener: the printed URL is enough
+  }
+}
+
+/** Runs the server until SIGINT/SIGTERM; resolves the exit code. */
+export async function serveCommand(o: ServeOptions): Promise<number> {
+  const fixtures = join(PACKAGE_ROOT, 'test', 'fixtures')
+  const dataRoot = resolve(o.data ?? (existsSync(fixtures) ? fixtures : process.cwd()))
+  const log = (line: string): void => {
+    process.stderr.write(`volseg serve: ${line}\n`)
+  }
+  if (!isLoopback(o.host)) {
+    log(
+      `WARNING: listening on ${o.host}${isWildcard(o.host) ? ' (every interface)' : ''}, not 127.0.0.1: ` +
+        'anyone who can reach this address and learns the token can read --data and write --out',
+    )
+  }
+  const service = await createService({ dataRoot, outDir: resolve(o.out), runner: forkRunner })
+  let server
+  try {
+    server = await startServer({
+      service,
+      staticRoot: join(PACKAGE_ROOT, 'renderer', 'dist'),
+      host: o.host,
+      port: o.port,
+      maxFrameBytes: o.maxFrameBytes,
+    })
+  } catch (e) {
+    await service.close()
+    const why = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'is in use' : 'cannot be used'
+    throw new AppError('E_ARGS', `port ${o.port} on ${o.host} ${why} (${(e as Error).message})`)
+  }
+  // Handlers first: a SIGTERM sent as soon as the URL line is read must not find the default one.
+  const stopped = new Promise<void>((resolveStop) => {
+    const stop = (signal: string): void => {
+      log(`${signal}: shutting down`)
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+      resolveStop()
+    }
+    const onInt = (): void => stop('SIGINT')
+    const onTerm = (): void => stop('SIGTERM')
+    process.on('SIGINT', onInt)
+    process.on('SIGTERM', onTerm)
+  })
+  process.stdout.write(`VolSeg serving at ${server.url}\n`)
+  log(`data ${dataRoot}`)
+  log(`out  ${resolve(o.out)}`)
+  if (o.open) openBrowser(server.url)
+  await stopped
+  await server.close()
+  await service.close()
+  return 0
+}

@@ -1,0 +1,195 @@
+/**
+ * Worker side of the service jobs (`src/shared/jobs.ts`): open an image and hand back its voxels,
+ * segment an already-opened volume, save a label map verified against the source grid. They run
+ * in the forked job worker, so parsing, inference and gzip never block the serve process.
+ */
+import { totalmem } from 'node:os'
+import { AppError } from '../shared/errors.js'
+import type {
+  OpenJobRequest,
+  OpenJobValue,
+  SaveMaskJobRequest,
+  SaveMaskJobValue,
+  SegmentVolumeJobRequest,
+  SegmentVolumeJobValue,
+  VolumePayload,
+} from '../shared/jobs.js'
+import type { SeriesChoice } from '../shared/api.js'
+import type { SegmentEvent } from '../shared/segment-report.js'
+import type { Volume, VoxelArray } from '../shared/volume.js'
+import { asTypedArray } from '../shared/wire.js'
+import { openVolume } from '../io/open-volume.js'
+import type { DicomSeriesSummary } from '../io/dicom/read-dicom.js'
+import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
+import { segmentVolume } from '../inference/segment-volume.js'
+import { loadPackFromDir } from '../inference/ort/model-store.js'
+import { openModelSession } from '../inference/ort/open-session.js'
+import type { JobControl } from './segment-job.js'
+
+/** The bytes of a typed array, as a view (no copy). */
+function bytesOf(a: VoxelArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+}
+
+/** 0.5th and 99.5th percentiles over at most ~1 M evenly strided finite voxels. */
+export function percentiles(voxels: VoxelArray): { p0_5: number; p99_5: number } {
+  const step = Math.max(1, Math.floor(voxels.length / 1_000_000))
+  const sample = new Float64Array(Math.ceil(voxels.length / step))
+  let n = 0
+  for (let i = 0; i < voxels.length; i += step) {
+    const v = voxels[i] as number
+    if (Number.isFinite(v)) sample[n++] = v
+  }
+  if (n === 0) return { p0_5: Number.NaN, p99_5: Number.NaN }
+  const s = sample.subarray(0, n).sort()
+  const at = (q: number): number => s[Math.min(n - 1, Math.floor(q * (n - 1)))] as number
+  return { p0_5: at(0.005), p99_5: at(0.995) }
+}
+
+function seriesChoices(series: readonly DicomSeriesSummary[]): SeriesChoice[] {
+  return series.map((s) => ({
+    key: s.key,
+    description: s.description,
+    modality: s.modality,
+    sizeIJK: [s.columns, s.rows, s.fileCount],
+    count: s.fileCount,
+    warnings: [],
+  }))
+}
+
+/** `open`: the volume and its statistics, or the series list of a multi-series folder. */
+export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
+  let opened
+  try {
+    opened = await openVolume(req.input, {
+      ...(req.seriesKey === undefined ? {} : { seriesKey: req.seriesKey }),
+      ...(req.maxVoxelBytes === undefined ? {} : { maxVoxelBytes: req.maxVoxelBytes }),
+    })
+  } catch (e) {
+    // Several series and none chosen: the UI must ask (itk-wasm would take the first silently).
+    if (e instanceof AppError && e.code === 'E_MULTIPLE_SERIES') {
+      const series = (e.details as { series?: DicomSeriesSummary[] } | undefined)?.series
+      if (series && series.length > 0) {
+        return { kind: 'series-choice', series: seriesChoices(series) }
+      }
+    }
+    throw e
+  }
+  const v = opened.volume
+  const n = opened.nifti
+  return {
+    kind: 'volume',
+    format: opened.format,
+    files: opened.files,
+    volume: {
+      geometry: {
+        sizeIJK: v.sizeIJK,
+        spacingMm: v.spacingMm,
+        originLPS: v.originLPS,
+        directionLPS: v.directionLPS,
+      },
+      dataType: v.pixelType,
+      voxels: bytesOf(v.voxels),
+    },
+    intensityRange: opened.intensityRange,
+    percentiles: percentiles(v.voxels),
+    warnings: opened.warnings,
+    ...(opened.dicom
+      ? {
+          seriesDescription: opened.dicom.chosen.description,
+          modality: opened.dicom.chosen.modality,
+        }
+      : {}),
+    ...(n
+      ? {
+          xformCodes: {
+            qform_code: n.xforms.qform_code || 1,
+            sform_code: n.xforms.sform_code || 1,
+          },
+        }
+      : {}),
+  }
+}
+
+/** A {@link Volume} over the payload's bytes (a view when aligned). */
+function toVolume(p: VolumePayload): Volume {
+  return { ...p.geometry, pixelType: p.dataType, voxels: asTypedArray(p.voxels, p.dataType) }
+}
+
+/** `segment-volume`: model from its folder, one session, one volume; cancellable per tile. */
+export async function runSegmentVolumeJob(
+  req: SegmentVolumeJobRequest,
+  ctl: JobControl,
+): Promise<SegmentVolumeJobValue> {
+  const t0 = performance.now()
+  const pack = await loadPackFromDir(req.modelDir)
+  const session = await openModelSession(pack.bytes, pack.card, req.ep, pack.dir)
+  const emit = (e: SegmentEvent): void => ctl.emit(e)
+  const model = {
+    id: pack.card.id,
+    version: pack.card.version,
+    sha256: pack.card.sha256,
+    provider: session.provider,
+    device: session.device,
+    rewrites: session.rewrites,
+    attempts: session.attempts,
+    loadMs: performance.now() - t0,
+  }
+  emit({ kind: 'model', model })
+  try {
+    if (ctl.isCancelled()) throw new AppError('E_CANCELLED', 'segmentation was cancelled')
+    const result = await segmentVolume(toVolume(req.volume), pack.card, session.runner, {
+      tta: req.tta,
+      uncertainty: req.uncertainty,
+      maxBytes: req.maxBytes ?? Math.floor(totalmem() * 0.6),
+      isCancelled: ctl.isCancelled,
+      onProgress: (p) => emit({ kind: 'progress', index: 0, ...p }),
+      onPlan: (p) =>
+        emit({
+          kind: 'plan',
+          index: 0,
+          plannedMemoryBytes: p.memory.totalBytes,
+          modelShape: p.modelShape,
+          tiles: p.tiles,
+          networkRuns: p.networkRuns,
+        }),
+    })
+    const u = result.uncertainty
+    let range: [number, number] = [0, 0]
+    if (u) {
+      let lo = Infinity
+      let hi = -Infinity
+      for (let i = 0; i < u.length; i++) {
+        const x = u[i] as number
+        if (x < lo) lo = x
+        if (x > hi) hi = x
+      }
+      range = lo <= hi ? [lo, hi] : [0, 0]
+    }
+    return {
+      labelsType: result.labels instanceof Uint16Array ? 'uint16' : 'uint8',
+      labels: bytesOf(result.labels),
+      labelVoxels: result.labelVoxels,
+      uncertaintyKind: result.uncertaintyKind,
+      ...(u ? { uncertainty: { bytes: bytesOf(u), range } } : {}),
+      model,
+      timingsMs: { ...result.timingsMs, total: performance.now() - t0 },
+    }
+  } finally {
+    await session.release()
+  }
+}
+
+/** `save-mask`: atomic, verified `.nii.gz` on the source grid; never over a source file. */
+export async function runSaveMaskJob(req: SaveMaskJobRequest): Promise<SaveMaskJobValue> {
+  const labels = asTypedArray(req.labels, req.dataType) as Uint8Array | Uint16Array
+  const r = await writeMaskNifti({
+    path: req.path,
+    labels,
+    geometry: req.geometry,
+    sourceFiles: req.sourceFiles,
+    descrip: req.descrip,
+    ...(req.xformCodes ?? {}),
+  })
+  return { bytes: r.bytes, affineDiffMm: r.affineDiffMm, labelVoxels: r.labelVoxels }
+}

@@ -1,0 +1,194 @@
+/**
+ * The `volseg serve` HTTP + WebSocket server (GUIDE §1.4, §3 S1–S6). Every HTTP request and the
+ * WebSocket upgrade need the token (query once, then the cookie) and a `Host` naming this server;
+ * the upgrade also needs our `Origin`. Static files come from the built renderer with a CSP
+ * header and `nosniff`; no CORS headers are ever sent. The WebSocket (`ws`, `noServer`) caps
+ * frames at `maxFrameBytes`: a bigger one closes that socket (1009).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer } from 'ws'
+import type { VolsegService } from '../service/create-service.js'
+import {
+  allowedHosts,
+  cookieName,
+  hostPort,
+  hostProblem,
+  isWildcard,
+  newToken,
+  originProblem,
+  readCookie,
+  tokenCookie,
+  tokenMatches,
+} from './access.js'
+import { serveStatic } from './static-files.js'
+import { attachConnection } from './ws-gate.js'
+
+/** Default cap on one incoming WebSocket frame: a uint16 512×512×300 label upload fits. */
+export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  readonly service: VolsegService
+  /** Built renderer folder (`renderer/dist`). */
+  readonly staticRoot: string
+  /** Default `127.0.0.1`. */
+  readonly host?: string
+  /** Default 8787; 0 picks a free port. */
+  readonly port?: number
+  /** Largest incoming WebSocket frame (default {@link DEFAULT_MAX_FRAME_BYTES}). */
+  readonly maxFrameBytes?: number
+  /** Fixed token (tests); default a fresh random one. */
+  readonly token?: string
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port/?token=<hex>`: the one URL to open. */
+  readonly url: string
+  readonly host: string
+  readonly port: number
+  readonly token: string
+  /** The bound address as the OS reports it. */
+  readonly address: AddressInfo
+  /** Closes every socket and the listener (the service is the caller's to close). */
+  close(): Promise<void>
+}
+
+/** The Content-Security-Policy of every page (vtk.js needs WebGL, blob: workers, data: images). */
+export function contentSecurityPolicy(wsHost: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    `connect-src 'self' ws://${wsHost}`,
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ')
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-store',
+  })
+  res.end(`${text}\n`)
+}
+
+/** Refuses an upgrade on the raw socket: a short HTTP answer, then the socket is destroyed. */
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n`,
+    )
+  }
+  socket.destroy()
+}
+
+/** Splits a raw request target into path and query (no URL normalisation: `..` stays). */
+function splitTarget(target: string | undefined): { path: string; query: URLSearchParams } {
+  const t = target ?? '/'
+  const q = t.indexOf('?')
+  return q < 0
+    ? { path: t, query: new URLSearchParams() }
+    : { path: t.slice(0, q), query: new URLSearchParams(t.slice(q + 1)) }
+}
+
+/** Starts listening; resolves once bound. */
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const host = o.host ?? '127.0.0.1'
+  const token = o.token ?? newToken()
+  const wildcard = isWildcard(host)
+  let port = 0
+  let allowed = new Set<string>()
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+  })
+
+  const authorised = (req: IncomingMessage, query: URLSearchParams): boolean =>
+    tokenMatches(query.get('token') ?? undefined, token) ||
+    tokenMatches(readCookie(req, cookieName(port)), token)
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const hostWhy = hostProblem(req, allowed, wildcard)
+    if (hostWhy !== undefined) return plain(res, 403, `forbidden: ${hostWhy}`)
+    const { path, query } = splitTarget(req.url)
+    if (!authorised(req, query)) {
+      return plain(res, 401, 'unauthorised: open the URL volseg serve printed (it has the token)')
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD')
+      return plain(res, 405, 'method not allowed')
+    }
+    if (query.has('token')) {
+      // Keep the token in a cookie and take it out of the address bar and history.
+      query.delete('token')
+      const rest = query.toString()
+      res.writeHead(302, {
+        'Set-Cookie': tokenCookie(port, token),
+        Location: `${path.startsWith('/') ? path.replace(/^\/+/, '/') : '/'}${rest ? `?${rest}` : ''}`,
+        'Cache-Control': 'no-store',
+      })
+      res.end()
+      return
+    }
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy(req.headers.host ?? ''))
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    res.setHeader('Referrer-Policy', 'no-referrer')
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin')
+    await serveStatic(o.staticRoot, path, res, req.method === 'HEAD')
+  }
+
+  const server: Server = createServer((req, res) => {
+    onRequest(req, res).catch(() => {
+      if (!res.headersSent) plain(res, 500, 'internal error')
+      else res.destroy()
+    })
+  })
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
+    const hostWhy = hostProblem(req, allowed, wildcard)
+    if (hostWhy !== undefined) return refuseUpgrade(socket, 403, 'Forbidden')
+    const originWhy = originProblem(req)
+    if (originWhy !== undefined) return refuseUpgrade(socket, 403, 'Forbidden')
+    const { path, query } = splitTarget(req.url)
+    if (!authorised(req, query)) return refuseUpgrade(socket, 401, 'Unauthorized')
+    if (path !== '/ws') return refuseUpgrade(socket, 404, 'Not Found')
+    wss.handleUpgrade(req, socket, head, (ws) => attachConnection(ws, o.service))
+  })
+  server.on('clientError', (_e, socket) => socket.destroy())
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject)
+    server.listen(o.port ?? 8787, host, () => {
+      server.off('error', reject)
+      resolveListen()
+    })
+  })
+  const address = server.address() as AddressInfo
+  port = address.port
+  allowed = allowedHosts(host, port)
+  const shown = wildcard ? '127.0.0.1' : host
+  return {
+    url: `http://${hostPort(shown, port)}/?token=${token}`,
+    host,
+    port,
+    token,
+    address,
+    async close() {
+      for (const ws of wss.clients) ws.terminate()
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}

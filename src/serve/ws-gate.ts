@@ -1,0 +1,92 @@
+/**
+ * The WebSocket gate (GUIDE §1.4, S6): one connection, binary frames in the `wire.ts` format.
+ * Every request is decoded, checked by `requestGuards[method]`, and only then handed to the
+ * service; every answer is a `Result`. A malformed frame is answered with an error `Result`
+ * (under the request's id when it can be read, else id 0) and the connection stays usable.
+ * Events of the service are pushed to the connection as event frames.
+ */
+import type { WebSocket, RawData } from 'ws'
+import { err, requestGuards, type ApiMethod, type Result, type VolsegApi } from '../shared/api.js'
+import { decodeFrame, decodeMessage, encodeEvent, encodeResponse } from '../shared/wire.js'
+import type { VolsegService } from '../service/create-service.js'
+
+/** Most requests one connection may have in flight; more are refused with `E_ARGS`. */
+export const MAX_IN_FLIGHT = 64
+
+/** Id used for errors about a frame whose own id could not be read. Clients start at 1. */
+export const UNATTRIBUTED_ID = 0
+
+/** One frame of `data` as a `Uint8Array` (ws hands a Buffer, an ArrayBuffer or fragments). */
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  return data
+}
+
+/** The id of a frame that failed to decode as a message, when its header still has one. */
+function idOf(frame: Uint8Array): number {
+  const f = decodeFrame(frame)
+  if (!f.ok) return UNATTRIBUTED_ID
+  const h = f.value.header as { id?: unknown } | null
+  const id = typeof h === 'object' && h !== null ? h.id : undefined
+  return Number.isSafeInteger(id) && (id as number) >= 0 ? (id as number) : UNATTRIBUTED_ID
+}
+
+/** Calls `method` of `api` with already-guarded `params`. */
+function dispatch(api: VolsegApi, method: ApiMethod, params: unknown): Promise<Result<unknown>> {
+  const fn = api[method] as (p: unknown) => Promise<Result<unknown>>
+  return fn.call(api, params)
+}
+
+/** Serves one accepted (authenticated) WebSocket connection until it closes. */
+export function attachConnection(ws: WebSocket, service: VolsegService): void {
+  let inFlight = 0
+  const send = (frame: Uint8Array): void => {
+    if (ws.readyState === ws.OPEN) ws.send(frame, { binary: true })
+  }
+  const unsubscribe = service.subscribe((event) => send(encodeEvent(event)))
+  ws.on('close', () => unsubscribe())
+  ws.on('error', () => ws.terminate())
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) {
+      send(encodeResponse(UNATTRIBUTED_ID, err('E_BAD_HEADER', 'text frames are not accepted')))
+      return
+    }
+    const frame = toBytes(data)
+    const m = decodeMessage(frame)
+    if (!m.ok) {
+      send(encodeResponse(idOf(frame), m))
+      return
+    }
+    const msg = m.value
+    if (msg.kind !== 'request') {
+      send(
+        encodeResponse(UNATTRIBUTED_ID, err('E_BAD_HEADER', `a client may not send ${msg.kind}s`)),
+      )
+      return
+    }
+    const { id, method, params } = msg
+    if (!requestGuards[method](params)) {
+      send(encodeResponse(id, err('E_ARGS', `invalid arguments for ${method}`)))
+      return
+    }
+    if (inFlight >= MAX_IN_FLIGHT) {
+      send(encodeResponse(id, err('E_ARGS', `more than ${MAX_IN_FLIGHT} calls in flight`)))
+      return
+    }
+    inFlight++
+    dispatch(service, method, params)
+      .catch((x: unknown) => err('E_INTERNAL', `unexpected failure: ${String(x)}`))
+      .then((result) => {
+        let out: Uint8Array
+        try {
+          out = encodeResponse(id, result)
+        } catch (x) {
+          out = encodeResponse(id, err('E_INTERNAL', `could not encode the answer: ${String(x)}`))
+        }
+        send(out)
+      })
+      .catch(() => undefined)
+      .finally(() => inFlight--)
+  })
+}

@@ -1,0 +1,30 @@
+/**
+ * How the service reaches the job worker, without importing `src/jobs` (GUIDE §1.3): serve and
+ * the CLI pass `startJob` from `src/jobs/fork-runner.ts`, Electron main a `utilityProcess` runner.
+ */
+import type { ServiceJobRequest, ServiceJobValue, WorkerReply } from '../shared/jobs.js'
+import type { SegmentEvent } from '../shared/segment-report.js'
+
+/** Options of one job. */
+export interface RunOptions {
+  /** Wall-clock limit in ms. */
+  readonly timeoutMs?: number
+  /** Streamed progress events (segmentation). */
+  readonly onEvent?: (e: SegmentEvent) => void
+  /** How long a cancelled worker may take to stop before it is killed. */
+  readonly cancelGraceMs?: number
+}
+
+/** A started job: its reply (rejects with an `AppError` on crash, timeout, cancel) and a stop. */
+export interface RunningJob<T> {
+  readonly result: Promise<WorkerReply<T>>
+  cancel(): void
+}
+
+/** Starts jobs in a worker process; one job per call. */
+export interface JobRunner {
+  start<K extends ServiceJobRequest['kind']>(
+    req: Extract<ServiceJobRequest, { kind: K }>,
+    options?: RunOptions,
+  ): RunningJob<ServiceJobValue[K]>
+}

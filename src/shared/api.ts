@@ -1,0 +1,597 @@
+/**
+ * The one typed contract for every call between the UI (renderer, in a browser) and the core
+ * (`volseg serve` over HTTP + WebSocket now, Electron IPC later); see shared/GUIDE.md §1.4.
+ *
+ * Rules (VS Code `IChannel`):
+ * - every method takes one plain-object argument and resolves to one {@link Result}; failures are
+ *   values (`{ ok: false, error }`), never rejections;
+ * - every argument is checked by {@link requestGuards} at the gate before any handler runs;
+ * - large voxel data travels out of band as a `bytes: Uint8Array` field (a binary frame on the
+ *   WebSocket, see `wire.ts`; a transferable on IPC), never inside JSON.
+ *
+ * Geometry is in the LPS patient frame in millimetres and volumes in millilitres; frames and units
+ * are in the field names (`originLPS`, `spacingMm`, `volumeMl`), see `geometry.ts`. Voxel bytes are
+ * little-endian with i fastest, then j, then k (`index = i + sizeI * (j + sizeJ * k)`).
+ */
+import { toAppError, type ErrorCode } from './errors.js'
+import type { Vec3, VolumeGeometry } from './geometry.js'
+import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
+import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
+
+/** Version of this contract; `hello` reports it and a client refuses a different one. */
+export const API_VERSION = 1
+
+// ---- Results and errors ----
+
+/** An error as it crosses the boundary: an {@link ErrorCode}, a sentence for humans, the file. */
+export interface ApiError {
+  readonly code: ErrorCode
+  readonly message: string
+  /** The file concerned, as a display path (relative to `--data` or `--out`), when known. */
+  readonly file?: string
+}
+
+/** What every method resolves to: a value, or an {@link ApiError}. Never a rejected promise. */
+export type Result<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiError }
+
+/** A successful {@link Result}. */
+export function ok<T>(value: T): { readonly ok: true; readonly value: T } {
+  return { ok: true, value }
+}
+
+/** A failed {@link Result}; `file` is omitted from the object when not given. */
+export function err(code: ErrorCode, message: string, file?: string): Result<never> {
+  return { ok: false, error: file === undefined ? { code, message } : { code, message, file } }
+}
+
+/**
+ * Anything thrown, as a failed {@link Result}: an `AppError` keeps its code, message and file
+ * (its `details` and stack stay behind); anything else becomes `fallback` (default `E_INTERNAL`).
+ */
+export function errorResult(x: unknown, fallback: ErrorCode = 'E_INTERNAL'): Result<never> {
+  const e = toAppError(x, fallback)
+  return err(e.code, e.message, e.file)
+}
+
+// ---- Ids and references ----
+
+declare const brand: unique symbol
+/** A string only the core mints; the UI passes it back unchanged. */
+type Brand<B extends string> = string & { readonly [brand]: B }
+
+/** A volume held open by the core (`vol_` + 1–64 letters/digits). Valid until `closeVolume`. */
+export type VolumeId = Brand<'VolumeId'>
+/** A segmentation job (`job_` + 1–64 letters/digits). */
+export type JobId = Brand<'JobId'>
+/** A label map held by the core: a model result or an upload (`lbl_` + 1–64 letters/digits). */
+export type LabelsId = Brand<'LabelsId'>
+/** An installed model pack: the card's `id` (`[a-z0-9][a-z0-9._-]{0,63}`). */
+export type ModelId = Brand<'ModelId'>
+/**
+ * A source the core may read: in serve mode a path relative to the `--data` root with POSIX `/`
+ * separators; in Electron an opaque grant from a native dialog. **Opaque to the UI**: it is only
+ * ever obtained from `hello`/`listSources` and passed back; the UI never builds, splits or shows it
+ * (show `name`). The core resolves it and refuses anything outside its root (GUIDE §3, S4); the
+ * guard only checks it is a non-empty string of at most {@link MAX_STRING} characters without NUL.
+ */
+export type SourceRef = Brand<'SourceRef'>
+
+/** Longest string any request field may hold (refs, names, keys). */
+export const MAX_STRING = 4096
+/** Longest file name `saveMask` accepts. */
+export const MAX_FILE_NAME = 255
+/** Most voxels an uploaded label map may hold (2³¹ − 1, the largest typed-array index we use). */
+export const MAX_VOXELS = 2 ** 31 - 1
+
+/** The exact patterns of the ids; the core mints ids that match them. */
+export const ID_PATTERNS = {
+  volumeId: /^vol_[A-Za-z0-9]{1,64}$/,
+  jobId: /^job_[A-Za-z0-9]{1,64}$/,
+  labelsId: /^lbl_[A-Za-z0-9]{1,64}$/,
+  modelId: /^[a-z0-9][a-z0-9._-]{0,63}$/,
+} as const
+
+/** A guard for the ids matching `re`. */
+function idGuard<T extends string>(re: RegExp): (x: unknown) => x is T {
+  return (x: unknown): x is T => typeof x === 'string' && re.test(x)
+}
+/** True when `x` is a well-formed {@link VolumeId}. */
+export const isVolumeId = idGuard<VolumeId>(ID_PATTERNS.volumeId)
+/** True when `x` is a well-formed {@link JobId}. */
+export const isJobId = idGuard<JobId>(ID_PATTERNS.jobId)
+/** True when `x` is a well-formed {@link LabelsId}. */
+export const isLabelsId = idGuard<LabelsId>(ID_PATTERNS.labelsId)
+/** True when `x` is a well-formed {@link ModelId}. */
+export const isModelId = idGuard<ModelId>(ID_PATTERNS.modelId)
+/** True when `x` is a well-formed {@link SourceRef} (non-empty, ≤ {@link MAX_STRING}, no NUL). */
+export function isSourceRef(x: unknown): x is SourceRef {
+  return isText(x) && x.length > 0
+}
+
+// ---- Requests and values ----
+
+/** The argument of methods that need none: an empty object. */
+export type EmptyRequest = Record<string, never>
+
+/** Whether an execution provider can run here, and why not. */
+export interface ProviderStatus {
+  readonly id: ProviderName
+  readonly available: boolean
+  readonly reason?: string
+}
+
+/** What `hello` answers: enough for the UI's first screen. */
+export interface HelloInfo {
+  /** {@link API_VERSION} of the core. */
+  readonly apiVersion: number
+  /** VolSeg version (semver). */
+  readonly appVersion: string
+  /** Display name of the `--data` root (its base name), never an absolute path. */
+  readonly dataRootName: string
+  /** Display name of the `--out` folder (its base name), never an absolute path. */
+  readonly outDirName: string
+  readonly providers: readonly ProviderStatus[]
+  /** Model pre-selected in the UI, or `null` when none is installed. */
+  readonly defaultModelId: ModelId | null
+  /** Source to open on first start (a bundled sample), or `null`. */
+  readonly sampleSource: SourceRef | null
+}
+
+/** What a listed entry is; `dicom-folder` is a folder the core found DICOM files in. */
+export type SourceKind = 'dir' | 'file' | 'dicom-folder' | 'other'
+
+/** One entry of a folder listing. */
+export interface SourceEntry {
+  readonly ref: SourceRef
+  /** Base name, for display. */
+  readonly name: string
+  readonly kind: SourceKind
+  /** File size in bytes (files only). */
+  readonly bytes?: number
+}
+
+/** Argument of `listSources`; no `under` lists the root. */
+export interface ListSourcesRequest {
+  readonly under?: SourceRef
+}
+
+/** A folder listing, with breadcrumbs (the UI cannot split opaque refs itself). */
+export interface SourceListing {
+  /** From the root (no `ref`) down to the listed folder. */
+  readonly crumbs: readonly { readonly ref?: SourceRef; readonly name: string }[]
+  /** Sorted: folders first, then by name. */
+  readonly entries: readonly SourceEntry[]
+  /** True when the core stopped listing at its entry limit. */
+  readonly truncated: boolean
+}
+
+/** Argument of `openSource`: a file or folder, and for a multi-series DICOM folder the series. */
+export interface OpenSourceRequest {
+  readonly source: SourceRef
+  /** A `key` from a previous `series-choice` answer. */
+  readonly seriesKey?: string
+}
+
+/** One series of a DICOM folder, for the user to pick from. */
+export interface SeriesChoice {
+  /** Pass back as `seriesKey`. */
+  readonly key: string
+  readonly description: string
+  /** DICOM Modality, e.g. `MR`, `CT`. */
+  readonly modality: string
+  /** Columns, rows and number of slices. */
+  readonly sizeIJK: Vec3
+  /** Number of files. */
+  readonly count: number
+  readonly warnings: readonly string[]
+}
+
+/** A volume the core has read and holds under `volumeId`. */
+export interface OpenedVolume {
+  readonly kind: 'volume'
+  readonly volumeId: VolumeId
+  readonly source: SourceRef
+  /** Display name (file or series). */
+  readonly name: string
+  /** Grid in the LPS frame, millimetres; `directionLPS` row-major, columns = i, j, k axes. */
+  readonly geometry: VolumeGeometry
+  readonly dataType: PixelType
+  /** Smallest and largest voxel value (real-world units, e.g. HU). */
+  readonly intensityRange: readonly [number, number]
+  /** 0.5th and 99.5th percentiles of the voxel values: the default MR window. */
+  readonly percentiles: { readonly p0_5: number; readonly p99_5: number }
+  readonly warnings: readonly string[]
+  /** DICOM Modality when known (DICOM input). */
+  readonly modality?: string
+}
+
+/**
+ * What `openSource` answers. A folder with several DICOM series answers `series-choice` and the
+ * UI must ask the user; the core never picks one silently (itk-wasm takes `seriesUIDs[0]`).
+ */
+export type OpenedSource =
+  | {
+      readonly kind: 'series-choice'
+      readonly source: SourceRef
+      readonly series: readonly SeriesChoice[]
+    }
+  | OpenedVolume
+
+/** Argument naming one open volume. */
+export interface VolumeRequest {
+  readonly volumeId: VolumeId
+}
+
+/** A header plus its bytes, which travel out of band (binary frame / transferable). */
+export type WithBytes<H> = H & { readonly bytes: Uint8Array }
+
+/** Header of a volume's voxels: `byteLength = sizeI·sizeJ·sizeK·bytesPerPixel`. */
+export interface VoxelHeader {
+  readonly volumeId: VolumeId
+  readonly dataType: PixelType
+  readonly sizeIJK: Vec3
+  readonly byteLength: number
+}
+
+/** Voxels of an open volume: real-world values, little-endian, i fastest. */
+export type VoxelBlock = WithBytes<VoxelHeader>
+
+/** A label of a model, from its card. */
+export interface ModelLabel {
+  /** Value in the mask; 0 is the background. */
+  readonly value: number
+  readonly name: string
+  /** Display colour, 0–255 each. */
+  readonly color: readonly [number, number, number]
+}
+
+/** An installed model pack as the UI shows it (from its validated card). */
+export interface ModelSummary {
+  readonly id: ModelId
+  readonly name: string
+  readonly version: string
+  /** DICOM Modality the model expects, e.g. `MR`. */
+  readonly modality: string
+  readonly description: string
+  readonly intendedUse: string
+  readonly licence: string
+  readonly labels: readonly ModelLabel[]
+  /** Tile size in voxels, in the card's tensor order `[D, H, W]` (not i, j, k). */
+  readonly patchSize: readonly [number, number, number]
+  /** Target voxel size in mm, tensor order `[D, H, W]`; `null` keeps the source spacing. */
+  readonly spacingMm: readonly [number, number, number] | null
+}
+
+/** An execution provider, or `auto` (the core tries the best available and falls back). */
+export type ProviderChoice = ProviderName | 'auto'
+
+/** Argument of `startSegmentation`. */
+export interface StartSegmentationRequest {
+  readonly volumeId: VolumeId
+  readonly modelId: ModelId
+  /** Default `auto`. */
+  readonly provider?: ProviderChoice
+  /** Test-time mirroring; default false. */
+  readonly tta?: boolean
+  /** Also compute a per-voxel uncertainty map; default false. */
+  readonly uncertainty?: boolean
+}
+
+/** Argument naming one job. */
+export interface JobRequest {
+  readonly jobId: JobId
+}
+
+/** Names a label map: the result of a finished job, or a label map by id. */
+export type LabelsSelector = { readonly jobId: JobId } | { readonly labelsId: LabelsId }
+
+/** Voxel count and volume of one label. */
+export interface LabelStat extends LabelVolume {
+  /** Display colour, 0–255 each. */
+  readonly color: readonly [number, number, number]
+}
+
+/** How a model result was computed. */
+export interface RunInfo {
+  readonly jobId: JobId
+  readonly modelId: ModelId
+  /** Provider actually used (after `auto` and any fallback). */
+  readonly provider: ProviderName
+  /** Device description, e.g. the GPU name or `CPU`. */
+  readonly device: string
+  /** Stage timings in milliseconds (`read`, `inference`, ..., `total`). */
+  readonly timingsMs: Readonly<Record<string, number>>
+  readonly uncertainty: 'entropy' | 'tta-variance' | 'none'
+}
+
+/** Header of a label map, on the grid of `volumeId` (same `sizeIJK`, same LPS geometry). */
+export interface LabelsHeader {
+  readonly labelsId: LabelsId
+  readonly volumeId: VolumeId
+  readonly dataType: 'uint8' | 'uint16'
+  readonly sizeIJK: Vec3
+  readonly byteLength: number
+  /** Per label present (background included): voxels and volume in mL. */
+  readonly labels: readonly LabelStat[]
+  /** Present for model results, absent for uploads. */
+  readonly run?: RunInfo
+  readonly warnings: readonly string[]
+}
+
+/** A label map with its voxels (little-endian, i fastest). */
+export type LabelsBlock = WithBytes<LabelsHeader>
+
+/** Header of an uncertainty map: float32 per voxel on the grid of the labels. */
+export interface UncertaintyHeader {
+  readonly labelsId: LabelsId
+  readonly dataType: 'float32'
+  readonly sizeIJK: Vec3
+  readonly byteLength: number
+  /** Normalised entropy of the softmax, or variance over the TTA mirrors. */
+  readonly kind: 'entropy' | 'tta-variance'
+  /** Smallest and largest value, for the colour scale. */
+  readonly range: readonly [number, number]
+}
+
+/** An uncertainty map with its voxels (little-endian float32, i fastest). */
+export type UncertaintyBlock = WithBytes<UncertaintyHeader>
+
+/**
+ * Argument of `uploadLabels`: a label map edited in the UI, on the grid of `volumeId`.
+ * `bytes.byteLength` must equal `sizeI·sizeJ·sizeK·(1 or 2)`.
+ */
+export interface UploadLabelsRequest {
+  readonly volumeId: VolumeId
+  readonly dataType: 'uint8' | 'uint16'
+  readonly sizeIJK: Vec3
+  readonly bytes: Uint8Array
+}
+
+/** Argument of `saveMask`. */
+export interface SaveMaskRequest {
+  readonly volumeId: VolumeId
+  readonly labelsId: LabelsId
+  /** File name under `--out`, e.g. `brain_seg.nii.gz`: no `/`, `\` or NUL, ≤ 255 characters. */
+  readonly name: string
+}
+
+/** What a save did: written atomically, re-read and compared by the core (GUIDE §5). */
+export interface SaveReport {
+  /** Display path relative to `--out`, POSIX separators. */
+  readonly path: string
+  readonly verified: true
+  /** Size of the written file. */
+  readonly bytes: number
+}
+
+/**
+ * Every call from the UI to the core. One argument, one {@link Result}; failures are values.
+ */
+export interface VolsegApi {
+  /** Versions, display names of the roots, providers, default model and a sample to open. */
+  hello(req: EmptyRequest): Promise<Result<HelloInfo>>
+  /** Lists one folder of the data root (the root when `under` is absent). */
+  listSources(req: ListSourcesRequest): Promise<Result<SourceListing>>
+  /** Reads an image, or asks which series of a multi-series DICOM folder to read. */
+  openSource(req: OpenSourceRequest): Promise<Result<OpenedSource>>
+  /** The voxels of an open volume (bytes out of band). */
+  readVoxels(req: VolumeRequest): Promise<Result<VoxelBlock>>
+  /** Forgets an open volume and the label maps on its grid; cancels its jobs. */
+  closeVolume(req: VolumeRequest): Promise<Result<null>>
+  /** Installed model packs whose cards validated. */
+  listModels(req: EmptyRequest): Promise<Result<readonly ModelSummary[]>>
+  /** Starts segmenting an open volume; progress arrives as `job:*` {@link ApiEvent}s. */
+  startSegmentation(req: StartSegmentationRequest): Promise<Result<{ readonly jobId: JobId }>>
+  /** Asks a job to stop; it then ends with `job:cancelled` (or `job:done` if it won the race). */
+  cancelJob(req: JobRequest): Promise<Result<null>>
+  /** A label map with its statistics (bytes out of band). */
+  readLabels(req: LabelsSelector): Promise<Result<LabelsBlock>>
+  /** The uncertainty map of a result computed with `uncertainty: true` (bytes out of band). */
+  readUncertainty(req: LabelsSelector): Promise<Result<UncertaintyBlock>>
+  /** Hands an edited label map to the core (bytes out of band) so it can be saved. */
+  uploadLabels(req: UploadLabelsRequest): Promise<Result<LabelsHeader>>
+  /** Writes a label map as NIfTI under `--out`: atomic, verified, never over a source. */
+  saveMask(req: SaveMaskRequest): Promise<Result<SaveReport>>
+}
+
+/** Name of a {@link VolsegApi} method. */
+export type ApiMethod = keyof VolsegApi
+/** The argument type of method `M`. */
+export type ApiRequest<M extends ApiMethod> = Parameters<VolsegApi[M]>[0]
+/** The success value type of method `M`. */
+export type ApiValue<M extends ApiMethod> =
+  Awaited<ReturnType<VolsegApi[M]>> extends Result<infer T> ? T : never
+
+/** Every method name, once: preload, gates and clients derive from it (missing/extra fail tsc). */
+export const API_METHODS = {
+  hello: 1,
+  listSources: 1,
+  openSource: 1,
+  readVoxels: 1,
+  closeVolume: 1,
+  listModels: 1,
+  startSegmentation: 1,
+  cancelJob: 1,
+  readLabels: 1,
+  readUncertainty: 1,
+  uploadLabels: 1,
+  saveMask: 1,
+} as const satisfies Record<ApiMethod, 1>
+
+/** True when `x` names a {@link VolsegApi} method (own key of {@link API_METHODS}). */
+export function isApiMethod(x: unknown): x is ApiMethod {
+  return typeof x === 'string' && Object.hasOwn(API_METHODS, x)
+}
+
+// ---- Events (core → UI) ----
+
+/** Stage of a running job, as the segment worker reports it. */
+export type JobStage = Extract<SegmentEvent, { kind: 'progress' }>['stage']
+
+/** Pushed by the core while a job runs; every job ends with exactly one of done/failed/cancelled. */
+export type ApiEvent =
+  | {
+      readonly type: 'job:plan'
+      readonly jobId: JobId
+      /** Number of tiles and of network runs (batches of tiles, × mirrors with TTA). */
+      readonly tiles: number
+      readonly networkRuns: number
+      /** Model input shape `[N, C, D, H, W]` of one run. */
+      readonly patch: readonly number[]
+      /** Memory the engine planned for, in bytes. */
+      readonly plannedMemoryBytes: number
+    }
+  | {
+      readonly type: 'job:progress'
+      readonly jobId: JobId
+      readonly stage: JobStage
+      readonly done: number
+      readonly total: number
+      /** Estimated seconds left for the whole job, once known. */
+      readonly etaSeconds?: number
+    }
+  | { readonly type: 'job:done'; readonly jobId: JobId; readonly labels: LabelsHeader }
+  | { readonly type: 'job:failed'; readonly jobId: JobId; readonly error: ApiError }
+  | { readonly type: 'job:cancelled'; readonly jobId: JobId }
+
+/** Name of an {@link ApiEvent}. */
+export type ApiEventType = ApiEvent['type']
+
+/** Every event name, once (missing/extra fail tsc). */
+export const API_EVENTS = {
+  'job:plan': 1,
+  'job:progress': 1,
+  'job:done': 1,
+  'job:failed': 1,
+  'job:cancelled': 1,
+} as const satisfies Record<ApiEventType, 1>
+
+// ---- Request guards: hand-written, exact (extra keys refused), no libraries. ----
+
+type Obj = Readonly<Record<string, unknown>>
+
+/** A plain object: not null, not an array or typed array, prototype Object or null. */
+function isPlain(x: unknown): x is Obj {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false
+  const proto: unknown = Object.getPrototypeOf(x)
+  return proto === Object.prototype || proto === null
+}
+
+/** Own keys are exactly `required` plus any of `optional`. */
+function hasKeys(o: Obj, required: readonly string[], optional: readonly string[] = []): boolean {
+  if (Object.getOwnPropertySymbols(o).length > 0) return false
+  const known = (k: string): boolean => required.includes(k) || optional.includes(k)
+  return required.every((k) => Object.hasOwn(o, k)) && Object.keys(o).every(known)
+}
+
+/** A string of at most `max` characters without NUL. */
+function isText(x: unknown, max = MAX_STRING): x is string {
+  return typeof x === 'string' && x.length <= max && !x.includes('\0')
+}
+
+/** An optional field: absent (or undefined) or passing `check`. */
+function opt(x: unknown, check: (v: unknown) => boolean): boolean {
+  return x === undefined || check(x)
+}
+
+const isBool = (x: unknown): x is boolean => typeof x === 'boolean'
+
+type ProviderSet = Readonly<Record<ProviderChoice, 1>>
+const PROVIDER_CHOICES: ProviderSet = { auto: 1, cpu: 1, webgpu: 1, cuda: 1, dml: 1, coreml: 1 }
+
+function isProviderChoice(x: unknown): x is ProviderChoice {
+  return typeof x === 'string' && Object.hasOwn(PROVIDER_CHOICES, x)
+}
+
+/** Three positive integers whose product is at most {@link MAX_VOXELS}. */
+function isSize(x: unknown): x is Vec3 {
+  if (!Array.isArray(x) || x.length !== 3) return false
+  if (!x.every((n) => Number.isSafeInteger(n) && (n as number) >= 1)) return false
+  return (x as number[]).reduce((a, b) => a * b, 1) <= MAX_VOXELS
+}
+
+function isEmpty(x: unknown): x is EmptyRequest {
+  return isPlain(x) && hasKeys(x, [])
+}
+
+function isListSources(x: unknown): x is ListSourcesRequest {
+  return isPlain(x) && hasKeys(x, [], ['under']) && opt(x.under, isSourceRef)
+}
+
+function isOpenSource(x: unknown): x is OpenSourceRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['source'], ['seriesKey']) &&
+    isSourceRef(x.source) &&
+    opt(x.seriesKey, (k) => isText(k) && (k as string).length > 0)
+  )
+}
+
+function isVolumeRequest(x: unknown): x is VolumeRequest {
+  return isPlain(x) && hasKeys(x, ['volumeId']) && isVolumeId(x.volumeId)
+}
+
+function isStart(x: unknown): x is StartSegmentationRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['volumeId', 'modelId'], ['provider', 'tta', 'uncertainty']) &&
+    isVolumeId(x.volumeId) &&
+    isModelId(x.modelId) &&
+    opt(x.provider, isProviderChoice) &&
+    opt(x.tta, isBool) &&
+    opt(x.uncertainty, isBool)
+  )
+}
+
+function isJobRequest(x: unknown): x is JobRequest {
+  return isPlain(x) && hasKeys(x, ['jobId']) && isJobId(x.jobId)
+}
+
+function isLabelsSelector(x: unknown): x is LabelsSelector {
+  if (!isPlain(x)) return false
+  if (hasKeys(x, ['jobId'])) return isJobId(x.jobId)
+  return hasKeys(x, ['labelsId']) && isLabelsId(x.labelsId)
+}
+
+function isUpload(x: unknown): x is UploadLabelsRequest {
+  if (!isPlain(x) || !hasKeys(x, ['volumeId', 'dataType', 'sizeIJK', 'bytes'])) return false
+  const { volumeId, dataType, sizeIJK, bytes } = x
+  if (!isVolumeId(volumeId) || (dataType !== 'uint8' && dataType !== 'uint16')) return false
+  if (!isSize(sizeIJK) || !(bytes instanceof Uint8Array)) return false
+  return bytes.byteLength === sizeIJK[0] * sizeIJK[1] * sizeIJK[2] * BYTES_PER_PIXEL[dataType]
+}
+
+function isSaveMask(x: unknown): x is SaveMaskRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['volumeId', 'labelsId', 'name']) &&
+    isVolumeId(x.volumeId) &&
+    isLabelsId(x.labelsId) &&
+    isText(x.name, MAX_FILE_NAME) &&
+    x.name.length > 0 &&
+    !/[/\\]/.test(x.name)
+  )
+}
+
+/**
+ * One validator per method: true only for an argument of exactly the declared shape (no extra
+ * keys, right types, strings ≤ {@link MAX_STRING} without NUL, ids matching {@link ID_PATTERNS}).
+ * Syntax only: whether a ref stays inside its root, or an id exists, is the core's check.
+ */
+export const requestGuards: {
+  readonly [M in ApiMethod]: (x: unknown) => x is ApiRequest<M>
+} = {
+  hello: isEmpty,
+  listSources: isListSources,
+  openSource: isOpenSource,
+  readVoxels: isVolumeRequest,
+  closeVolume: isVolumeRequest,
+  listModels: isEmpty,
+  startSegmentation: isStart,
+  cancelJob: isJobRequest,
+  readLabels: isLabelsSelector,
+  readUncertainty: isLabelsSelector,
+  uploadLabels: isUpload,
+  saveMask: isSaveMask,
+}

@@ -1,0 +1,138 @@
+/**
+ * The job-worker requests a service (`createService`, in `volseg serve` or Electron main) sends,
+ * and what they answer. Shared because the service may not import `src/jobs` (GUIDE §1.3) and the
+ * worker implements them. Plain structured-clone data: voxels travel as `Uint8Array` (a byte view
+ * of the typed array, little-endian, i fastest), copied as binary over the worker's
+ * `advanced`-serialization IPC channel, never as JSON arrays. Paths are absolute: the service
+ * resolves and confines every path before a request leaves it.
+ */
+import type { SeriesChoice } from './api.js'
+import type { ErrorCode } from './errors.js'
+import type { VolumeGeometry } from './geometry.js'
+import type { ModelCard } from './model-card.js'
+import type { ModelReport, ProviderName } from './segment-report.js'
+import type { PixelType } from './volume.js'
+
+/** What a worker answers: a value, or an error with code, sentence and file. */
+export type WorkerReply<T = unknown> =
+  | { readonly ok: true; readonly value: T }
+  | {
+      readonly ok: false
+      readonly error: { code: ErrorCode; message: string; file?: string; details?: unknown }
+    }
+
+/** One installed pack as the CLI and UI show it. */
+export interface ModelListEntry {
+  readonly id: string
+  /** Absolute pack folder. */
+  readonly dir: string
+  readonly onnxBytes: number
+  readonly card: ModelCard
+}
+
+/** Installed packs, packs that failed validation, folders searched, providers. */
+export interface ModelList {
+  readonly packs: readonly ModelListEntry[]
+  /** Folders that look like packs but failed validation, with the reason. */
+  readonly problems: readonly { dir: string; message: string }[]
+  readonly searched: readonly string[]
+  readonly providers: readonly { id: string; available: boolean; reason?: string }[]
+}
+
+/** A volume as it crosses the worker boundary: geometry, pixel type and the voxel bytes. */
+export interface VolumePayload {
+  readonly geometry: VolumeGeometry
+  readonly dataType: PixelType
+  /** `sizeI·sizeJ·sizeK·bytesPerPixel` bytes, little-endian, i fastest. */
+  readonly voxels: Uint8Array
+}
+
+/** `open`: read one image (file, DICOM folder) and hand back its voxels and geometry. */
+export interface OpenJobRequest {
+  readonly kind: 'open'
+  /** Absolute paths (one file or folder, or several DICOM files). */
+  readonly input: readonly string[]
+  readonly seriesKey?: string
+  /** Cap on decoded voxel bytes. */
+  readonly maxVoxelBytes?: number
+}
+
+/** What `open` answers: the volume, or the series to choose from (never a silent pick). */
+export type OpenJobValue =
+  | {
+      readonly kind: 'volume'
+      readonly format: 'nifti' | 'nrrd' | 'meta' | 'dicom'
+      /** Files read (absolute), in k order for DICOM. */
+      readonly files: readonly string[]
+      readonly volume: VolumePayload
+      readonly intensityRange: readonly [number, number]
+      readonly percentiles: { readonly p0_5: number; readonly p99_5: number }
+      readonly warnings: readonly string[]
+      /** Chosen DICOM series description, when DICOM. */
+      readonly seriesDescription?: string
+      readonly modality?: string
+      /** NIfTI xform codes of the source, to copy into masks. */
+      readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
+    }
+  | { readonly kind: 'series-choice'; readonly series: readonly SeriesChoice[] }
+
+/** `segment-volume`: segment an already-opened volume; events stream as `SegmentEvent`s. */
+export interface SegmentVolumeJobRequest {
+  readonly kind: 'segment-volume'
+  readonly volume: VolumePayload
+  /** Absolute pack folder (never an id: a folder of that name in the cwd would win). */
+  readonly modelDir: string
+  readonly ep: ProviderName | 'auto'
+  readonly tta: boolean
+  readonly uncertainty: boolean
+  /** Memory the engine may plan for, bytes (default 60 % of RAM). */
+  readonly maxBytes?: number
+}
+
+/** What `segment-volume` answers: labels (and uncertainty) on the source grid. */
+export interface SegmentVolumeJobValue {
+  readonly labelsType: 'uint8' | 'uint16'
+  /** Label voxels, little-endian, i fastest. */
+  readonly labels: Uint8Array
+  /** Voxel count per card label (same order as `card.labels`). */
+  readonly labelVoxels: readonly number[]
+  readonly uncertaintyKind: 'entropy' | 'tta-variance' | 'none'
+  /** float32 bytes and value range, when asked for. */
+  readonly uncertainty?: { readonly bytes: Uint8Array; readonly range: readonly [number, number] }
+  readonly model: ModelReport
+  readonly timingsMs: Readonly<Record<string, number>>
+}
+
+/** `save-mask`: write labels as `.nii.gz` atomically, re-read and verify against `geometry`. */
+export interface SaveMaskJobRequest {
+  readonly kind: 'save-mask'
+  /** Absolute target path, already confined by the service. */
+  readonly path: string
+  readonly geometry: VolumeGeometry
+  readonly dataType: 'uint8' | 'uint16'
+  readonly labels: Uint8Array
+  /** Input files of the source: never overwritten. */
+  readonly sourceFiles: readonly string[]
+  readonly descrip: string
+  readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
+}
+
+/** What `save-mask` answers. */
+export interface SaveMaskJobValue {
+  readonly bytes: number
+  /** Largest difference between the re-read and the source affine (mm). */
+  readonly affineDiffMm: number
+  readonly labelVoxels: number
+}
+
+/** The requests a service sends, including the existing `models` listing. */
+export type ServiceJobRequest =
+  OpenJobRequest | SegmentVolumeJobRequest | SaveMaskJobRequest | { readonly kind: 'models' }
+
+/** What each service request kind answers. */
+export interface ServiceJobValue {
+  open: OpenJobValue
+  'segment-volume': SegmentVolumeJobValue
+  'save-mask': SaveMaskJobValue
+  models: ModelList
+}

@@ -1,0 +1,171 @@
+/**
+ * End-to-end harness: builds the renderer when needed, prepares a data folder, starts the server
+ * (`volseg serve`, or the throwaway dev server with `VOLSEG_E2E_SERVER=dev`), and launches
+ * headless Chromium (SwiftShader WebGL2) with every non-loopback request blocked and recorded.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { cp, mkdir, mkdtemp, readdir, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+
+export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+export const ARTIFACTS = join(REPO, 'test', 'e2e', 'artifacts')
+const DERIVED = join(REPO, 'test', 'fixtures', 'derived')
+
+async function newest(dir: string): Promise<number> {
+  let t = 0
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    t = Math.max(t, e.isDirectory() ? await newest(p) : (await stat(p)).mtimeMs)
+  }
+  return t
+}
+
+/** Runs `vite build renderer` unless renderer/dist is newer than every renderer source. */
+export async function buildRenderer(): Promise<void> {
+  const built = await stat(join(REPO, 'renderer', 'dist', 'index.html')).catch(() => undefined)
+  const sources = Math.max(
+    await newest(join(REPO, 'renderer', 'src')),
+    (await stat(join(REPO, 'renderer', 'index.html'))).mtimeMs,
+    await newest(join(REPO, 'src', 'shared')),
+  )
+  if (built && built.mtimeMs > sources) return
+  const vite = join(REPO, 'node_modules', 'vite', 'bin', 'vite.js')
+  const r = spawnSync(process.execPath, [vite, 'build', 'renderer', '--logLevel', 'warn'], {
+    cwd: REPO,
+    stdio: 'inherit',
+  })
+  if (r.status !== 0) throw new Error(`vite build failed (${r.status})`)
+}
+
+/** A data folder: ch2, the flipped and oblique variants, and a two-series DICOM folder. */
+export async function makeDataDir(): Promise<{ data: string; out: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'volseg-e2e-'))
+  const data = join(root, 'data')
+  const out = join(root, 'out')
+  await mkdir(data)
+  await mkdir(out)
+  await cp(join(REPO, 'test', 'fixtures', 'ch2.nii.gz'), join(data, 'ch2.nii.gz'))
+  await cp(join(DERIVED, 'flipped.nii.gz'), join(data, 'flipped.nii.gz'))
+  await cp(join(DERIVED, 'oblique.nii.gz'), join(data, 'oblique.nii.gz'))
+  await cp(join(DERIVED, 'dicom', 'two-series'), join(data, 'two-series'), { recursive: true })
+  return { data, out }
+}
+
+export interface Server {
+  readonly url: string
+  readonly process: ChildProcess
+  readonly kind: 'volseg serve' | 'dev server'
+  stop(): Promise<void>
+}
+
+/** Starts the server and resolves with the URL it prints. */
+export function startServer(data: string, out: string): Promise<Server> {
+  const dev = process.env.VOLSEG_E2E_SERVER === 'dev'
+  const args = dev
+    ? [
+        '--import',
+        'tsx',
+        join(REPO, 'test', 'e2e', 'dev-server.ts'),
+        '--data',
+        data,
+        '--out',
+        out,
+        '--port',
+        '0',
+      ]
+    : [join(REPO, 'bin', 'volseg.mjs'), 'serve', '--port', '0', '--data', data, '--out', out]
+  const child = spawn(process.execPath, args, {
+    cwd: REPO,
+    env: { ...process.env, VOLSEG_MODELS: 'test/tiny-model/packs' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString()
+  })
+  return new Promise((resolveServer, reject) => {
+    let stdout = ''
+    const timer = setTimeout(() => {
+      child.kill()
+      reject(new Error(`no URL from the server after 60 s; stderr: ${stderr}`))
+    }, 60_000)
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString()
+      const m = /VolSeg serving at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(stdout)
+      if (!m) return
+      clearTimeout(timer)
+      resolveServer({
+        url: m[1]!,
+        process: child,
+        kind: dev ? 'dev server' : 'volseg serve',
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null) return done()
+            child.once('exit', () => done())
+            child.kill('SIGTERM')
+          }),
+      })
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited (${code}) before printing its URL; stderr: ${stderr}`))
+    })
+  })
+}
+
+export interface Session {
+  readonly browser: Browser
+  readonly page: Page
+  /** Every request to a host other than 127.0.0.1/localhost/[::1] (all were aborted). */
+  readonly blocked: string[]
+  /** Console errors and page errors. */
+  readonly errors: string[]
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
+
+export async function launch(): Promise<Session> {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--use-angle=swiftshader',
+      '--enable-unsafe-swiftshader',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  })
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
+  const blocked: string[] = []
+  const errors: string[] = []
+  await context.route('**/*', async (route) => {
+    const u = new URL(route.request().url())
+    if (
+      (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:') &&
+      !LOOPBACK.has(u.hostname)
+    ) {
+      blocked.push(u.href)
+      await route.abort('blockedbyclient')
+      return
+    }
+    await route.continue()
+  })
+  context.on('request', (r) => {
+    const u = new URL(r.url())
+    if (!['data:', 'blob:'].includes(u.protocol) && !LOOPBACK.has(u.hostname)) blocked.push(u.href)
+  })
+  const page = await context.newPage()
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text())
+  })
+  page.on('pageerror', (e) => errors.push(e.message))
+  return { browser, page, blocked, errors }
+}
+
+export async function ensureArtifacts(): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true })
+}

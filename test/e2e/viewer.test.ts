@@ -1,0 +1,286 @@
+/**
+ * End to end (GUIDE §6): the built viewer in headless Chromium (SwiftShader WebGL2) against the
+ * real `volseg serve` (set `VOLSEG_E2E_SERVER=dev` for the throwaway dev server). Golden flow:
+ * open ch2 → orientation letters (also for flipped and oblique inputs) → run a model → overlay
+ * where the brain is → save → re-read in Node against the source; plus cancel, the DICOM series
+ * chooser, and zero non-loopback requests. Screenshots go to test/e2e/artifacts/.
+ *
+ * Display convention checked here: radiological (patient's right on the screen's left in axial
+ * and coronal views; sagittal seen from the patient's left, anterior on the left).
+ *
+ * Run: node --import tsx --test test/e2e/viewer.test.ts (needs `npm run build` for dist/).
+ */
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import type { Page } from 'playwright-core'
+import { openVolume } from '../../src/io/open-volume.js'
+import {
+  ARTIFACTS,
+  REPO,
+  buildRenderer,
+  ensureArtifacts,
+  launch,
+  makeDataDir,
+  startServer,
+  type Server,
+  type Session,
+} from './harness.js'
+
+// The root tsconfig has no DOM lib: the few browser-side shapes used in page functions.
+interface Canvas2d {
+  readonly width: number
+  readonly height: number
+  getContext(kind: '2d'): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray }
+  } | null
+}
+interface BrowserGlobals {
+  readonly document: { querySelector(s: string): { textContent: string | null } | null }
+}
+
+let server: Server
+let session: Session
+let page: Page
+let dirs: { data: string; out: string }
+
+const shot = (name: string): Promise<Buffer> =>
+  page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
+
+/** Edge letters of a view, as shown. */
+async function letters(view: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const pos of ['left', 'right', 'top', 'bottom']) {
+    out[pos] = (await page.textContent(`[data-view=${view}] .letter-${pos}`))?.trim() ?? ''
+  }
+  return out
+}
+
+/** Pixel statistics of a centred box (fraction `f` of the size) of a slice view's canvas. */
+async function centreStats(
+  view: string,
+  f = 0.3,
+): Promise<{ meanGrey: number; sdGrey: number; coloured: number }> {
+  return page.$eval(
+    `[data-view=${view}] canvas`,
+    (c, frac) => {
+      const canvas = c as unknown as Canvas2d
+      const ctx = canvas.getContext('2d')!
+      const w = Math.round(canvas.width * frac)
+      const h = Math.round(canvas.height * frac)
+      const d = ctx.getImageData((canvas.width - w) >> 1, (canvas.height - h) >> 1, w, h).data
+      let sum = 0
+      let sum2 = 0
+      let coloured = 0
+      const n = d.length / 4
+      for (let q = 0; q < d.length; q += 4) {
+        const r = d[q]!
+        const g = d[q + 1]!
+        const b = d[q + 2]!
+        const grey = (r + g + b) / 3
+        sum += grey
+        sum2 += grey * grey
+        if (Math.max(r, g, b) - Math.min(r, g, b) > 40) coloured++
+      }
+      const mean = sum / n
+      return {
+        meanGrey: mean,
+        sdGrey: Math.sqrt(Math.max(0, sum2 / n - mean * mean)),
+        coloured: coloured / n,
+      }
+    },
+    f,
+  )
+}
+
+async function openEntry(name: string, expectInfo: RegExp): Promise<void> {
+  await page.click(`.file-list button[data-name="${name}"]`)
+  await page.waitForFunction(
+    (re) =>
+      new RegExp(re).test(
+        (globalThis as unknown as BrowserGlobals).document.querySelector('.volume-info')
+          ?.textContent ?? '',
+      ),
+    expectInfo.source,
+    { timeout: 120_000 },
+  )
+  await page.waitForTimeout(300)
+}
+
+async function setAlignment(acquisition: boolean): Promise<void> {
+  const box = page.locator('input.align')
+  if ((await box.isChecked()) !== acquisition) await box.click()
+  await page.waitForTimeout(200)
+}
+
+before(async () => {
+  if (
+    process.env.VOLSEG_E2E_SERVER !== 'dev' &&
+    !existsSync(join(REPO, 'dist', 'cli', 'serve.js'))
+  ) {
+    throw new Error('dist/cli/serve.js missing: run "npm run build" first (volseg serve)')
+  }
+  await buildRenderer()
+  await ensureArtifacts()
+  dirs = await makeDataDir()
+  server = await startServer(dirs.data, dirs.out)
+  session = await launch()
+  page = session.page
+  await page.goto(server.url)
+  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+})
+
+after(async () => {
+  await session?.browser.close()
+  await server?.stop()
+})
+
+test('opens ch2 and renders it with radiological letters', async () => {
+  // hello().sampleSource may be another file; open ch2 from the browser if it is not shown
+  const info = (await page.textContent('.volume-info')) ?? ''
+  if (!info.includes('ch2.nii.gz')) await openEntry('ch2.nii.gz', /ch2\.nii\.gz/)
+  await page.waitForTimeout(500)
+  await shot('01-ch2')
+  const axial = await centreStats('axial')
+  assert.ok(
+    axial.sdGrey > 10 && axial.meanGrey > 20,
+    `axial centre is blank: ${JSON.stringify(axial)}`,
+  )
+  assert.deepEqual(await letters('axial'), { left: 'R', right: 'L', top: 'A', bottom: 'P' })
+  assert.deepEqual(await letters('coronal'), { left: 'R', right: 'L', top: 'S', bottom: 'I' })
+  assert.deepEqual(await letters('sagittal'), { left: 'A', right: 'P', top: 'S', bottom: 'I' })
+  // ch2 is stored RAS (NIfTI qform/sform): i → R, j → A, k → S
+  assert.match((await page.textContent('.volume-info')) ?? '', /i→R j→A k→S/)
+})
+
+test('flipped (PSR) input: same patient letters, truly axial picture', async () => {
+  await openEntry('flipped.nii.gz', /flipped\.nii\.gz/)
+  assert.match((await page.textContent('.volume-info')) ?? '', /i→P j→S k→R/)
+  assert.deepEqual(await letters('axial'), { left: 'R', right: 'L', top: 'A', bottom: 'P' })
+  assert.deepEqual(await letters('sagittal'), { left: 'A', right: 'P', top: 'S', bottom: 'I' })
+  const axial = await centreStats('axial')
+  assert.ok(axial.sdGrey > 10, `axial view of the flipped input is blank: ${JSON.stringify(axial)}`)
+  await setAlignment(true)
+  // its voxel axes are patient axes, so acquisition alignment changes nothing
+  assert.deepEqual(await letters('axial'), { left: 'R', right: 'L', top: 'A', bottom: 'P' })
+  await setAlignment(false)
+  await shot('02-flipped')
+})
+
+test('oblique input: letters follow the tilted voxel axes in acquisition mode', async () => {
+  await openEntry('oblique.nii.gz', /oblique\.nii\.gz/)
+  assert.deepEqual(await letters('axial'), { left: 'R', right: 'L', top: 'A', bottom: 'P' })
+  await shot('03-oblique-patient')
+  await setAlignment(true)
+  // affine = Rz(15°)·Rx(20°)·crop (derive_nifti.py). In LPS: −i = (0.97, 0.26, 0) → "L" (0.26 is
+  // under the 0.3 secondary-letter cut); −j = (−0.24, 0.91, −0.34) → "PI"; k = (−0.09, 0.33, 0.94)
+  assert.deepEqual(await letters('axial'), { left: 'R', right: 'L', top: 'AS', bottom: 'PI' })
+  assert.deepEqual(await letters('coronal'), { left: 'R', right: 'L', top: 'SP', bottom: 'IA' })
+  await shot('04-oblique-acquisition')
+  await setAlignment(false)
+})
+
+test('runs a model: overlay appears where the brain is; save re-reads on the source grid', async () => {
+  await openEntry('ch2.nii.gz', /ch2\.nii\.gz/)
+  const models = await page.$$eval('select.model-select option', (os) =>
+    os.map((o) => (o as unknown as { value: string }).value),
+  )
+  const model = ['brain-extract', 'tiny-unet'].find((m) => models.includes(m)) ?? models[0]
+  assert.ok(model, 'no model listed')
+  await page.selectOption('select.model-select', model)
+  const before = await centreStats('axial')
+  await page.click('button.run')
+  await page.waitForSelector('.progress-box:not([hidden])', { timeout: 30_000 })
+  await shot('05-progress')
+  await page.waitForSelector('.label-row', { timeout: 300_000 })
+  await page.waitForTimeout(1000)
+  await shot('06-result')
+  const afterRun = await centreStats('axial')
+  assert.ok(
+    afterRun.coloured > before.coloured + 0.05,
+    `no overlay in the brain region: before ${JSON.stringify(before)}, after ${JSON.stringify(afterRun)}`,
+  )
+  assert.match(
+    (await page.textContent('.run-info')) ?? '',
+    /Ran .+ on (cpu|cuda|webgpu|dml|coreml)/,
+  )
+  // outline mode and uncertainty render without errors
+  await page.click('input.overlay-outline')
+  if (await page.isEnabled('input.show-uncertainty')) await page.click('input.show-uncertainty')
+  await page.waitForTimeout(500)
+  await shot('07-outline-uncertainty')
+  await page.click('input.overlay-outline')
+
+  await page.click('button.save')
+  await page.waitForFunction(
+    () =>
+      /Saved/.test(
+        (globalThis as unknown as BrowserGlobals).document.querySelector('.saved')?.textContent ??
+          '',
+      ),
+    null,
+    {
+      timeout: 120_000,
+    },
+  )
+  const text = (await page.textContent('.saved')) ?? ''
+  const rel = /Saved \(verified\): (.+)$/.exec(text)?.[1]?.trim()
+  assert.ok(rel, `no saved path in "${text}"`)
+  const saved = await openVolume(join(dirs.out, rel))
+  const source = await openVolume(join(dirs.data, 'ch2.nii.gz'))
+  const close = (a: readonly number[], b: readonly number[]): boolean =>
+    a.every((x, n) => Math.abs(x - b[n]!) < 1e-4)
+  assert.deepEqual(saved.volume.sizeIJK, source.volume.sizeIJK)
+  assert.ok(close(saved.volume.spacingMm, source.volume.spacingMm), 'spacing differs')
+  assert.ok(close(saved.volume.originLPS, source.volume.originLPS), 'origin differs')
+  assert.ok(close(saved.volume.directionLPS, source.volume.directionLPS), 'direction differs')
+  let labelled = 0
+  for (let i = 0; i < saved.volume.voxels.length; i++) if (saved.volume.voxels[i] !== 0) labelled++
+  assert.ok(labelled > 0, 'the saved mask is empty')
+})
+
+test('cancels a run', async () => {
+  await page.click('button.run')
+  await page.waitForSelector('.progress-box:not([hidden])', { timeout: 30_000 })
+  await page.keyboard.press('Escape')
+  await page.waitForSelector('.progress-box[hidden]', { state: 'attached', timeout: 120_000 })
+  const notices = (await page.textContent('.notices')) ?? ''
+  assert.match(notices, /cancelled/i, `no cancellation notice: ${notices}`)
+  await shot('08-cancelled')
+})
+
+test('a DICOM folder with two series asks which one', async () => {
+  await page.click('.file-list button[data-name="two-series"]')
+  await page.waitForSelector('.series-chooser:not([hidden])', { timeout: 120_000 })
+  const choices = await page.$$('.series-chooser button.series')
+  assert.equal(choices.length, 2)
+  await shot('09-series-chooser')
+  await choices[0]!.click()
+  await page.waitForFunction(
+    () => {
+      const d = (globalThis as unknown as BrowserGlobals).document
+      const info = d.querySelector('.volume-info')?.textContent ?? ''
+      return !info.startsWith('ch2.nii.gz') && d.querySelector('.loading[hidden]') !== null
+    },
+    null,
+    { timeout: 120_000 },
+  )
+  await page.waitForTimeout(500)
+  await shot('10-dicom-series')
+  assert.ok((await centreStats('axial', 0.2)).sdGrey > 5, 'the chosen series is not shown')
+})
+
+test('help overlay lists the shortcuts', async () => {
+  await page.keyboard.press('?')
+  await page.waitForSelector('.help:not([hidden])')
+  assert.match((await page.textContent('.help')) ?? '', /window preset/)
+  await shot('11-help')
+  await page.keyboard.press('Escape')
+})
+
+test('no request left the machine, no page errors', () => {
+  assert.deepEqual(session.blocked, [])
+  const pageErrors = session.errors.filter((e) => !/WebSocket connection to .*\/ws' failed/.test(e))
+  assert.deepEqual(pageErrors, [])
+})

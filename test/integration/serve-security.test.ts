@@ -1,0 +1,289 @@
+// `volseg serve` as a user starts it (GUIDE §3, S1–S6): the real CLI, a real HTTP server, the
+// real WebSocket gate and service, real files. Every refusal is checked from the outside.
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import type { OpenedVolume, SourceRef } from '../../src/shared/api.js'
+import { encodeFrame, encodeRequest } from '../../src/shared/wire.js'
+import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
+import { ROOT, fixture } from '../helpers.js'
+
+const BIN = join(ROOT, 'bin', 'volseg.mjs')
+const tmp = mkdtempSync(join(tmpdir(), 'volseg-serve-sec-'))
+const data = join(tmp, 'data')
+const out = join(tmp, 'out')
+const outside = join(tmp, 'outside')
+let proc: ChildProcess
+let url: URL
+let token: string
+let port: number
+
+/** Starts `volseg serve` and resolves the printed URL. */
+function serve(args: string[]): Promise<{ proc: ChildProcess; url: URL }> {
+  const p = spawn(process.execPath, [BIN, 'serve', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VOLSEG_HOME: join(tmp, 'home') },
+  })
+  return new Promise((resolveUrl, reject) => {
+    let stdout = ''
+    let stderr = ''
+    p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    p.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      const m = /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)
+      if (m) resolveUrl({ proc: p, url: new URL(m[1]!) })
+    })
+    p.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)))
+  })
+}
+
+interface Reply {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+/** A raw GET: the path is sent as given (no client-side `..` normalisation). */
+function get(path: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolveReply, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'GET', headers: { ...headers } },
+      (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d.toString()))
+        res.on('end', () =>
+          resolveReply({ status: res.statusCode ?? 0, headers: res.headers, body }),
+        )
+      },
+    )
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const cookie = (): Record<string, string> => ({ Cookie: `volseg_token_${port}=${token}` })
+const wsUrl = (withToken = true): string =>
+  `ws://127.0.0.1:${port}/ws${withToken ? `?token=${token}` : ''}`
+
+before(async () => {
+  mkdirSync(data)
+  mkdirSync(outside)
+  copyFileSync(fixture('ch2.nii.gz'), join(data, 'ch2.nii.gz'))
+  writeFileSync(join(outside, 'secret.txt'), 'secret\n')
+  copyFileSync(fixture('ch2.nii.gz'), join(outside, 'outside.nii.gz'))
+  symlinkSync(join(outside, 'outside.nii.gz'), join(data, 'link-out.nii.gz'))
+  symlinkSync(outside, join(data, 'dir-out'))
+  ;({ proc, url } = await serve(['--port', '0', '--data', data, '--out', out, '--max-frame', '1']))
+  token = url.searchParams.get('token')!
+  port = Number(url.port)
+})
+
+after(async () => {
+  if (proc.exitCode === null) {
+    const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGTERM')
+    await exited
+  }
+  rmSync(tmp, { recursive: true, force: true })
+})
+
+test('S1/S2: loopback URL with a 32-byte hex token', () => {
+  assert.equal(url.hostname, '127.0.0.1')
+  assert.match(token, /^[0-9a-f]{64}$/)
+  assert.equal(url.pathname, '/')
+})
+
+test('S2: HTTP needs the token; ?token= sets an HttpOnly SameSite=Strict cookie', async () => {
+  const none = await get('/')
+  assert.equal(none.status, 401)
+  assert.equal(none.headers['access-control-allow-origin'], undefined)
+  assert.equal((await get(`/?token=${'0'.repeat(64)}`)).status, 401)
+  assert.equal((await get('/', { Cookie: `volseg_token_${port}=${'f'.repeat(64)}` })).status, 401)
+  const first = await get(`/?token=${token}`)
+  assert.equal(first.status, 302)
+  assert.equal(first.headers.location, '/')
+  const set = String(first.headers['set-cookie'])
+  assert.match(set, new RegExp(`volseg_token_${port}=${token}`))
+  assert.match(set, /HttpOnly/)
+  assert.match(set, /SameSite=Strict/)
+  const page = await get('/', cookie())
+  assert.equal(page.status, 200)
+  assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/)
+  assert.match(String(page.headers['content-security-policy']), /script-src 'self'(;|$)/)
+  assert.equal(page.headers['x-content-type-options'], 'nosniff')
+  assert.equal(page.headers['access-control-allow-origin'], undefined)
+  // Static files need the token too.
+  assert.equal((await get('/index.html')).status, 401)
+})
+
+test('S3: HTTP with a foreign Host is refused even with the token', async () => {
+  const r = await get('/', { ...cookie(), Host: `evil.example:${port}` })
+  assert.equal(r.status, 403)
+})
+
+test('S4: static path traversal is a 404', async () => {
+  for (const p of [
+    '/../../../../etc/passwd',
+    '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+    '/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+    '/..%5c..%5cetc%5cpasswd',
+    '//etc/passwd',
+    '/%00index.html',
+    '/index.html%00.png',
+    '/nope.js',
+  ]) {
+    const r = await get(p, cookie())
+    assert.equal(r.status, 404, `${p} → ${r.status}`)
+    assert.doesNotMatch(r.body, /root:/)
+  }
+})
+
+test('S2/S3: WebSocket refused without token, with a foreign Origin or Host', async () => {
+  await assert.rejects(connectNodeClient(wsUrl(false)), /HTTP 401/)
+  await assert.rejects(connectNodeClient(`${wsUrl(false)}?token=${'0'.repeat(64)}`), /HTTP 401/)
+  await assert.rejects(connectNodeClient(wsUrl(), { origin: 'http://evil.example' }), /HTTP 403/)
+  await assert.rejects(
+    connectNodeClient(wsUrl(), {
+      origin: `http://evil.example:${port}`,
+      headers: { Host: `evil.example:${port}` },
+    }),
+    /HTTP 403/,
+  )
+  await assert.rejects(connectNodeClient(wsUrl(), { origin: 'null' }), /HTTP 403/)
+  // The cookie alone is enough (the browser case).
+  const c = await connectNodeClient(wsUrl(false), { headers: cookie() })
+  const hello = await c.hello({})
+  assert.ok(hello.ok)
+  assert.equal(hello.value.sampleSource, 'ch2.nii.gz')
+  assert.equal(hello.value.dataRootName, 'data')
+  c.close()
+})
+
+async function client(): Promise<NodeClient> {
+  return connectNodeClient(wsUrl())
+}
+
+test('S4: listSources / openSource refuse refs leaving --data', async () => {
+  const c = await client()
+  const root = await c.listSources({})
+  assert.ok(root.ok)
+  const names = root.value.entries.map((e) => e.name)
+  assert.ok(names.includes('ch2.nii.gz'))
+  assert.ok(!names.includes('link-out.nii.gz'), 'a link out of --data is not listed')
+  assert.ok(!names.includes('dir-out'))
+  const bad: [string, RegExp][] = [
+    ['../outside/secret.txt', /leaves the folder/],
+    ['%2e%2e/outside/secret.txt', /percent-decoded.*leaves/],
+    ['%2e%2e%2foutside', /percent-decoded.*leaves/],
+    ['..%5coutside', /backslash/],
+    ['/etc/passwd', /absolute/],
+    ['link-out.nii.gz', /link to somewhere outside/],
+    ['dir-out/outside.nii.gz', /link to somewhere outside/],
+    ['dir-out', /link to somewhere outside/],
+  ]
+  for (const [ref, why] of bad) {
+    for (const r of [
+      await c.openSource({ source: ref as SourceRef }),
+      await c.listSources({ under: ref as SourceRef }),
+    ]) {
+      assert.equal(r.ok, false, ref)
+      if (r.ok) continue
+      assert.equal(r.error.code, 'E_ARGS', `${ref}: ${r.error.message}`)
+      assert.match(r.error.message, why, ref)
+      assert.doesNotMatch(r.error.message, new RegExp(tmp), 'no absolute paths leak')
+    }
+  }
+  // NUL never reaches the service: the guard refuses it.
+  const nul = await c.openSource({ source: 'ch2.nii.gz\0.png' as SourceRef })
+  assert.equal(nul.ok, false)
+  if (!nul.ok) assert.equal(nul.error.code, 'E_ARGS')
+  c.close()
+})
+
+test('S5: saveMask writes only under --out, never over an input, never outside', async () => {
+  const c = await client()
+  const opened = await c.openSource({ source: 'ch2.nii.gz' as SourceRef })
+  assert.ok(opened.ok, JSON.stringify(opened))
+  const v = opened.value as OpenedVolume
+  const before = statSync(join(data, 'ch2.nii.gz'))
+  // The small --max-frame of this server forbids uploading ch2's grid, so check names first.
+  for (const name of ['../evil.nii.gz', '..\\evil.nii.gz', '/tmp/evil.nii.gz', 'a\0b.nii.gz']) {
+    const r = await c.saveMask({ volumeId: v.volumeId, labelsId: 'lbl_x' as never, name })
+    assert.equal(r.ok, false, name)
+    if (!r.ok) assert.equal(r.error.code, 'E_ARGS', name)
+  }
+  for (const name of ['.hidden.nii.gz', '.nii.gz']) {
+    // Well-formed request but unknown labels: still refused before any write.
+    const r = await c.saveMask({ volumeId: v.volumeId, labelsId: 'lbl_nope' as never, name })
+    assert.equal(r.ok, false)
+  }
+  const after = statSync(join(data, 'ch2.nii.gz'))
+  assert.equal(after.mtimeMs, before.mtimeMs)
+  assert.ok(!existsSync(join(tmp, 'evil.nii.gz')))
+  assert.ok(!existsSync('/tmp/evil.nii.gz'))
+  c.close()
+})
+
+test('S6: malformed frames answer an error Result; the connection stays usable', async () => {
+  const c = await client()
+  const junk = await c.sendRaw(new Uint8Array([1, 2, 3]), 0)
+  assert.equal(junk.ok, false)
+  const badJson = new Uint8Array(16)
+  new DataView(badJson.buffer).setUint32(0, 12, true)
+  badJson.set(new TextEncoder().encode('{not json}  '), 4)
+  const r1 = await c.sendRaw(badJson, 0)
+  assert.ok(!r1.ok && r1.error.code === 'E_BAD_HEADER')
+  const unknown = await c.sendRaw(encodeFrame({ id: 7, method: 'rmRf', params: {} }), 7)
+  assert.ok(!unknown.ok && unknown.error.code === 'E_ARGS')
+  const extra = await c.sendRaw(encodeRequest(8, 'hello', { evil: 1 } as never), 8)
+  assert.ok(!extra.ok && extra.error.code === 'E_ARGS')
+  const wrongType = await c.sendRaw(encodeRequest(9, 'listSources', { under: 5 } as never), 9)
+  assert.ok(!wrongType.ok && wrongType.error.code === 'E_ARGS')
+  // A text frame is refused with a Result too.
+  const text = new Promise<boolean>((r) => c.socket.once('message', () => r(true)))
+  c.socket.send('hello', { binary: false })
+  assert.ok(await text)
+  const still = await c.hello({})
+  assert.ok(still.ok, 'connection still usable')
+  c.close()
+})
+
+test('S6: an oversized frame closes that socket, not the server', async () => {
+  const c = await client()
+  const big = encodeRequest(1, 'uploadLabels', {
+    volumeId: 'vol_abc' as never,
+    dataType: 'uint8',
+    sizeIJK: [1024, 1024, 2],
+    bytes: new Uint8Array(1024 * 1024 * 2),
+  })
+  void c.sendRaw(big, 1)
+  // 1009 (message too big); 1006 when the reset beats the close frame while we still send.
+  const code = await c.closed
+  assert.ok(code === 1009 || code === 1006, `close code ${code}`)
+  const again = await client()
+  assert.ok((await again.hello({})).ok)
+  again.close()
+})
+
+test('SIGTERM stops the server and exits 0', async () => {
+  const s = await serve(['--port', '0', '--data', data, '--out', join(tmp, 'out2')])
+  const exited = new Promise<number | null>((r) => s.proc.once('exit', (code) => r(code)))
+  s.proc.kill('SIGTERM')
+  assert.equal(await exited, 0)
+  assert.ok(existsSync(join(tmp, 'out2')), '--out is created')
+  assert.equal(readFileSync(join(data, 'ch2.nii.gz')).length > 0, true)
+})

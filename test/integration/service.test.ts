@@ -1,0 +1,317 @@
+// The service through the real transport: `volseg serve` (real CLI, HTTP + WebSocket gate, forked
+// job workers), driven by the Node client. Geometry is checked against `volseg info`, saved masks
+// are re-read with the io reader.
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import type {
+  ApiEvent,
+  JobId,
+  ModelId,
+  OpenedVolume,
+  SourceRef,
+  VolumeId,
+} from '../../src/shared/api.js'
+import type { VolumeInfo } from '../../src/shared/info.js'
+import { openVolume } from '../../src/io/open-volume.js'
+import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
+import { ROOT, derived, fixture } from '../helpers.js'
+
+const BIN = join(ROOT, 'bin', 'volseg.mjs')
+const tmp = mkdtempSync(join(tmpdir(), 'volseg-service-'))
+const data = join(tmp, 'data')
+const env = {
+  ...process.env,
+  VOLSEG_HOME: join(tmp, 'home'),
+  VOLSEG_MODELS: join(ROOT, 'test', 'tiny-model', 'packs'),
+}
+let proc: ChildProcess
+let c: NodeClient
+
+before(async () => {
+  mkdirSync(data)
+  copyFileSync(fixture('ch2.nii.gz'), join(data, 'ch2.nii.gz'))
+  copyFileSync(derived('ch2-crop.nii.gz'), join(data, 'ch2-crop.nii.gz'))
+  cpSync(derived('dicom', 'two-series'), join(data, 'two-series'), { recursive: true })
+  // --out is the data folder itself: saving must still never overwrite an input.
+  proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data, '--out', data], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  })
+  const url = await new Promise<URL>((resolveUrl, reject) => {
+    let stdout = ''
+    let stderr = ''
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    proc.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      const m = /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)
+      if (m) resolveUrl(new URL(m[1]!))
+    })
+    proc.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)))
+  })
+  c = await connectNodeClient(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`)
+})
+
+after(async () => {
+  c?.close()
+  if (proc.exitCode === null) {
+    const exited = new Promise((r) => proc.once('exit', r))
+    proc.kill('SIGTERM')
+    await exited
+  }
+  rmSync(tmp, { recursive: true, force: true })
+})
+
+function info(path: string): VolumeInfo {
+  const r = spawnSync(process.execPath, [BIN, 'info', path, '--json'], { encoding: 'utf8', env })
+  assert.equal(r.status, 0, r.stderr)
+  return JSON.parse(r.stdout) as VolumeInfo
+}
+
+async function open(ref: string): Promise<OpenedVolume> {
+  const r = await c.openSource({ source: ref as SourceRef })
+  assert.ok(r.ok, JSON.stringify(r))
+  assert.equal(r.value.kind, 'volume')
+  return r.value as OpenedVolume
+}
+
+/** Events of one job until its terminal event. */
+function jobEvents(): { events: ApiEvent[]; until: (jobId: JobId) => Promise<ApiEvent> } {
+  const events: ApiEvent[] = []
+  const waiters: (() => void)[] = []
+  c.onEvent((e) => {
+    events.push(e)
+    for (const w of waiters) w()
+  })
+  const until = (jobId: JobId): Promise<ApiEvent> =>
+    new Promise((resolveEnd) => {
+      const check = (): void => {
+        const end = events.find(
+          (e) => e.jobId === jobId && /^job:(done|failed|cancelled)$/.test(e.type),
+        )
+        if (end) resolveEnd(end)
+      }
+      waiters.push(check)
+      check()
+    })
+  return { events, until }
+}
+
+test('hello, listSources and listModels', async () => {
+  const h = await c.hello({})
+  assert.ok(h.ok)
+  assert.equal(h.value.apiVersion, 1)
+  assert.equal(h.value.sampleSource, 'ch2.nii.gz')
+  assert.ok(h.value.providers.some((p) => p.id === 'cpu' && p.available))
+  const l = await c.listSources({})
+  assert.ok(l.ok)
+  const kinds = Object.fromEntries(l.value.entries.map((e) => [e.name, e.kind]))
+  assert.equal(kinds['two-series'], 'dicom-folder')
+  assert.equal(kinds['ch2.nii.gz'], 'file')
+  assert.equal(l.value.entries[0]!.name, 'two-series', 'folders first')
+  const sub = await c.listSources({ under: 'two-series' as SourceRef })
+  assert.ok(sub.ok)
+  assert.equal(sub.value.crumbs.length, 2)
+  assert.equal(sub.value.entries.length, 50)
+  const m = await c.listModels({})
+  assert.ok(m.ok)
+  const tiny = m.value.find((x) => x.id === 'tiny-unet')
+  assert.ok(tiny, m.value.map((x) => x.id).join(','))
+  assert.deepEqual(tiny.patchSize, [32, 32, 32])
+  assert.deepEqual(
+    tiny.labels.map((x) => x.name),
+    ['background', 'a', 'b'],
+  )
+})
+
+test('openSource ch2: geometry equals volseg info; readVoxels sends every byte', async () => {
+  const v = await open('ch2.nii.gz')
+  const want = info(fixture('ch2.nii.gz'))
+  assert.deepEqual(v.geometry.sizeIJK, [181, 217, 181])
+  assert.deepEqual(v.geometry.sizeIJK, want.sizeIJK)
+  assert.deepEqual(v.geometry.spacingMm, want.spacingMm)
+  assert.deepEqual(v.geometry.originLPS, want.originLPS)
+  assert.deepEqual(v.geometry.directionLPS, want.directionLPS)
+  assert.equal(v.dataType, 'uint8')
+  assert.deepEqual(v.intensityRange, want.intensityRange)
+  assert.ok(v.percentiles.p0_5 <= v.percentiles.p99_5)
+  const r = await c.readVoxels({ volumeId: v.volumeId })
+  assert.ok(r.ok)
+  assert.equal(r.value.byteLength, 181 * 217 * 181)
+  assert.equal(r.value.bytes.byteLength, 181 * 217 * 181)
+  const direct = await openVolume(fixture('ch2.nii.gz'))
+  const src = direct.volume.voxels as Uint8Array
+  assert.ok(Buffer.from(r.value.bytes).equals(Buffer.from(src)), 'voxels identical')
+  assert.ok((await c.closeVolume({ volumeId: v.volumeId })).ok)
+  const gone = await c.readVoxels({ volumeId: v.volumeId })
+  assert.ok(!gone.ok && gone.error.code === 'E_ARGS')
+})
+
+test('a two-series DICOM folder asks which series; a key opens it', async () => {
+  const r = await c.openSource({ source: 'two-series' as SourceRef })
+  assert.ok(r.ok, JSON.stringify(r))
+  assert.equal(r.value.kind, 'series-choice')
+  if (r.value.kind !== 'series-choice') return
+  assert.equal(r.value.series.length, 2)
+  const sizes = r.value.series.map((s) => [...s.sizeIJK])
+  assert.deepEqual(sizes, [
+    [140, 160, 40],
+    [100, 120, 10],
+  ])
+  const second = r.value.series[1]!
+  const o = await c.openSource({ source: 'two-series' as SourceRef, seriesKey: second.key })
+  assert.ok(o.ok, JSON.stringify(o))
+  const v = o.value as OpenedVolume
+  assert.deepEqual(v.geometry.sizeIJK, [100, 120, 10])
+  assert.equal(v.modality, 'MR')
+  const bad = await c.openSource({ source: 'two-series' as SourceRef, seriesKey: 'nope' })
+  assert.ok(!bad.ok && bad.error.code === 'E_ARGS')
+  assert.doesNotMatch(JSON.stringify(bad), new RegExp(tmp), 'no absolute path leaks')
+  await c.closeVolume({ volumeId: v.volumeId })
+})
+
+test('segment with tiny-unet: plan, progress, done; labels and uncertainty; save verified', async () => {
+  const { events, until } = jobEvents()
+  const v = await open('ch2-crop.nii.gz')
+  const start = await c.startSegmentation({
+    volumeId: v.volumeId,
+    modelId: 'tiny-unet' as ModelId,
+    provider: 'cpu',
+    uncertainty: true,
+  })
+  assert.ok(start.ok, JSON.stringify(start))
+  const jobId = start.value.jobId
+  const end = await until(jobId)
+  assert.equal(end.type, 'job:done', JSON.stringify(end))
+  const mine = events.filter((e) => e.jobId === jobId)
+  const plan = mine.find((e) => e.type === 'job:plan')
+  assert.ok(plan && plan.type === 'job:plan' && plan.tiles > 0)
+  assert.deepEqual(plan.patch, [1, 1, 32, 32, 32])
+  const progress = mine.filter((e) => e.type === 'job:progress')
+  assert.ok(progress.some((e) => e.type === 'job:progress' && e.stage === 'inference'))
+  assert.ok(progress.some((e) => e.type === 'job:progress' && e.etaSeconds !== undefined))
+  assert.equal(mine.at(-1)!.type, 'job:done', 'done is the last event')
+  const n = 140 * 160 * 40
+  const l = await c.readLabels({ jobId })
+  assert.ok(l.ok, JSON.stringify(l))
+  assert.equal(l.value.dataType, 'uint8')
+  assert.equal(l.value.byteLength, n)
+  assert.equal(l.value.bytes.byteLength, n)
+  assert.equal(l.value.run?.modelId, 'tiny-unet')
+  assert.equal(l.value.run?.provider, 'cpu')
+  const total = l.value.labels.reduce((a, s) => a + s.voxels, 0)
+  assert.equal(total, n, 'per-label voxels add up to the grid')
+  for (const s of l.value.labels) assert.ok(Math.abs(s.volumeMl - s.voxels / 1000) < 1e-9)
+  const u = await c.readUncertainty({ labelsId: l.value.labelsId })
+  assert.ok(u.ok, JSON.stringify(u))
+  assert.equal(u.value.byteLength, n * 4)
+  assert.equal(u.value.kind, 'entropy')
+
+  // Save twice: the second gets a new name; neither replaces an input.
+  const inputBefore = statSync(join(data, 'ch2-crop.nii.gz')).mtimeMs
+  const s1 = await c.saveMask({
+    volumeId: v.volumeId,
+    labelsId: l.value.labelsId,
+    name: 'crop_seg',
+  })
+  assert.ok(s1.ok, JSON.stringify(s1))
+  assert.equal(s1.value.path, 'crop_seg.nii.gz')
+  assert.equal(s1.value.verified, true)
+  const s2 = await c.saveMask({
+    volumeId: v.volumeId,
+    labelsId: l.value.labelsId,
+    name: 'crop_seg.nii.gz',
+  })
+  assert.ok(s2.ok)
+  assert.equal(s2.value.path, 'crop_seg-1.nii.gz')
+  const onInput = await c.saveMask({
+    volumeId: v.volumeId,
+    labelsId: l.value.labelsId,
+    name: 'ch2-crop.nii.gz',
+  })
+  assert.ok(onInput.ok)
+  assert.equal(onInput.value.path, 'ch2-crop-1.nii.gz', 'an existing input is never overwritten')
+  assert.equal(statSync(join(data, 'ch2-crop.nii.gz')).mtimeMs, inputBefore)
+  const back = await openVolume(join(data, 'crop_seg.nii.gz'))
+  const src = await openVolume(join(data, 'ch2-crop.nii.gz'))
+  assert.deepEqual(back.volume.sizeIJK, src.volume.sizeIJK)
+  assert.deepEqual(back.volume.spacingMm, src.volume.spacingMm)
+  for (let k = 0; k < 3; k++) {
+    assert.ok(Math.abs(back.volume.originLPS[k]! - src.volume.originLPS[k]!) < 1e-4)
+  }
+  for (let k = 0; k < 9; k++) {
+    assert.ok(Math.abs(back.volume.directionLPS[k]! - src.volume.directionLPS[k]!) < 1e-6)
+  }
+  assert.ok(Buffer.from(back.volume.voxels as Uint8Array).equals(Buffer.from(l.value.bytes)))
+  assert.equal((await readFile(join(data, 'crop_seg.nii.gz'))).length, s1.value.bytes)
+
+  // An edited upload is counted and saved like a result.
+  const edited = new Uint8Array(n)
+  edited.fill(7, 0, 1000)
+  const up = await c.uploadLabels({
+    volumeId: v.volumeId,
+    dataType: 'uint8',
+    sizeIJK: [140, 160, 40],
+    bytes: edited,
+  })
+  assert.ok(up.ok, JSON.stringify(up))
+  assert.deepEqual(
+    up.value.labels.map((s) => [s.value, s.voxels]),
+    [
+      [0, n - 1000],
+      [7, 1000],
+    ],
+  )
+  const s3 = await c.saveMask({ volumeId: v.volumeId, labelsId: up.value.labelsId, name: 'edited' })
+  assert.ok(s3.ok, JSON.stringify(s3))
+  const wrongGrid = await c.uploadLabels({
+    volumeId: v.volumeId,
+    dataType: 'uint8',
+    sizeIJK: [10, 10, 10],
+    bytes: new Uint8Array(1000),
+  })
+  assert.ok(!wrongGrid.ok && wrongGrid.error.code === 'E_ARGS')
+  await c.closeVolume({ volumeId: v.volumeId })
+})
+
+test('cancel: start on ch2, cancel, job:cancelled', async () => {
+  const { events, until } = jobEvents()
+  const v = await open('ch2.nii.gz')
+  const start = await c.startSegmentation({
+    volumeId: v.volumeId,
+    modelId: 'tiny-unet' as ModelId,
+    provider: 'cpu',
+    tta: true,
+  })
+  assert.ok(start.ok)
+  const jobId = start.value.jobId
+  await new Promise<void>((r) => {
+    const t = setInterval(() => {
+      if (events.some((e) => e.jobId === jobId && e.type === 'job:plan')) {
+        clearInterval(t)
+        r()
+      }
+    }, 20)
+  })
+  assert.ok((await c.cancelJob({ jobId })).ok)
+  const end = await until(jobId)
+  assert.equal(end.type, 'job:cancelled')
+  const l = await c.readLabels({ jobId })
+  assert.ok(!l.ok && l.error.code === 'E_CANCELLED')
+  const unknownModel = await c.startSegmentation({
+    volumeId: v.volumeId,
+    modelId: 'no-such-model' as ModelId,
+  })
+  assert.ok(!unknownModel.ok && unknownModel.error.code === 'E_MODEL')
+  const unknownVolume = await c.startSegmentation({
+    volumeId: 'vol_0' as VolumeId,
+    modelId: 'tiny-unet' as ModelId,
+  })
+  assert.ok(!unknownVolume.ok && unknownVolume.error.code === 'E_ARGS')
+  await c.closeVolume({ volumeId: v.volumeId })
+  assert.ok(existsSync(join(data, 'ch2.nii.gz')))
+})

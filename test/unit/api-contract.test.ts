@@ -1,0 +1,293 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  API_EVENTS,
+  API_METHODS,
+  MAX_STRING,
+  err,
+  errorResult,
+  ok,
+  requestGuards,
+  type ApiEvent,
+  type ApiEventType,
+  type ApiMethod,
+  type VolsegApi,
+} from '../../src/shared/api.js'
+import { AppError } from '../../src/shared/errors.js'
+import {
+  FRAME_ALIGN,
+  asTypedArray,
+  decodeFrame,
+  decodeMessage,
+  encodeEvent,
+  encodeFrame,
+  encodeRequest,
+  encodeResponse,
+} from '../../src/shared/wire.js'
+
+// ---- type-level checks (compiled by `tsc -p tsconfig.json`; no runtime effect) ----
+type Equal<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+const methodsMatch: Equal<keyof typeof API_METHODS, keyof VolsegApi> = true
+const eventsMatch: Equal<keyof typeof API_EVENTS, ApiEventType> = true
+const guardsMatch: Equal<keyof typeof requestGuards, ApiMethod> = true
+// @ts-expect-error a method missing from the list fails `satisfies`
+const missing = { hello: 1 } as const satisfies Record<ApiMethod, 1>
+// @ts-expect-error an extra method fails `satisfies` (excess property)
+const extra = { ...API_METHODS, bogus: 1 } as const satisfies Record<ApiMethod, 1>
+void [methodsMatch, eventsMatch, guardsMatch, missing, extra]
+
+const VOL = 'vol_a1'
+const JOB = 'job_7'
+const LBL = 'lbl_x9'
+
+/** One valid argument per method. */
+const VALID: { [M in ApiMethod]: readonly unknown[] } = {
+  hello: [{}],
+  listSources: [{}, { under: 'sub/dir' }, { under: 'ünï cödé/ф.nii.gz' }],
+  openSource: [{ source: 'a/b.nii.gz' }, { source: 'dicom', seriesKey: '1.2.3' }],
+  readVoxels: [{ volumeId: VOL }],
+  closeVolume: [{ volumeId: VOL }],
+  listModels: [{}, Object.create(null) as object],
+  startSegmentation: [
+    { volumeId: VOL, modelId: 'brain-extract' },
+    { volumeId: VOL, modelId: 'm.v2_x', provider: 'cuda', tta: true, uncertainty: false },
+    { volumeId: VOL, modelId: 'm', provider: undefined },
+  ],
+  cancelJob: [{ jobId: JOB }],
+  readLabels: [{ jobId: JOB }, { labelsId: LBL }],
+  readUncertainty: [{ labelsId: LBL }],
+  uploadLabels: [
+    { volumeId: VOL, dataType: 'uint8', sizeIJK: [2, 3, 4], bytes: new Uint8Array(24) },
+    { volumeId: VOL, dataType: 'uint16', sizeIJK: [2, 3, 4], bytes: new Uint8Array(48) },
+  ],
+  saveMask: [{ volumeId: VOL, labelsId: LBL, name: 'case_seg.nii.gz' }],
+}
+
+/** Malformed arguments per method, each with why. */
+const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
+  hello: [
+    ['null', null],
+    ['extra key', { x: 1 }],
+    ['array', []],
+    ['undefined', undefined],
+  ],
+  listSources: [
+    ['wrong type', { under: 3 }],
+    ['NUL', { under: 'a\0b' }],
+    ['too long', { under: 'a'.repeat(MAX_STRING + 1) }],
+    ['empty ref', { under: '' }],
+    ['extra key', { under: 'a', deep: true }],
+  ],
+  openSource: [
+    ['missing source', {}],
+    ['NUL in source', { source: 'x.nii\0.png' }],
+    ['NUL in series key', { source: 'x', seriesKey: '1\0' }],
+    ['series key number', { source: 'x', seriesKey: 1 }],
+    ['extra key', { source: 'x', path: '/etc/passwd' }],
+    [
+      'class instance',
+      new (class {
+        source = 'x'
+      })(),
+    ],
+  ],
+  readVoxels: [
+    ['bad id', { volumeId: 'vol_' }],
+    ['wrong prefix', { volumeId: 'job_1' }],
+    ['id with dash', { volumeId: 'vol_a-b' }],
+    ['id too long', { volumeId: 'vol_' + 'a'.repeat(65) }],
+    ['id trailing newline', { volumeId: 'vol_a\n' }],
+  ],
+  closeVolume: [['extra key', { volumeId: VOL, force: true }]],
+  listModels: [['extra key', { all: true }]],
+  startSegmentation: [
+    ['missing model', { volumeId: VOL }],
+    ['bad model id', { volumeId: VOL, modelId: '../evil' }],
+    ['upper-case model id', { volumeId: VOL, modelId: 'Brain' }],
+    ['unknown provider', { volumeId: VOL, modelId: 'm', provider: 'tpu' }],
+    ['inherited provider', { volumeId: VOL, modelId: 'm', provider: 'toString' }],
+    ['tta as string', { volumeId: VOL, modelId: 'm', tta: 'yes' }],
+    ['extra key', { volumeId: VOL, modelId: 'm', batch: 4 }],
+  ],
+  cancelJob: [['volume id', { jobId: VOL }]],
+  readLabels: [
+    ['both selectors', { jobId: JOB, labelsId: LBL }],
+    ['neither', {}],
+    ['swapped', { jobId: LBL }],
+  ],
+  readUncertainty: [['maskId', { maskId: LBL }]],
+  uploadLabels: [
+    [
+      'length mismatch',
+      { volumeId: VOL, dataType: 'uint16', sizeIJK: [2, 3, 4], bytes: new Uint8Array(24) },
+    ],
+    [
+      'float type',
+      { volumeId: VOL, dataType: 'float32', sizeIJK: [1, 1, 1], bytes: new Uint8Array(4) },
+    ],
+    ['number[] bytes', { volumeId: VOL, dataType: 'uint8', sizeIJK: [1, 1, 1], bytes: [0] }],
+    [
+      'zero size',
+      { volumeId: VOL, dataType: 'uint8', sizeIJK: [0, 1, 1], bytes: new Uint8Array(0) },
+    ],
+    [
+      'fractional size',
+      { volumeId: VOL, dataType: 'uint8', sizeIJK: [1.5, 2, 1], bytes: new Uint8Array(3) },
+    ],
+    ['2-D size', { volumeId: VOL, dataType: 'uint8', sizeIJK: [2, 2], bytes: new Uint8Array(4) }],
+    [
+      'huge size',
+      { volumeId: VOL, dataType: 'uint8', sizeIJK: [4096, 4096, 4096], bytes: new Uint8Array(1) },
+    ],
+  ],
+  saveMask: [
+    ['slash in name', { volumeId: VOL, labelsId: LBL, name: 'a/b.nii.gz' }],
+    ['backslash in name', { volumeId: VOL, labelsId: LBL, name: '..\\b.nii.gz' }],
+    ['empty name', { volumeId: VOL, labelsId: LBL, name: '' }],
+    ['long name', { volumeId: VOL, labelsId: LBL, name: 'a'.repeat(256) }],
+    ['NUL in name', { volumeId: VOL, labelsId: LBL, name: 'a\0.nii.gz' }],
+    ['verified flag smuggled', { volumeId: VOL, labelsId: LBL, name: 'a', overwrite: true }],
+  ],
+}
+
+test('request guards accept every valid argument', () => {
+  for (const m of Object.keys(API_METHODS) as ApiMethod[]) {
+    for (const x of VALID[m]) assert.equal(requestGuards[m](x), true, `${m} ${JSON.stringify(x)}`)
+  }
+})
+
+test('request guards refuse malformed arguments, and no method accepts junk', () => {
+  for (const m of Object.keys(API_METHODS) as ApiMethod[]) {
+    for (const [why, x] of INVALID[m]) assert.equal(requestGuards[m](x), false, `${m}: ${why}`)
+    for (const junk of [null, undefined, 0, 'x', [], [{}], new Uint8Array(1)]) {
+      assert.equal(requestGuards[m](junk), false, `${m}: ${String(junk)}`)
+    }
+  }
+})
+
+test('guards check syntax only: `..` in a ref is the core’s business, NUL and length are not', () => {
+  assert.equal(requestGuards.openSource({ source: '../../etc/passwd' }), true)
+  assert.equal(requestGuards.openSource({ source: 'a'.repeat(MAX_STRING) }), true)
+  assert.equal(requestGuards.openSource({ source: 'a'.repeat(MAX_STRING + 1) }), false)
+  assert.equal(requestGuards.openSource({ source: '\0' }), false)
+})
+
+test('err/ok/errorResult build plain Results', () => {
+  assert.deepEqual(ok(3), { ok: true, value: 3 })
+  assert.deepEqual(err('E_ARGS', 'bad'), { ok: false, error: { code: 'E_ARGS', message: 'bad' } })
+  assert.deepEqual(err('E_WRITE', 'no', 'x.nii'), {
+    ok: false,
+    error: { code: 'E_WRITE', message: 'no', file: 'x.nii' },
+  })
+  const e = new AppError('E_NOT_FOUND', 'gone', { file: 'f', details: { secret: 1 } })
+  assert.deepEqual(errorResult(e), err('E_NOT_FOUND', 'gone', 'f'))
+  assert.deepEqual(errorResult(new TypeError('boom')), err('E_INTERNAL', 'boom'))
+})
+
+test('frame round trip: empty payload, binary payload, non-ASCII header, aligned payload', () => {
+  const header = { name: 'Köpf → 脑 🧠', n: 1.5, list: [1, null, 'x'] }
+  for (const payload of [new Uint8Array(0), new Uint8Array([0, 1, 2, 255]), new Uint8Array(4099)]) {
+    const frame = encodeFrame(header, payload)
+    const d = decodeFrame(frame)
+    assert.ok(d.ok)
+    assert.deepEqual(d.value.header, header)
+    assert.deepEqual([...d.value.payload], [...payload])
+    assert.equal(d.value.payload.byteOffset % FRAME_ALIGN, 0)
+  }
+  const bare = decodeFrame(encodeFrame({}))
+  assert.ok(bare.ok)
+  assert.equal(bare.value.payload.byteLength, 0)
+})
+
+test('truncated or corrupt frames are errors, not exceptions', () => {
+  const frame = encodeFrame({ a: 'hello world' }, new Uint8Array(16))
+  const codes = (f: Uint8Array): string => {
+    const r = decodeFrame(f)
+    return r.ok ? 'ok' : r.error.code
+  }
+  assert.equal(codes(new Uint8Array(0)), 'E_TRUNCATED')
+  assert.equal(codes(frame.subarray(0, 3)), 'E_TRUNCATED')
+  assert.equal(codes(frame.subarray(0, 10)), 'E_TRUNCATED')
+  const huge = new Uint8Array(8)
+  new DataView(huge.buffer).setUint32(0, 0xffffffff, true)
+  assert.equal(codes(huge), 'E_TOO_LARGE')
+  const notJson = encodeFrame('x')
+  notJson[4] = 0x7b // `{`: the header no longer parses
+  assert.equal(codes(notJson), 'E_BAD_HEADER')
+  const badUtf8 = encodeFrame('xx')
+  badUtf8[5] = 0xff
+  assert.equal(codes(badUtf8), 'E_BAD_HEADER')
+  // A frame read at an odd offset inside a larger buffer decodes the same.
+  const host = new Uint8Array(frame.byteLength + 3)
+  host.set(frame, 3)
+  assert.equal(codes(host.subarray(3)), 'ok')
+})
+
+test('request, response and event messages round trip; bytes travel as the payload', () => {
+  const bytes = new Uint8Array([1, 2, 3, 4, 5, 6])
+  const up = { volumeId: VOL, dataType: 'uint8', sizeIJK: [1, 2, 3], bytes } as const
+  const req = decodeMessage(encodeRequest(7, 'uploadLabels', up as never))
+  assert.ok(req.ok && req.value.kind === 'request')
+  assert.equal(req.value.method, 'uploadLabels')
+  assert.equal(requestGuards.uploadLabels(req.value.params), true)
+  assert.deepEqual(req.value.params, up)
+
+  const header = { volumeId: VOL, dataType: 'int16', sizeIJK: [1, 1, 3], byteLength: 6 }
+  const res = decodeMessage(encodeResponse(7, ok({ ...header, bytes })))
+  assert.ok(res.ok && res.value.kind === 'response' && res.value.result.ok)
+  assert.deepEqual(res.value.result.value, { ...header, bytes })
+
+  const failed = decodeMessage(encodeResponse(8, err('E_NOT_FOUND', 'no such volume')))
+  assert.ok(failed.ok && failed.value.kind === 'response')
+  assert.deepEqual(failed.value.result, err('E_NOT_FOUND', 'no such volume'))
+
+  const event: ApiEvent = {
+    type: 'job:progress',
+    jobId: JOB as never,
+    stage: 'inference',
+    done: 3,
+    total: 9,
+  }
+  const ev = decodeMessage(encodeEvent(event))
+  assert.ok(ev.ok && ev.value.kind === 'event')
+  assert.deepEqual(ev.value.event, event)
+})
+
+test('malformed messages are refused with a code', () => {
+  const code = (f: Uint8Array): string => {
+    const r = decodeMessage(f)
+    return r.ok ? 'ok' : r.error.code
+  }
+  const bytes = new Uint8Array(32)
+  const full = encodeResponse(1, ok({ byteLength: 32, bytes }))
+  assert.equal(code(full), 'ok')
+  assert.equal(code(full.subarray(0, full.byteLength - 1)), 'E_TRUNCATED') // payload cut short
+  assert.equal(code(encodeFrame({ id: 1, method: 'rm', params: {} })), 'E_ARGS')
+  assert.equal(code(encodeFrame({ id: 1, method: 'toString', params: {} })), 'E_ARGS')
+  assert.equal(code(encodeFrame({ id: -1, method: 'hello', params: {} })), 'E_BAD_HEADER')
+  assert.equal(code(encodeFrame({ id: 1, method: 'hello', params: {}, x: 1 })), 'E_BAD_HEADER')
+  assert.equal(code(encodeFrame({ id: 1, method: 'hello', params: {} }, bytes)), 'E_BAD_HEADER')
+  assert.equal(code(encodeFrame({ event: { type: 'job:exploded' } })), 'E_BAD_HEADER')
+  assert.equal(code(encodeFrame({ id: 1, result: { ok: false } })), 'E_BAD_HEADER')
+  assert.equal(code(encodeFrame([1, 2])), 'E_BAD_HEADER')
+  assert.equal(
+    code(encodeFrame({ id: 1, result: { ok: true, value: 5 }, binary: 2 }, new Uint8Array(2))),
+    'E_BAD_HEADER',
+  )
+})
+
+test('asTypedArray views aligned payloads and copies misaligned ones', () => {
+  const f = new Float32Array([1.5, -2, 3e10])
+  const frame = encodeFrame({}, new Uint8Array(f.buffer))
+  const d = decodeFrame(frame)
+  assert.ok(d.ok)
+  const view = asTypedArray(d.value.payload, 'float32')
+  assert.ok(view instanceof Float32Array)
+  assert.equal(view.buffer, frame.buffer)
+  assert.deepEqual([...view], [...f])
+  const host = new Uint8Array(13)
+  host.set(new Uint8Array(f.buffer), 1)
+  assert.deepEqual([...asTypedArray(host.subarray(1), 'float32')], [...f])
+  assert.throws(() => asTypedArray(new Uint8Array(3), 'int16'), /whole number/)
+})
