@@ -137,12 +137,24 @@ def dice(a, b):
 def draw(name, image_path, mask, ref, png_dir):
     img = np.asarray(nib.load(image_path).dataobj, np.float32)
     c = np.round(np.argwhere(ref).mean(axis=0)).astype(int)
+    # Sagittal plane 10 mm off the midline: on the midline the reference's interhemispheric cut
+    # makes its outline unreadable. The image's sagittal axis is whichever is closest to L-R.
+    aff = nib.load(image_path).affine
+    lr_axis = int(np.argmax(np.abs(aff[0, :3])))
+    c[lr_axis] = min(c[lr_axis] + int(round(10 / np.linalg.norm(aff[:3, lr_axis]))), ref.shape[lr_axis] - 1)
     tiles = []
     for axis in range(3):
         sl = [slice(None)] * 3
         sl[axis] = c[axis]
         sl = tuple(sl)
-        t = overlay(np.rot90(img[sl]), np.rot90(mask[sl]), np.rot90(ref[sl]))
+        # Square pixels on screen: repeat voxels by their in-plane size ratio.
+        zooms = [np.linalg.norm(aff[:3, a]) for a in range(3) if a != axis]
+        reps = [max(1, int(round(z / min(zooms)))) for z in zooms]
+
+        def fit(a):
+            return np.rot90(np.repeat(np.repeat(a, reps[0], axis=0), reps[1], axis=1))
+
+        t = overlay(fit(img[sl]), fit(mask[sl]), fit(ref[sl]))
         tiles.append(t)
     h = max(t.shape[0] for t in tiles)
     tiles = [np.pad(t, ((0, h - t.shape[0]), (0, 4), (0, 0))) for t in tiles]

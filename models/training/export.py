@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sys
 
 import torch
@@ -114,6 +115,11 @@ def main():
         f.write(data)
     with open(old_path, "w") as f:
         f.write(dumps({k: card[k] for k in CARD_ORDER if k in card}) + "\n")
+    # The loss/Dice curve goes next to the model.
+    run_dir = os.path.dirname(os.path.abspath(args.checkpoint))
+    for name in ("log.csv", "curve.png"):
+        if os.path.exists(os.path.join(run_dir, name)):
+            shutil.copyfile(os.path.join(run_dir, name), os.path.join(args.pack_dir, "training-" + name))
     last = rows[-1] if rows else None
     print(f"{args.pack_dir}: {len(data)} bytes, sha256 {sha}")
     if last:

@@ -34,6 +34,10 @@ class Options:
         self.scale = (0.85, 1.15)
         self.shear = 0.05
         self.shift_mm = 25.0
+        # Views centred far from the brain (down into the neck, out to the sides), so tiles of a
+        # wide field of view that hold little or no brain are seen in training too.
+        self.p_far_view = 0.3
+        self.far_box_mm = ((-45.0, 45.0), (-60.0, 60.0), (-120.0, 40.0))
         self.elastic_mm = 3.0
         self.elastic_points = 5
         self.p_clutter = 0.5
@@ -91,7 +95,10 @@ class Generator:
         rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
         shear = np.eye(3) + self.u(-o.shear, o.shear, (3, 3)) * (1 - np.eye(3))
         m = rz @ ry @ rx @ shear @ np.diag(self.u(*o.scale, 3))
-        centre = self.brain_centre + self.u(-o.shift_mm, o.shift_mm, 3)
+        if self.rng.random() < o.p_far_view:
+            centre = self.brain_centre + np.array([self.u(lo, hi) for lo, hi in o.far_box_mm])
+        else:
+            centre = self.brain_centre + self.u(-o.shift_mm, o.shift_mm, 3)
         idx = (torch.arange(n, device=self.device, dtype=torch.float32) - (n - 1) / 2) * s
         zz, yy, xx = torch.meshgrid(idx, idx, idx, indexing="ij")
         pts = torch.stack([zz, yy, xx], -1).reshape(-1, 3)

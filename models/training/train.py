@@ -72,6 +72,10 @@ def main():
     ap.add_argument("--labelmap", default=os.path.join(HERE, "data", "labelmap.npz"))
     ap.add_argument("--resume", default=None, help="continue from a last.pt")
     ap.add_argument(
+        "--init", default=None,
+        help="start from a checkpoint's weights (model and average) with a fresh schedule",
+    )
+    ap.add_argument(
         "--session-minutes", type=float, default=None,
         help="stop this process after this many wall-clock minutes (checkpoint saved); "
         "continue with --resume: the schedule follows --minutes/--steps across sessions",
@@ -114,6 +118,10 @@ def main():
         ema.load_state_dict(ck["ema"])
         opt.load_state_dict(ck["opt"])
         step, elapsed, best, rows = ck["step"], ck["elapsed"], ck["best"], ck["rows"]
+    if args.init:
+        ck = torch.load(args.init, map_location=dev)
+        model.load_state_dict(ck["model"])
+        ema.load_state_dict(ck["ema"])
     budget_s = args.minutes * 60 if args.minutes is not None else None
     print(f"config {json.dumps(cfg)}; {count_parameters(model)} parameters; device {dev}", flush=True)
 

@@ -8,7 +8,7 @@ import { INITIAL_STATE, Store } from './app/state.js'
 import { VIEW_NAMES, type ViewName } from './app/view-geometry.js'
 import { el } from './panels/dom.js'
 import { mountDisplayPanel } from './panels/display-panel.js'
-import { mountFilesPanel, mountSeriesChooser } from './panels/files-panel.js'
+import { mountDropZone, mountFilesPanel, mountSeriesChooser } from './panels/files-panel.js'
 import { mountOverlays } from './panels/overlays.js'
 import { mountSegmentPanel } from './panels/segment-panel.js'
 import { SliceView } from './views/slice-view.js'
@@ -103,7 +103,18 @@ function keyboard(store: Store, ctl: Controller, views: Map<ViewName, SliceView>
   })
 }
 
+/**
+ * What test/bench/bench-viewer.ts drives the viewer through: set on `window.volsegBench` only
+ * when the page was opened with `?bench` (read before connect() drops the query).
+ */
+interface BenchHandle {
+  readonly store: Store
+  readonly controller: Controller
+  readonly views: ReadonlyMap<ViewName, SliceView>
+}
+
 async function main(): Promise<void> {
+  const bench = new URLSearchParams(window.location.search).has('bench')
   const app = document.getElementById('app')!
   const store = new Store(INITIAL_STATE)
   const left = el('aside', { className: 'sidebar left' })
@@ -138,7 +149,12 @@ async function main(): Promise<void> {
   mountSegmentPanel(left, store, ctl)
   mountDisplayPanel(right, store, ctl)
   mountSeriesChooser(app, store, ctl)
+  mountDropZone(app, ctl)
   keyboard(store, ctl, views)
+  if (bench) {
+    const handle: BenchHandle = { store, controller: ctl, views }
+    Object.assign(window, { volsegBench: handle })
+  }
   window.addEventListener('beforeunload', () => client.close())
   await ctl.start()
   document.body.dataset.ready = 'true'

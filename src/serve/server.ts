@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
+import { MAX_UPLOAD_BYTES, ok } from '../shared/api.js'
 import type { VolsegService } from '../service/create-service.js'
 import {
   allowedHosts,
@@ -25,8 +26,34 @@ import {
 import { serveStatic } from './static-files.js'
 import { attachConnection } from './ws-gate.js'
 
-/** Default cap on one incoming WebSocket frame: a uint16 512×512×300 label upload fits. */
+/**
+ * Default cap on one incoming WebSocket frame: a uint16 512×512×300 label upload fits, and so
+ * does a dropped file of up to `MAX_UPLOAD_BYTES` (256 MiB less 64 KiB) with its header.
+ */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
+
+/** Room left in a frame for the JSON header of an `openUpload` request (name ≤ 255 chars). */
+export const UPLOAD_HEADER_ROOM = 64 * 1024
+
+/**
+ * The largest dropped file (`openUpload`) whose request fits one frame of `maxFrameBytes`: the
+ * frame less {@link UPLOAD_HEADER_ROOM}, at most {@link MAX_UPLOAD_BYTES}.
+ */
+export function maxUploadBytes(maxFrameBytes: number): number {
+  return Math.max(0, Math.min(MAX_UPLOAD_BYTES, maxFrameBytes - UPLOAD_HEADER_ROOM))
+}
+
+/** `service` whose `hello` also reports the upload limit of this transport. */
+function withUploadLimit(service: VolsegService, maxFrameBytes: number): VolsegService {
+  const limit = maxUploadBytes(maxFrameBytes)
+  return {
+    ...service,
+    async hello(req) {
+      const r = await service.hello(req)
+      return r.ok ? ok({ ...r.value, maxUploadBytes: limit }) : r
+    },
+  }
+}
 
 /** Options of {@link startServer}. */
 export interface ServerOptions {
@@ -107,9 +134,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const wildcard = isWildcard(host)
   let port = 0
   let allowed = new Set<string>()
+  const maxFrameBytes = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
+  const service = withUploadLimit(o.service, maxFrameBytes)
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    maxPayload: maxFrameBytes,
     perMessageDeflate: false,
   })
 
@@ -163,7 +192,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const { path, query } = splitTarget(req.url)
     if (!authorised(req, query)) return refuseUpgrade(socket, 401, 'Unauthorized')
     if (path !== '/ws') return refuseUpgrade(socket, 404, 'Not Found')
-    wss.handleUpgrade(req, socket, head, (ws) => attachConnection(ws, o.service))
+    wss.handleUpgrade(req, socket, head, (ws) => attachConnection(ws, service))
   })
   server.on('clientError', (_e, socket) => socket.destroy())
 

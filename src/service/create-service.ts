@@ -25,7 +25,9 @@ import {
   type ModelId,
   type ModelSummary,
   type OpenedSource,
+  type OpenedVolume,
   type OpenSourceRequest,
+  type OpenUploadRequest,
   type ProviderStatus,
   type Result,
   type SaveMaskRequest,
@@ -47,6 +49,7 @@ import { isInside, printable, refOf, resolveUnder } from './confine.js'
 import { listFolder } from './sources.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { SegmentationJobs, type HeldLabels, type HeldVolume } from './segmentation-jobs.js'
+import { UploadStore, type StoredUpload } from './uploads.js'
 
 /** Model pre-selected in the UI when installed (the bundled default of `volseg segment`). */
 export const DEFAULT_MODEL_ID = 'brain-extract'
@@ -66,6 +69,11 @@ export interface ServiceOptions {
   readonly segmentTimeoutMs?: number
   /** Most volumes held open at once (default 8); opening one more is refused. */
   readonly maxVolumes?: number
+  /**
+   * Folder in which the private folder for dropped files (`openUpload`) is created (default the
+   * OS temporary folder); refused when inside `dataRoot`.
+   */
+  readonly uploadParent?: string
 }
 
 /** The API plus what its host needs: event subscription and shutdown. */
@@ -113,6 +121,8 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
   const labels = new Map<LabelsId, HeldLabels>()
   const running = new Set<{ cancel(): void; result: Promise<unknown> }>()
   const reservedOut = new Set<string>()
+  const uploads = new UploadStore(dataRoot, o.uploadParent)
+  const uploaded = new Map<VolumeId, StoredUpload>()
   let models: Promise<Result<ModelList>> | undefined
   let closed = false
 
@@ -236,28 +246,36 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
 
   async function openSource(req: OpenSourceRequest): Promise<Result<OpenedSource>> {
     const abs = await resolveUnder(dataRoot, req.source, 'source')
+    return openPath(abs, req.source, basename(abs), req.seriesKey)
+  }
+
+  /**
+   * Reads `abs` in a worker and holds the volume as `source`, shown as `base` (plus the series
+   * description for DICOM). Shared by `openSource` and `openUpload`.
+   */
+  async function openPath(
+    abs: string,
+    source: SourceRef,
+    base: string,
+    seriesKey?: string,
+  ): Promise<Result<OpenedSource>> {
     if (volumes.size >= (o.maxVolumes ?? 8)) {
       return err('E_TOO_LARGE', `${volumes.size} volumes are open; close one first`)
     }
     const r = await run(
-      {
-        kind: 'open',
-        input: [abs],
-        ...(req.seriesKey === undefined ? {} : { seriesKey: req.seriesKey }),
-      },
+      { kind: 'open', input: [abs], ...(seriesKey === undefined ? {} : { seriesKey }) },
       { timeoutMs: o.openTimeoutMs ?? 600_000 },
     )
     if (!r.ok) return r
     const v = r.value
     if (v.kind === 'series-choice') {
-      return ok({ kind: 'series-choice', source: req.source, series: v.series })
+      return ok({ kind: 'series-choice', source, series: v.series })
     }
     const id = newId<VolumeId>('vol')
-    const base = basename(abs)
     const name = v.seriesDescription ? `${base} (${v.seriesDescription})` : base
     volumes.set(id, {
       id,
-      source: req.source,
+      source,
       name,
       geometry: v.volume.geometry,
       dataType: v.volume.dataType,
@@ -270,7 +288,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     return ok({
       kind: 'volume',
       volumeId: id,
-      source: req.source,
+      source,
       name,
       geometry: v.volume.geometry,
       dataType: v.volume.dataType,
@@ -279,6 +297,40 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       warnings: v.warnings.map((w) => scrub(w)),
       ...(v.modality === undefined ? {} : { modality: v.modality }),
     })
+  }
+
+  /**
+   * A dropped file: kept in the private upload folder (never under --data), then read exactly
+   * as `openSource` reads a file. Errors name the file as dropped and never show the folder.
+   */
+  async function openUpload(req: OpenUploadRequest): Promise<Result<OpenedVolume>> {
+    if (closed) return err('E_INTERNAL', 'the service is shutting down')
+    if (volumes.size >= (o.maxVolumes ?? 8)) {
+      return err('E_TOO_LARGE', `${volumes.size} volumes are open; close one first`)
+    }
+    const shown = printable(req.name)
+    const stored = await uploads.store(req.name, req.bytes)
+    let r: Result<OpenedSource>
+    try {
+      r = await openPath(stored.path, `upload:${shown}` as SourceRef, shown)
+    } catch (x) {
+      r = fail(x)
+    }
+    const hide = (text: string): string =>
+      text
+        .split(stored.folder + sep)
+        .join('')
+        .split(stored.folder)
+        .join('')
+    if (r.ok && r.value.kind === 'volume') {
+      uploaded.set(r.value.volumeId, stored)
+      return ok({ ...r.value, warnings: r.value.warnings.map(hide) })
+    }
+    await uploads.remove(stored)
+    if (r.ok) return err('E_UNSUPPORTED', `${shown}: not a single image`, shown)
+    const message = hide(r.error.message)
+    const text = message.startsWith(`${shown}:`) ? message : `${shown}: ${message}`
+    return err(r.error.code, text, shown)
   }
 
   /** Replaces absolute paths under the roots in a message by their display form. */
@@ -305,6 +357,9 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     segmentation.cancelForVolume(v.id)
     for (const l of v.labels) labels.delete(l)
     volumes.delete(v.id)
+    const u = uploaded.get(v.id)
+    uploaded.delete(v.id)
+    if (u) await uploads.remove(u)
     return ok(null)
   }
 
@@ -433,6 +488,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     hello: guard(hello),
     listSources: guard(listSources),
     openSource: guard(openSource),
+    openUpload: guard(openUpload),
     readVoxels: guard(readVoxels),
     closeVolume: guard(closeVolume),
     listModels: guard(listModels),
@@ -452,6 +508,8 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       await Promise.allSettled([...running].map((j) => j.result))
       volumes.clear()
       labels.clear()
+      uploaded.clear()
+      await uploads.close()
       subscribers.clear()
     },
   }

@@ -83,6 +83,13 @@ export const MAX_STRING = 4096
 export const MAX_FILE_NAME = 255
 /** Most voxels an uploaded label map may hold (2³¹ − 1, the largest typed-array index we use). */
 export const MAX_VOXELS = 2 ** 31 - 1
+/**
+ * Largest file `openUpload` accepts: 256 MiB less 64 KiB, so that the request (JSON header plus
+ * the bytes) fits one WebSocket frame under `volseg serve`'s default `--max-frame` of 256 MiB.
+ * A server started with a smaller `--max-frame` reports its own, smaller limit in
+ * `HelloInfo.maxUploadBytes`.
+ */
+export const MAX_UPLOAD_BYTES = 256 * 2 ** 20 - 64 * 2 ** 10
 
 /** The exact patterns of the ids; the core mints ids that match them. */
 export const ID_PATTERNS = {
@@ -136,6 +143,11 @@ export interface HelloInfo {
   readonly defaultModelId: ModelId | null
   /** Source to open on first start (a bundled sample), or `null`. */
   readonly sampleSource: SourceRef | null
+  /**
+   * Largest file `openUpload` takes over this connection (≤ {@link MAX_UPLOAD_BYTES}); the UI
+   * refuses bigger dropped files before reading them. Absent: {@link MAX_UPLOAD_BYTES}.
+   */
+  readonly maxUploadBytes?: number
 }
 
 /** What a listed entry is; `dicom-folder` is a folder the core found DICOM files in. */
@@ -173,6 +185,21 @@ export interface OpenSourceRequest {
   readonly seriesKey?: string
 }
 
+/**
+ * Argument of `openUpload`: one image file the user dropped onto the window (the browser has only
+ * its bytes, no path). Single-file formats only: NIfTI (`.nii`, `.nii.gz`), NRRD with its data
+ * inside (`.nrrd`) and MetaImage with its data inside (`.mha`); the core refuses other names (a
+ * DICOM series, a detached `.nhdr`/`.mhd` header) with a sentence saying what to do instead.
+ * The guard checks `name` is a plain file name (1–{@link MAX_FILE_NAME} characters, no `/`, `\`,
+ * control characters or leading `.`) and `bytes` holds 1–{@link MAX_UPLOAD_BYTES} bytes.
+ */
+export interface OpenUploadRequest {
+  /** The dropped file's name, e.g. `scan.nii.gz`; its extension picks the format. */
+  readonly name: string
+  /** The whole file (out of band, like voxels). */
+  readonly bytes: Uint8Array
+}
+
 /** One series of a DICOM folder, for the user to pick from. */
 export interface SeriesChoice {
   /** Pass back as `seriesKey`. */
@@ -191,6 +218,7 @@ export interface SeriesChoice {
 export interface OpenedVolume {
   readonly kind: 'volume'
   readonly volumeId: VolumeId
+  /** What was opened; for a dropped file (`openUpload`) `upload:<name>`, naming no file in --data. */
   readonly source: SourceRef
   /** Display name (file or series). */
   readonly name: string
@@ -375,6 +403,12 @@ export interface VolsegApi {
   listSources(req: ListSourcesRequest): Promise<Result<SourceListing>>
   /** Reads an image, or asks which series of a multi-series DICOM folder to read. */
   openSource(req: OpenSourceRequest): Promise<Result<OpenedSource>>
+  /**
+   * Reads one dropped image file (bytes out of band) as `openSource` reads a file under --data;
+   * the core keeps its copy in a private temporary folder (never under --data) until the volume
+   * is closed. Masks of it are saved under --out like any other.
+   */
+  openUpload(req: OpenUploadRequest): Promise<Result<OpenedVolume>>
   /** The voxels of an open volume (bytes out of band). */
   readVoxels(req: VolumeRequest): Promise<Result<VoxelBlock>>
   /** Forgets an open volume and the label maps on its grid; cancels its jobs. */
@@ -408,6 +442,7 @@ export const API_METHODS = {
   hello: 1,
   listSources: 1,
   openSource: 1,
+  openUpload: 1,
   readVoxels: 1,
   closeVolume: 1,
   listModels: 1,
@@ -528,6 +563,21 @@ function isOpenSource(x: unknown): x is OpenSourceRequest {
   )
 }
 
+function isOpenUpload(x: unknown): x is OpenUploadRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['name', 'bytes']) &&
+    isText(x.name, MAX_FILE_NAME) &&
+    x.name.length > 0 &&
+    !x.name.startsWith('.') &&
+    // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+    !/[/\\\u0000-\u001f\u007f]/.test(x.name) &&
+    x.bytes instanceof Uint8Array &&
+    x.bytes.byteLength > 0 &&
+    x.bytes.byteLength <= MAX_UPLOAD_BYTES
+  )
+}
+
 function isVolumeRequest(x: unknown): x is VolumeRequest {
   return isPlain(x) && hasKeys(x, ['volumeId']) && isVolumeId(x.volumeId)
 }
@@ -585,6 +635,7 @@ export const requestGuards: {
   hello: isEmpty,
   listSources: isListSources,
   openSource: isOpenSource,
+  openUpload: isOpenUpload,
   readVoxels: isVolumeRequest,
   closeVolume: isVolumeRequest,
   listModels: isEmpty,

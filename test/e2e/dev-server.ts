@@ -166,6 +166,9 @@ const handlers: { [M in ApiMethod]: Handler<M> } = {
     }
     return ok({ crumbs, entries, truncated: false })
   },
+  async openUpload(req) {
+    return err('E_UNSUPPORTED', `${req.name}: the dev server does not take dropped files`, req.name)
+  },
   async openSource(req) {
     const p = inside(req.source)
     try {

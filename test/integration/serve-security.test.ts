@@ -7,6 +7,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -17,7 +18,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import type { OpenedVolume, SourceRef } from '../../src/shared/api.js'
+import { MAX_UPLOAD_BYTES, type OpenedVolume, type SourceRef } from '../../src/shared/api.js'
 import { encodeFrame, encodeRequest } from '../../src/shared/wire.js'
 import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
 import { ROOT, fixture } from '../helpers.js'
@@ -33,10 +34,13 @@ let token: string
 let port: number
 
 /** Starts `volseg serve` and resolves the printed URL. */
-function serve(args: string[]): Promise<{ proc: ChildProcess; url: URL }> {
+function serve(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ proc: ChildProcess; url: URL }> {
   const p = spawn(process.execPath, [BIN, 'serve', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, VOLSEG_HOME: join(tmp, 'home') },
+    env: { ...process.env, VOLSEG_HOME: join(tmp, 'home'), ...extraEnv },
   })
   return new Promise((resolveUrl, reject) => {
     let stdout = ''
@@ -286,4 +290,43 @@ test('SIGTERM stops the server and exits 0', async () => {
   assert.equal(await exited, 0)
   assert.ok(existsSync(join(tmp, 'out2')), '--out is created')
   assert.equal(readFileSync(join(data, 'ch2.nii.gz')).length > 0, true)
+})
+
+test('S6: openUpload is capped by the frame size; dropped copies are removed at shutdown', async () => {
+  // This server's --max-frame is 1 MiB: hello says so, and a bigger drop closes only that socket.
+  const c = await client()
+  const h = await c.hello({})
+  assert.ok(h.ok)
+  assert.equal(h.value.maxUploadBytes, 2 ** 20 - 64 * 2 ** 10)
+  const big = encodeRequest(1, 'openUpload', {
+    name: 'big.nii',
+    bytes: new Uint8Array(2 * 2 ** 20),
+  })
+  void c.sendRaw(big, 1)
+  const code = await c.closed
+  assert.ok(code === 1009 || code === 1006, `close code ${code}`)
+
+  // A server with the default cap; its temporary folder is ours to inspect.
+  const tmpParent = join(tmp, 'tmp-uploads')
+  mkdirSync(tmpParent)
+  const s = await serve(['--port', '0', '--data', data, '--out', join(tmp, 'out3')], {
+    TMPDIR: tmpParent,
+  })
+  const c2 = await connectNodeClient(
+    `ws://${s.url.host}/ws?token=${s.url.searchParams.get('token')}`,
+  )
+  const h2 = await c2.hello({})
+  assert.ok(h2.ok)
+  assert.equal(h2.value.maxUploadBytes, MAX_UPLOAD_BYTES)
+  const bytes = new Uint8Array(readFileSync(fixture('ch2.nii.gz')))
+  const r = await c2.openUpload({ name: 'ch2.nii.gz', bytes })
+  assert.ok(r.ok, JSON.stringify(r))
+  const folders = readdirSync(tmpParent).filter((n) => n.startsWith('volseg-uploads-'))
+  assert.equal(folders.length, 1)
+  assert.equal(statSync(join(tmpParent, folders[0]!)).mode & 0o777, 0o700)
+  c2.close()
+  const exited = new Promise<number | null>((done) => s.proc.once('exit', (code) => done(code)))
+  s.proc.kill('SIGTERM')
+  assert.equal(await exited, 0)
+  assert.deepEqual(readdirSync(tmpParent), [], 'the upload folder is removed at shutdown')
 })

@@ -3,10 +3,19 @@
 // are re-read with the io reader.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { isAbsolute, join, relative } from 'node:path'
 import { after, before, test } from 'node:test'
 import type {
   ApiEvent,
@@ -24,8 +33,11 @@ import { ROOT, derived, fixture } from '../helpers.js'
 const BIN = join(ROOT, 'bin', 'volseg.mjs')
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-service-'))
 const data = join(tmp, 'data')
+// The OS temporary folder of the server: dropped files (openUpload) are kept under it.
+const tmpParent = join(tmp, 'tmp')
 const env = {
   ...process.env,
+  TMPDIR: tmpParent,
   VOLSEG_HOME: join(tmp, 'home'),
   VOLSEG_MODELS: join(ROOT, 'test', 'tiny-model', 'packs'),
 }
@@ -34,6 +46,7 @@ let c: NodeClient
 
 before(async () => {
   mkdirSync(data)
+  mkdirSync(tmpParent)
   copyFileSync(fixture('ch2.nii.gz'), join(data, 'ch2.nii.gz'))
   copyFileSync(derived('ch2-crop.nii.gz'), join(data, 'ch2-crop.nii.gz'))
   cpSync(derived('dicom', 'two-series'), join(data, 'two-series'), { recursive: true })
@@ -314,4 +327,134 @@ test('cancel: start on ch2, cancel, job:cancelled', async () => {
   assert.ok(!unknownVolume.ok && unknownVolume.error.code === 'E_ARGS')
   await c.closeVolume({ volumeId: v.volumeId })
   assert.ok(existsSync(join(data, 'ch2.nii.gz')))
+})
+
+/** Files under `dir`, recursively (absolute paths). */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name))
+}
+
+test('openUpload: a dropped ch2.nii.gz opens as openSource does, kept outside --data; saveMask works', async () => {
+  const bytes = new Uint8Array(await readFile(fixture('ch2.nii.gz')))
+  const want = await open('ch2.nii.gz')
+  const r = await c.openUpload({ name: 'dropped ch2.nii.gz', bytes })
+  assert.ok(r.ok, JSON.stringify(r))
+  const v = r.value
+  assert.equal(v.kind, 'volume')
+  assert.equal(v.name, 'dropped ch2.nii.gz')
+  assert.deepEqual(v.geometry, want.geometry)
+  assert.equal(v.dataType, want.dataType)
+  assert.deepEqual(v.intensityRange, want.intensityRange)
+  assert.deepEqual(v.percentiles, want.percentiles)
+  const a = await c.readVoxels({ volumeId: v.volumeId })
+  const b = await c.readVoxels({ volumeId: want.volumeId })
+  assert.ok(a.ok && b.ok)
+  assert.ok(Buffer.from(a.value.bytes).equals(Buffer.from(b.value.bytes)), 'voxels identical')
+  await c.closeVolume({ volumeId: want.volumeId })
+
+  // The copy lives in one private folder under the server's temporary folder, not under --data.
+  const folders = readdirSync(tmpParent).filter((n) => n.startsWith('volseg-uploads-'))
+  assert.equal(folders.length, 1, folders.join(', '))
+  const folder = join(tmpParent, folders[0]!)
+  assert.equal(statSync(folder).mode & 0o777, 0o700)
+  const rel = relative(data, folder)
+  assert.ok(rel.startsWith('..') || isAbsolute(rel), `upload folder ${folder} is under --data`)
+  const copies = filesUnder(folder)
+  assert.equal(copies.length, 1, copies.join(', '))
+  assert.ok(copies[0]!.endsWith('dropped ch2.nii.gz'))
+  assert.ok((await readFile(copies[0]!)).equals(bytes), 'the copy holds the dropped bytes')
+  const listed = await c.listSources({})
+  assert.ok(listed.ok)
+  assert.ok(!listed.value.entries.some((e) => e.name.startsWith('volseg-uploads')))
+
+  // Its masks are saved under --out like any other.
+  const n = 181 * 217 * 181
+  const labels = new Uint8Array(n)
+  labels.fill(1, 0, 5000)
+  const up = await c.uploadLabels({
+    volumeId: v.volumeId,
+    dataType: 'uint8',
+    sizeIJK: [181, 217, 181],
+    bytes: labels,
+  })
+  assert.ok(up.ok, JSON.stringify(up))
+  const saved = await c.saveMask({
+    volumeId: v.volumeId,
+    labelsId: up.value.labelsId,
+    name: 'dropped-upload_seg.nii.gz',
+  })
+  assert.ok(saved.ok, JSON.stringify(saved))
+  assert.equal(saved.value.path, 'dropped-upload_seg.nii.gz')
+  const back = await openVolume(join(data, saved.value.path))
+  assert.deepEqual(back.volume.sizeIJK, v.geometry.sizeIJK)
+  assert.equal(filesUnder(folder).length, 1, 'saving wrote nothing into the upload folder')
+
+  // Closing the volume removes the copy.
+  assert.ok((await c.closeVolume({ volumeId: v.volumeId })).ok)
+  assert.deepEqual(filesUnder(folder), [])
+})
+
+test('openUpload refuses other formats and broken files in words naming the file', async () => {
+  const bytes = new Uint8Array(await readFile(fixture('ch2.nii.gz')))
+  const head = bytes.subarray(0, 4096)
+  const refused: [string, Uint8Array, RegExp][] = [
+    [
+      'scan.dcm',
+      head,
+      /^scan\.dcm: single DICOM files can't be dropped; put the folder under --data/,
+    ],
+    ['IM00001', head, /^IM00001: a file without an extension can't be dropped/],
+    [
+      'notes.txt',
+      head,
+      /^notes\.txt: only NIfTI \(\.nii, \.nii\.gz\), NRRD \(\.nrrd\) and MetaImage/,
+    ],
+    ['scan.nhdr', head, /^scan\.nhdr: this header keeps its voxels in a separate file/],
+    ['scan.mhd', head, /^scan\.mhd: this header keeps its voxels in a separate file/],
+    [
+      'evil.nrrd',
+      new TextEncoder().encode(
+        'NRRD0004\ntype: uint8\ndimension: 3\nsizes: 2 2 2\nencoding: raw\ndata file: /etc/passwd\n\n',
+      ),
+      /^evil\.nrrd: this NRRD header points to a separate data file/,
+    ],
+    [
+      'evil.mha',
+      new TextEncoder().encode(
+        'ObjectType = Image\nNDims = 3\nDimSize = 2 2 2\nElementType = MET_UCHAR\nElementDataFile = ../../etc/passwd\n',
+      ),
+      /^evil\.mha: this MetaImage header points to a separate data file/,
+    ],
+  ]
+  for (const [name, b, why] of refused) {
+    const r = await c.openUpload({ name, bytes: b })
+    assert.ok(!r.ok, name)
+    assert.equal(r.error.code, 'E_UNSUPPORTED', `${name}: ${r.error.message}`)
+    assert.equal(r.error.file, name)
+    assert.match(r.error.message, why)
+  }
+  // A truncated gzip stream and a file that is no image: the reader's reason, naming the file.
+  const broken: [string, Uint8Array, string, RegExp][] = [
+    ['cut.nii.gz', bytes.subarray(0, bytes.length >> 1), 'E_TRUNCATED', /truncated/],
+    [
+      'junk.nii',
+      new TextEncoder().encode('not an image at all\n'.repeat(40)),
+      'E_UNKNOWN_FORMAT',
+      /not a NIfTI/,
+    ],
+  ]
+  for (const [name, b, code, why] of broken) {
+    const r = await c.openUpload({ name, bytes: b })
+    assert.ok(!r.ok, name)
+    assert.equal(r.error.code, code, r.error.message)
+    assert.equal(r.error.file, name)
+    assert.ok(r.error.message.startsWith(`${name}: `), r.error.message)
+    assert.match(r.error.message, why)
+    assert.doesNotMatch(r.error.message, new RegExp(tmp), 'no absolute path leaks')
+    assert.doesNotMatch(r.error.message, /volseg-uploads-/, 'the upload folder is not shown')
+  }
+  const folders = readdirSync(tmpParent).filter((n) => n.startsWith('volseg-uploads-'))
+  for (const f of folders) assert.deepEqual(filesUnder(join(tmpParent, f)), [], 'no copy is left')
 })

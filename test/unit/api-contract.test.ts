@@ -4,6 +4,7 @@ import {
   API_EVENTS,
   API_METHODS,
   MAX_STRING,
+  MAX_UPLOAD_BYTES,
   err,
   errorResult,
   ok,
@@ -46,6 +47,13 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
   hello: [{}],
   listSources: [{}, { under: 'sub/dir' }, { under: 'ünï cödé/ф.nii.gz' }],
   openSource: [{ source: 'a/b.nii.gz' }, { source: 'dicom', seriesKey: '1.2.3' }],
+  openUpload: [
+    { name: 'scan.nii.gz', bytes: new Uint8Array(10) },
+    { name: 'ünï cödé (1).nrrd', bytes: new Uint8Array(1) },
+    { name: `${'a'.repeat(251)}.mha`, bytes: new Uint8Array(1) },
+    // the guard checks syntax only: the extension is the core's business
+    { name: 'scan.dcm', bytes: new Uint8Array(1) },
+  ],
   readVoxels: [{ volumeId: VOL }],
   closeVolume: [{ volumeId: VOL }],
   listModels: [{}, Object.create(null) as object],
@@ -91,6 +99,23 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
         source = 'x'
       })(),
     ],
+  ],
+  openUpload: [
+    ['empty bytes', { name: 'a.nii', bytes: new Uint8Array(0) }],
+    ['number[] bytes', { name: 'a.nii', bytes: [1, 2] }],
+    ['ArrayBuffer bytes', { name: 'a.nii', bytes: new ArrayBuffer(4) }],
+    ['missing bytes', { name: 'a.nii' }],
+    ['missing name', { bytes: new Uint8Array(1) }],
+    ['empty name', { name: '', bytes: new Uint8Array(1) }],
+    ['name as number', { name: 7, bytes: new Uint8Array(1) }],
+    ['slash in name', { name: 'x/a.nii', bytes: new Uint8Array(1) }],
+    ['backslash in name', { name: 'x\\a.nii', bytes: new Uint8Array(1) }],
+    ['leading dot', { name: '.a.nii', bytes: new Uint8Array(1) }],
+    ['dot-dot', { name: '..', bytes: new Uint8Array(1) }],
+    ['NUL in name', { name: 'a\0.nii', bytes: new Uint8Array(1) }],
+    ['newline in name', { name: 'a\n.nii', bytes: new Uint8Array(1) }],
+    ['long name', { name: `${'a'.repeat(252)}.nii`, bytes: new Uint8Array(1) }],
+    ['extra key', { name: 'a.nii', bytes: new Uint8Array(1), path: '/etc/passwd' }],
   ],
   readVoxels: [
     ['bad id', { volumeId: 'vol_' }],
@@ -171,6 +196,15 @@ test('guards check syntax only: `..` in a ref is the core’s business, NUL and 
   assert.equal(requestGuards.openSource({ source: 'a'.repeat(MAX_STRING) }), true)
   assert.equal(requestGuards.openSource({ source: 'a'.repeat(MAX_STRING + 1) }), false)
   assert.equal(requestGuards.openSource({ source: '\0' }), false)
+})
+
+test('openUpload: bytes up to MAX_UPLOAD_BYTES (256 MiB less 64 KiB), not one more', () => {
+  assert.equal(MAX_UPLOAD_BYTES, 256 * 2 ** 20 - 64 * 2 ** 10)
+  const buffer = new ArrayBuffer(MAX_UPLOAD_BYTES + 1)
+  const fits = new Uint8Array(buffer, 1)
+  assert.equal(requestGuards.openUpload({ name: 'big.nii', bytes: fits }), true)
+  const over = new Uint8Array(buffer)
+  assert.equal(requestGuards.openUpload({ name: 'big.nii', bytes: over }), false)
 })
 
 test('err/ok/errorResult build plain Results', () => {

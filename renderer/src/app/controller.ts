@@ -4,6 +4,7 @@
  */
 import {
   API_VERSION,
+  MAX_UPLOAD_BYTES,
   type ApiError,
   type ApiEvent,
   type JobId,
@@ -18,6 +19,39 @@ import type { ApiClient } from '../api/connect.js'
 import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
 import { autoWindow, WINDOW_PRESETS, type LoadedVolume, type Store } from './state.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
+import { formatBytes } from '../panels/dom.js'
+
+/** Names a dropped file may have (the core checks again, and checks the content). */
+const DROPPABLE = /\.(nii|nii\.gz|nrrd|mha)$/i
+
+/**
+ * Why a dropped file cannot be opened, judged from its name and size only, or undefined when it
+ * can be sent. The same sentences as the core's (`src/service/uploads.ts`), so that a big
+ * unsupported file is refused before its bytes are read.
+ */
+export function dropRefusal(
+  file: { name: string; size: number },
+  maxBytes: number,
+): string | undefined {
+  const { name, size } = file
+  if (!DROPPABLE.test(name)) {
+    if (/\.(dcm|dicom|ima)$/i.test(name) || !name.includes('.')) {
+      return `${name}: single DICOM files can't be dropped; put the folder under --data and open it from the file list`
+    }
+    if (/\.(nhdr|mhd|hdr|img)$/i.test(name)) {
+      return `${name}: this header keeps its voxels in a separate file, which a drop doesn't bring; put both files under --data`
+    }
+    return `${name}: only NIfTI (.nii, .nii.gz), NRRD (.nrrd) and MetaImage (.mha) files can be dropped`
+  }
+  if (name.startsWith('.') || /[/\\]/.test(name) || name.length > 255) {
+    return `${name}: rename the file (no leading dot, at most 255 characters), then drop it again`
+  }
+  if (size === 0) return `${name}: the file is empty (or a folder; put folders under --data)`
+  if (size > maxBytes) {
+    return `${name}: ${formatBytes(size)} is more than a drop can carry (${formatBytes(maxBytes)}); put the file under --data and open it from the file list`
+  }
+  return undefined
+}
 
 /** A sentence for an API error, with its code and file. */
 export function describeError(e: ApiError): string {
@@ -89,6 +123,60 @@ export class Controller {
         return
       }
       await this.#load(opened)
+    } finally {
+      this.#store.set({ loading: undefined })
+    }
+  }
+
+  /**
+   * Opens files dropped onto the window: the first one that can be dropped is read and sent with
+   * `openUpload`; the others are named in a notice. Refusals are notices in words.
+   */
+  async openDropped(files: readonly File[]): Promise<void> {
+    if (files.length === 0) return
+    if (!this.#store.state.connected) {
+      this.#store.notify(
+        'error',
+        'Not connected to the VolSeg core: reload the page, then drop again.',
+      )
+      return
+    }
+    const max = this.#store.state.hello?.maxUploadBytes ?? MAX_UPLOAD_BYTES
+    const refusals = files.map((f) => dropRefusal(f, max))
+    const k = refusals.findIndex((r) => r === undefined)
+    const file = files[k]
+    if (file === undefined) {
+      for (const r of refusals.slice(0, 3)) if (r) this.#store.notify('error', r)
+      return
+    }
+    if (files.length > 1) {
+      const others = files.filter((_, n) => n !== k).map((f) => f.name)
+      this.#store.notify(
+        'info',
+        `${files.length} files dropped: opening ${file.name} only (one at a time); not opened: ${others.join(', ')}`,
+      )
+    }
+    this.#store.set({ loading: `Reading ${file.name}…`, seriesChoice: undefined })
+    try {
+      let bytes: Uint8Array
+      try {
+        bytes = new Uint8Array(await file.arrayBuffer())
+      } catch (e) {
+        this.#store.notify(
+          'error',
+          `${file.name}: the browser could not read the file (${e instanceof Error ? e.message : String(e)})`,
+        )
+        return
+      }
+      this.#store.set({ loading: `Opening ${file.name}…` })
+      const r = await this.api.openUpload({ name: file.name, bytes })
+      if (!r.ok) {
+        // The core's sentence already starts with the file name.
+        this.#store.set({ lastError: r.error })
+        this.#store.notify('error', `${r.error.message} [${r.error.code}]`)
+        return
+      }
+      await this.#load(r.value)
     } finally {
       this.#store.set({ loading: undefined })
     }

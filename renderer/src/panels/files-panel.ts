@@ -81,3 +81,56 @@ export function mountSeriesChooser(parent: HTMLElement, store: Store, ctl: Contr
     ])
   })
 }
+
+/** True when a drag carries files (not text or a link dragged from the page). */
+function carriesFiles(e: DragEvent): boolean {
+  return e.dataTransfer !== null && Array.from(e.dataTransfer.types).includes('Files')
+}
+
+/**
+ * Drag-and-drop over the whole window: while files are dragged over it an overlay says what can
+ * be dropped; a drop hands the files to {@link Controller.openDropped} (which opens the first
+ * NIfTI / NRRD / MHA file with `openUpload`). A file dropped anywhere never makes the browser
+ * navigate away from the viewer.
+ */
+export function mountDropZone(parent: HTMLElement, ctl: Controller): void {
+  const overlay = el('div', { className: 'drop-overlay', hidden: true }, [
+    el('div', { className: 'drop-message' }, [
+      'Drop a NIfTI / NRRD / MHA file to open',
+      el('div', { className: 'muted' }, [
+        '.nii, .nii.gz, .nrrd, .mha; for DICOM folders, put them under --data',
+      ]),
+    ]),
+  ])
+  parent.append(overlay)
+  // dragenter/dragleave fire for every element crossed; count them to know when the drag left.
+  let depth = 0
+  const hide = (): void => {
+    depth = 0
+    overlay.hidden = true
+  }
+  window.addEventListener('dragenter', (e) => {
+    if (!carriesFiles(e)) return
+    e.preventDefault()
+    depth++
+    overlay.hidden = false
+  })
+  window.addEventListener('dragover', (e) => {
+    if (!carriesFiles(e)) return
+    e.preventDefault() // allows the drop
+    if (e.dataTransfer) e.dataTransfer.dropEffect = 'copy'
+    overlay.hidden = false
+  })
+  window.addEventListener('dragleave', (e) => {
+    if (!carriesFiles(e)) return
+    depth = Math.max(0, depth - 1)
+    if (depth === 0 || e.relatedTarget === null) hide()
+  })
+  window.addEventListener('dragend', hide)
+  window.addEventListener('drop', (e) => {
+    hide()
+    if (!e.dataTransfer || e.dataTransfer.files.length === 0) return
+    e.preventDefault() // never navigate to the dropped file
+    void ctl.openDropped(Array.from(e.dataTransfer.files))
+  })
+}

@@ -49,6 +49,7 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
 
   let models: unknown
   let providers: unknown
+  let infoFor: unknown
   store.subscribe((s) => {
     if (s.models !== models) {
       models = s.models
@@ -82,21 +83,25 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
     tta.checked = s.tta
     unc.checked = s.wantUncertainty
     const m = s.models.find((x) => x.id === s.modelId)
-    setChildren(
-      modelInfo,
-      m
-        ? [
-            el('div', {}, [el('b', {}, ['Intended use: ']), m.intendedUse]),
-            el('div', {}, [el('b', {}, ['Licence: ']), m.licence]),
-            el('div', { className: 'muted' }, [
-              `${m.modality} · labels: ${m.labels
-                .filter((l) => l.value !== 0)
-                .map((l) => l.name)
-                .join(', ')}`,
-            ]),
-          ]
-        : [],
-    )
+    // rebuilt only when the model changes (this runs on every state change, e.g. each scroll step)
+    if (m !== infoFor) {
+      infoFor = m
+      setChildren(
+        modelInfo,
+        m
+          ? [
+              el('div', {}, [el('b', {}, ['Intended use: ']), m.intendedUse]),
+              el('div', {}, [el('b', {}, ['Licence: ']), m.licence]),
+              el('div', { className: 'muted' }, [
+                `${m.modality} · labels: ${m.labels
+                  .filter((l) => l.value !== 0)
+                  .map((l) => l.name)
+                  .join(', ')}`,
+              ]),
+            ]
+          : [],
+      )
+    }
     run.disabled = !s.volume || !s.modelId || !!s.job || !s.connected
     progress.hidden = !s.job
     if (s.job) {

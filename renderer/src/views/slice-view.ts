@@ -74,6 +74,7 @@ export class SliceView {
   readonly #resize: ResizeObserver
   #drag: Drag | undefined
   #lastKey: unknown[] = []
+  #imageKey: unknown[] = []
   #image: ImageData | undefined
   #labelBuf = new Uint16Array(0)
 
@@ -195,8 +196,30 @@ export class SliceView {
       return
     }
     const centre = this.#planeCentre(s, f, cam)
-    this.#draw(s, f, centre, cam.mmPerPx / dpr, w, h)
-    this.#drawCrosshair(s, f, centre, cam.mmPerPx / dpr, w, h)
+    const pxMm = cam.mmPerPx / dpr
+    // The resliced picture depends on the plane, not on where the crosshair lies in it: when
+    // another view moves the crosshair (scrolling it), only the crosshair lines are redrawn here.
+    const imageKey = [
+      s.volume,
+      ...centre,
+      pxMm,
+      ...f.right,
+      ...f.down,
+      s.window,
+      s.labels,
+      s.overlay,
+      s.uncertainty,
+      s.showUncertainty,
+      w,
+      h,
+      dpr,
+    ]
+    if (force || !this.#image || !imageKey.every((k, n) => k === this.#imageKey[n])) {
+      this.#draw(s, f, centre, pxMm, w, h)
+      this.#imageKey = imageKey
+    }
+    this.#ctx.putImageData(this.#image!, 0, 0)
+    this.#drawCrosshair(s, f, centre, pxMm, w, h)
     const letters = edgeLetters(f)
     for (const [pos, e] of Object.entries(this.#letters)) {
       e.textContent = letters[pos as keyof typeof letters]
@@ -238,6 +261,16 @@ export class SliceView {
     const du = sub(g.toIJK(scale(f.right, pxMm)), o)
     const dv = sub(g.toIJK(scale(f.down, pxMm)), o)
     const colours = labelColours(s)
+    // colour per label value as a flat table (a Map lookup per pixel costs more than the pixel)
+    const lutSize = Math.max(0, ...colours.keys()) + 1
+    const lut = new Float32Array(3 * lutSize)
+    const shown = new Uint8Array(lutSize)
+    for (const [v, c] of colours) {
+      shown[v] = 1
+      lut[3 * v] = c[0]
+      lut[3 * v + 1] = c[1]
+      lut[3 * v + 2] = c[2]
+    }
     const alpha = s.overlay.opacity
     const outline = s.overlay.outline
     let n = 0
@@ -276,13 +309,10 @@ export class SliceView {
         }
         const l = lv ? lv[idx]! : 0
         lab[n] = l
-        if (l !== 0 && !outline) {
-          const c = colours.get(l)
-          if (c) {
-            r = r * (1 - alpha) + c[0] * alpha
-            gg = gg * (1 - alpha) + c[1] * alpha
-            b = b * (1 - alpha) + c[2] * alpha
-          }
+        if (l !== 0 && !outline && l < lutSize && shown[l] === 1) {
+          r = r * (1 - alpha) + lut[3 * l]! * alpha
+          gg = gg * (1 - alpha) + lut[3 * l + 1]! * alpha
+          b = b * (1 - alpha) + lut[3 * l + 2]! * alpha
         }
         out[q] = r
         out[q + 1] = gg
@@ -316,7 +346,6 @@ export class SliceView {
         }
       }
     }
-    this.#ctx.putImageData(this.#image, 0, 0)
   }
 
   #drawCrosshair(

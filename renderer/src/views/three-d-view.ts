@@ -72,6 +72,8 @@ export class ThreeDView {
   #shownVolume: LoadedVolume | undefined
   #shownLabels: LoadedLabels | undefined
   #lastKey: unknown[] = []
+  #renderQueued = false
+  #disposed = false
 
   constructor(store: Store) {
     this.#store = store
@@ -96,6 +98,7 @@ export class ThreeDView {
   }
 
   dispose(): void {
+    this.#disposed = true
     this.#resize.disconnect()
     this.#worker?.terminate()
     this.#clearSurfaces()
@@ -241,7 +244,21 @@ export class ThreeDView {
     // fit the first surface, keeping the anterior view direction
     if (first) this.#grw.getRenderer().resetCamera()
     this.#grw.getRenderer().resetCameraClippingRange()
-    this.#renderNow()
+    this.#renderSoon()
+  }
+
+  /**
+   * One render in the next animation frame for however many surfaces arrive before it: the
+   * worker sends them back to back, and each render draws every surface so far (seconds in all
+   * with a software renderer when drawn once per surface).
+   */
+  #renderSoon(): void {
+    if (this.#renderQueued) return
+    this.#renderQueued = true
+    requestAnimationFrame(() => {
+      this.#renderQueued = false
+      if (!this.#disposed) this.#renderNow()
+    })
   }
 
   #showVolume(s: AppState): void {

@@ -25,6 +25,13 @@ export type SurfaceReply =
       /** vtk cell array: `3, a, b, c, 3, …`. */
       readonly polys: Uint32Array
       readonly stride: number
+      /** Worker time for this surface (sub-image, marching cubes, smoothing), ms. */
+      readonly ms: number
     }
-  | { readonly id: number; readonly kind: 'done' }
+  | {
+      readonly id: number
+      readonly kind: 'done'
+      /** Worker time for the whole request (bounding boxes included), ms. */
+      readonly ms: number
+    }
   | { readonly id: number; readonly kind: 'error'; readonly message: string }

@@ -1,0 +1,400 @@
+/**
+ * Viewer benchmark: the built review viewer in headless Chromium (SwiftShader, as the e2e tests)
+ * against the real `volseg serve`, on a synthetic 512×512×300 int16 CT-like volume
+ * (make-volume.py, cached in $TMPDIR/volseg-bench like bench:io) with a 10-label organ-like mask
+ * (test/bench/viewer/masks.ts: three large, five medium, two small ellipsoids), and on ch2's grid
+ * with a noisy 2-label mask like an untrained model's (tens of thousands of islands per label).
+ * Labels go in through the `uploadLabels` API and the viewer's store, via `window.volsegBench`,
+ * which the page only has when opened with `?bench`.
+ *
+ * Printed (medians and p95 where repeated; no assertions, targets are only reported):
+ *  - time to first image: file-list click → slices drawn, split at openSource's answer; against
+ *    the core's own openVolume() of the same file in this process;
+ *  - slice scrolling with the label overlay shown: per wheel step, the work of the frame that
+ *    redraws the views (p50/p95), and the frame-to-frame interval; against a frame that only
+ *    puts ready images of the same canvas sizes (putImageData); plus each view's draw alone;
+ *  - 3D surfaces of every label: worker time per label and in all (target ≤ 3 s for the organ
+ *    mask), and labels in → surfaces shown; the noisy mask likewise;
+ *  - the surface pipeline in Node, step by step (bounding boxes, sub-image, marching cubes,
+ *    smoothing), against vtk.js's filters on the same sub-images (what the worker used before;
+ *    also checked to give the same meshes) and a naive marching-cubes pass over the whole grid
+ *    per label.
+ *
+ * Usage: npm run bench:viewer [-- --quick] [-- --no-vtk]
+ *   --quick   1 open instead of 3, 40 scroll steps instead of 100
+ *   --no-vtk  skip the vtk.js comparison in Node (~10–20 s on a small machine)
+ */
+import { execFileSync } from 'node:child_process'
+import { copyFile, link, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { existsSync, mkdirSync, renameSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { openVolume } from '../../src/io/open-volume.js'
+import {
+  REPO,
+  buildRenderer,
+  launch,
+  startServer,
+  type Server,
+  type Session,
+} from '../e2e/harness.js'
+import { noisyMask, organMask, type Mask } from './viewer/masks.js'
+import {
+  compareWithVtk,
+  naiveFullGrid,
+  runPipeline,
+  type PipelineTiming,
+} from './viewer/node-surfaces.js'
+import {
+  NAME_SHIM,
+  canvasSizes,
+  drawEachView,
+  installProbes,
+  openTimed,
+  putImageDataTimed,
+  readVoxelsTimed,
+  scrollTimed,
+  showLabels,
+  surfacesDone,
+  type OpenTiming,
+  type ScrollTiming,
+  type SurfacesTiming,
+  type WorkerEvent,
+} from './viewer/page.js'
+
+const CACHE = join(tmpdir(), 'volseg-bench')
+const SYNTH_NII = join(CACHE, 'synth-512x512x300-int16.nii.gz')
+const SYNTH = 'synth-512x512x300.nii.gz'
+const NOISY = 'ch2-noisy.nii.gz'
+const SURFACE_TARGET_MS = 3000
+const SURFACE_TIMEOUT_MS = 300_000
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+function pct(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!
+}
+
+const f1 = (x: number): string => x.toFixed(1)
+const f0 = (x: number): string => x.toFixed(0)
+
+/** A Python with nibabel: the system one first (as bench:io), then whatever `python3` is. */
+function python(): string {
+  for (const p of ['/usr/bin/python3', 'python3']) {
+    try {
+      execFileSync(p, ['-c', 'import nibabel'], { stdio: 'ignore' })
+      return p
+    } catch {
+      // next
+    }
+  }
+  throw new Error('no python3 with nibabel to write the synthetic volume (pip install nibabel)')
+}
+
+/** The synthetic volume of bench:io, made once and cached. */
+function ensureSynthetic(): void {
+  mkdirSync(CACHE, { recursive: true })
+  if (existsSync(SYNTH_NII)) return
+  console.log(`making ${SYNTH_NII} (nibabel) ...`)
+  const part = `${SYNTH_NII}.part.nii.gz`
+  execFileSync(python(), [join(REPO, 'test', 'bench', 'make-volume.py'), part], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  renameSync(part, SYNTH_NII)
+}
+
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to)
+  } catch {
+    await copyFile(from, to)
+  }
+}
+
+interface SurfaceResult {
+  readonly perLabel: readonly {
+    value: number
+    ms: number
+    points: number
+    triangles: number
+  }[]
+  readonly workerMs: number
+  readonly shownMs: number
+  readonly uploadMs: number
+  readonly finished: boolean
+}
+
+function surfaceResult(s: SurfacesTiming, uploadMs: number): SurfaceResult {
+  const got = (e: WorkerEvent): boolean => e.kind === 'surface'
+  const done = s.events.find((e) => e.kind === 'done')
+  return {
+    perLabel: s.events.filter(got).map((e) => ({
+      value: e.label ?? -1,
+      ms: e.ms ?? NaN,
+      points: e.points ?? 0,
+      triangles: e.triangles ?? 0,
+    })),
+    workerMs: done?.ms ?? NaN,
+    shownMs: s.shownMs,
+    uploadMs,
+    finished: done !== undefined,
+  }
+}
+
+function printSurfaces(title: string, r: SurfaceResult, mask: Mask, target: boolean): void {
+  console.log(`\n== ${title} ==`)
+  if (!r.finished) console.log(`  NOT FINISHED within ${SURFACE_TIMEOUT_MS / 1000} s`)
+  for (const l of r.perLabel) {
+    console.log(
+      `  label ${String(l.value).padStart(2)} ${(mask.names[l.value] ?? '').padEnd(13)}` +
+        `${f0(l.ms).padStart(6)} ms  ${String(l.points).padStart(8)} points ` +
+        `${String(l.triangles).padStart(8)} triangles`,
+    )
+  }
+  const sum = r.perLabel.reduce((a, l) => a + l.ms, 0)
+  console.log(
+    `  worker total       ${f0(r.workerMs).padStart(6)} ms  (labels ${f0(sum)} ms + bounding boxes ` +
+      `and the rest ${f0(r.workerMs - sum)} ms)` +
+      (target
+        ? `  target ≤ ${SURFACE_TARGET_MS} ms: ${r.workerMs <= SURFACE_TARGET_MS ? 'PASS' : 'OVER TARGET'}`
+        : ''),
+  )
+  console.log(
+    `  labels in store → surfaces shown ${f0(r.shownMs)} ms (copy to the worker, main-thread ` +
+      `vtk.js actors and render included); uploadLabels ${f0(r.uploadMs)} ms before that`,
+  )
+}
+
+function printPipeline(title: string, p: PipelineTiming): void {
+  console.log(`  ${title}: total ${f0(p.totalMs)} ms (bounding boxes ${f0(p.boxesMs)} ms)`)
+  for (const l of p.labels) {
+    console.log(
+      `    label ${String(l.value).padStart(2)} box ${l.box.padEnd(12)} stride ${l.stride} ` +
+        `sub-image ${f0(l.binMs).padStart(4)}  marching cubes ${f0(l.mcMs).padStart(5)}  ` +
+        `smoothing ${f0(l.smoothMs).padStart(5)} ms  ${l.triangles} triangles`,
+    )
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      'no-vtk': { type: 'boolean', default: false },
+    },
+  })
+  const quick = values.quick === true
+  const opens = quick ? 1 : 3
+  const steps = quick ? 40 : 100
+
+  ensureSynthetic()
+  await buildRenderer()
+  const root = await mkdtemp(join(tmpdir(), 'volseg-bench-viewer-'))
+  const data = join(root, 'data')
+  const out = join(root, 'out')
+  await mkdir(data)
+  await mkdir(out)
+  await linkOrCopy(SYNTH_NII, join(data, SYNTH))
+  await copyFile(join(REPO, 'test', 'fixtures', 'ch2.nii.gz'), join(data, NOISY))
+
+  // the core's own read of the same file: the floor for the viewer's time to first image
+  const coreMs: number[] = []
+  for (let n = 0; n < opens; n++) {
+    const t0 = performance.now()
+    await openVolume(join(data, SYNTH))
+    coreMs.push(performance.now() - t0)
+  }
+
+  let server: Server | undefined
+  let session: Session | undefined
+  try {
+    server = await startServer(data, out)
+    session = await launch()
+    const page = session.page
+    await page.goto(`${server.url}&bench`)
+    await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+    await page.evaluate(NAME_SHIM)
+    await page.evaluate(installProbes)
+    const browserVersion = session.browser.version()
+
+    // 1. time to first image
+    const openRuns: OpenTiming[] = []
+    for (let n = 0; n < opens; n++) openRuns.push(await page.evaluate(openTimed, SYNTH))
+    await page.waitForTimeout(500)
+    const readMs: number[] = []
+    for (let n = 0; n < opens; n++) readMs.push(await page.evaluate(readVoxelsTimed))
+    const sizes = await page.evaluate(canvasSizes)
+
+    // 2. organ labels: surfaces (3D view) then scrolling with the overlay
+    const organs = organMask()
+    const organHandle = await page.evaluateHandle(organMask)
+    await page.evaluate((m) => {
+      ;(globalThis as unknown as { vbMask: unknown }).vbMask = m
+    }, organHandle)
+    await organHandle.dispose()
+    const shown = await page.evaluate(showLabels)
+    const organSurfaces = surfaceResult(
+      await page.evaluate(surfacesDone, { since: shown.setAt, timeoutMs: SURFACE_TIMEOUT_MS }),
+      shown.uploadMs,
+    )
+    await page.waitForTimeout(300)
+    const scroll: ScrollTiming = await page.evaluate(scrollTimed, steps)
+    const bare: ScrollTiming = await page.evaluate(putImageDataTimed, steps)
+    const eachView = await page.evaluate(drawEachView, 20)
+
+    // 3. noisy labels on ch2's grid
+    await page.evaluate(openTimed, NOISY)
+    const noisy = noisyMask()
+    const noisyHandle = await page.evaluateHandle(noisyMask)
+    await page.evaluate((m) => {
+      ;(globalThis as unknown as { vbMask: unknown }).vbMask = m
+    }, noisyHandle)
+    await noisyHandle.dispose()
+    const shownNoisy = await page.evaluate(showLabels)
+    const noisySurfaces = surfaceResult(
+      await page.evaluate(surfacesDone, { since: shownNoisy.setAt, timeoutMs: SURFACE_TIMEOUT_MS }),
+      shownNoisy.uploadMs,
+    )
+    const pageErrors = session.errors.filter(
+      (e) => !/WebSocket connection to .*\/ws' failed/.test(e),
+    )
+    await session.browser.close()
+    session = undefined
+    await server.stop()
+    server = undefined
+
+    // 4. Node: the pipeline step by step, vtk.js, naive full grid
+    const ours = runPipeline(organs.labels, organs.size, 'ours')
+    const oursNoisy = runPipeline(noisy.labels, noisy.size, 'ours')
+    const vtk = values['no-vtk'] ? undefined : runPipeline(organs.labels, organs.size, 'vtk')
+    const same = values['no-vtk']
+      ? undefined
+      : compareWithVtk(organs.labels, organs.size, [1, 7, 10])
+    const organValues = ours.labels.map((l) => l.value)
+    const naive = naiveFullGrid(organs.labels, organs.size, organValues)
+
+    // ---- report
+    console.log(
+      `bench:viewer · ${SYNTH} (512×512×300 int16) · Chromium ${browserVersion} (SwiftShader) · ` +
+        `node ${process.version} · ${quick ? 'quick' : 'full'} · slice canvases ${sizes.join(', ')}`,
+    )
+    console.log('\n== time to first image (file-list click → slices drawn) ==')
+    const first = openRuns.map((r) => r.firstImageMs)
+    console.log(
+      `  first image        ${f0(median(first)).padStart(6)} ms   (runs: ${first.map(f0).join(', ')})`,
+    )
+    console.log(
+      `    openSource       ${f0(median(openRuns.map((r) => r.openMs))).padStart(6)} ms   ` +
+        `readVoxels + transfer + first draw ${f0(median(openRuns.map((r) => r.firstImageMs - r.openMs)))} ms`,
+    )
+    console.log(
+      `    (readVoxels alone, again: ${f0(median(readMs))} ms: the transfer of ` +
+        `${f0((512 * 512 * 300 * 2) / 2 ** 20)} MiB over the socket)`,
+    )
+    console.log(
+      `  next frame         ${f0(median(openRuns.map((r) => r.nextFrameMs))).padStart(6)} ms`,
+    )
+    console.log(
+      `  core openVolume()  ${f0(median(coreMs)).padStart(6)} ms   (runs: ${coreMs.map(f0).join(', ')}); ` +
+        `viewer / core ${(median(first) / median(coreMs)).toFixed(2)}`,
+    )
+
+    console.log(`\n== slice scrolling, axial, label overlay shown (${steps} wheel steps) ==`)
+    const w = scroll.workMs
+    const b = bare.workMs
+    console.log(
+      `  frame work         p50 ${f1(median(w)).padStart(6)} ms  p95 ${f1(pct(w, 95)).padStart(6)} ms  max ${f1(Math.max(...w))} ms`,
+    )
+    console.log(
+      `  frame interval     p50 ${f1(median(scroll.intervalMs)).padStart(6)} ms  p95 ${f1(pct(scroll.intervalMs, 95)).padStart(6)} ms`,
+    )
+    console.log(
+      `  bare putImageData  p50 ${f1(median(b)).padStart(6)} ms  p95 ${f1(pct(b, 95)).padStart(6)} ms ` +
+        `(onto the same canvases, interval p50 ${f1(median(bare.intervalMs))} ms)`,
+    )
+    console.log(
+      `  frame work / bare  p50 ${(median(w) / median(b)).toFixed(2)}  p95 ${(pct(w, 95) / pct(b, 95)).toFixed(2)}`,
+    )
+    console.log(
+      '  each view drawn alone (p50 of 20): ' +
+        Object.entries(eachView)
+          .map(([v, t]) => `${v} ${f1(median(t))} ms`)
+          .join(', '),
+    )
+
+    printSurfaces(
+      '3D surfaces, 10 organ labels, in the browser worker',
+      organSurfaces,
+      organs,
+      true,
+    )
+    printSurfaces(
+      '3D surfaces, noisy 2-label mask on ch2 (181×217×181)',
+      noisySurfaces,
+      noisy,
+      false,
+    )
+
+    console.log('\n== surface pipeline in Node (same code as the worker) ==')
+    printPipeline('ours, organ mask', ours)
+    if (vtk) {
+      printPipeline('vtk.js filters (before), organ mask', vtk)
+      console.log(
+        `  ours / vtk.js ${(ours.totalMs / vtk.totalMs).toFixed(3)} (×${(vtk.totalMs / ours.totalMs).toFixed(1)} faster)` +
+          (same
+            ? `; labels 1, 7, 10: marching cubes identical ${same.identicalMeshes}, smoothed points ` +
+              `max |Δ| ${same.maxSmoothedDiff}`
+            : ''),
+      )
+    }
+    console.log(
+      `  naive: marching cubes over the whole 512×512×300 grid per label, no smoothing: total ` +
+        `${f0(naive.totalMs)} ms (per label ${f0(median(naive.perLabelMs))} ms median); ` +
+        `ours (smoothing included) / naive ${(ours.totalMs / naive.totalMs).toFixed(3)}`,
+    )
+    printPipeline('ours, noisy mask', oursNoisy)
+    if (pageErrors.length > 0) console.log(`\npage errors: ${pageErrors.join(' | ')}`)
+
+    const round = (x: number): number => Math.round(x * 10) / 10
+    const json = {
+      firstImageMs: round(median(first)),
+      openSourceMs: round(median(openRuns.map((r) => r.openMs))),
+      readVoxelsMs: round(median(readMs)),
+      coreOpenMs: round(median(coreMs)),
+      scrollWorkMs: { p50: round(median(w)), p95: round(pct(w, 95)) },
+      scrollIntervalMs: {
+        p50: round(median(scroll.intervalMs)),
+        p95: round(pct(scroll.intervalMs, 95)),
+      },
+      barePutImageDataMs: { p50: round(median(b)), p95: round(pct(b, 95)) },
+      surfacesWorkerMs: round(organSurfaces.workerMs),
+      surfacesShownMs: round(organSurfaces.shownMs),
+      surfacesPerLabelMs: Object.fromEntries(
+        organSurfaces.perLabel.map((l) => [l.value, round(l.ms)]),
+      ),
+      surfacesTargetMs: SURFACE_TARGET_MS,
+      surfacesPass: organSurfaces.workerMs <= SURFACE_TARGET_MS,
+      noisySurfacesWorkerMs: round(noisySurfaces.workerMs),
+      noisySurfacesShownMs: round(noisySurfaces.shownMs),
+      nodeOursMs: round(ours.totalMs),
+      nodeVtkMs: vtk ? round(vtk.totalMs) : null,
+      nodeNaiveFullGridMs: round(naive.totalMs),
+    }
+    console.log(`BENCH_VIEWER ${JSON.stringify(json)}`)
+  } finally {
+    await session?.browser.close()
+    await server?.stop()
+    await rm(root, { recursive: true, force: true })
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error('bench-viewer failed:', e)
+  process.exit(1)
+})
