@@ -204,7 +204,7 @@ def main():
 
 def write_log(out, rows):
     with open(os.path.join(out, "log.csv"), "w", newline="") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(["step", "seconds", "lr", "loss", "train_dice", "val_dice"])
         w.writerows(rows)
     steps = [r[0] for r in rows]
