@@ -66,6 +66,27 @@ async function letters(view: string): Promise<Record<string, string>> {
 }
 
 /** Pixel statistics of a centred box (fraction `f` of the size) of a slice view's canvas. */
+/** Share of coloured pixels in the top-left corner box (`f` of each side) of a view's canvas. */
+async function cornerColoured(view: string, f = 0.12): Promise<number> {
+  return page.$eval(
+    `[data-view=${view}] canvas`,
+    (c, frac) => {
+      const canvas = c as unknown as Canvas2d
+      const ctx = canvas.getContext('2d')!
+      const w = Math.round(canvas.width * frac)
+      const h = Math.round(canvas.height * frac)
+      const d = ctx.getImageData(0, 0, w, h).data
+      let coloured = 0
+      for (let q = 0; q < d.length; q += 4) {
+        const hi = Math.max(d[q]!, d[q + 1]!, d[q + 2]!)
+        if (hi - Math.min(d[q]!, d[q + 1]!, d[q + 2]!) > 40) coloured++
+      }
+      return coloured / (d.length / 4)
+    },
+    f,
+  )
+}
+
 async function centreStats(
   view: string,
   f = 0.3,
@@ -209,6 +230,13 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
     afterRun.coloured > before.coloured + 0.05,
     `no overlay in the brain region: before ${JSON.stringify(before)}, after ${JSON.stringify(afterRun)}`,
   )
+  if (model === 'brain-extract') {
+    // The bundled model: the brain at the centre of the axial view is labelled, the air in the
+    // corner (outside the head) is not.
+    assert.ok(afterRun.coloured > 0.9, `brain centre ${afterRun.coloured} coloured`)
+    const corner = await cornerColoured('axial')
+    assert.ok(corner < 0.01, `air in the corner is ${corner} coloured`)
+  }
   assert.match(
     (await page.textContent('.run-info')) ?? '',
     /Ran .+ on (cpu|cuda|webgpu|dml|coreml)/,

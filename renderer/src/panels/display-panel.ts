@@ -148,7 +148,11 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
                 el('li', {}, [
                   el('button', {
                     className: 'hotspot',
-                    textContent: `${names.get(h.label) ?? h.label}: ${h.voxels} vox, mean ${h.meanUncertainty.toPrecision(2)}`,
+                    textContent: hotspotText(
+                      names.get(h.label) ?? String(h.label),
+                      h,
+                      s.volume?.info.geometry.spacingMm,
+                    ),
                     title: `Jump to LPS (${h.centreLPS.map((c) => c.toFixed(1)).join(', ')}) mm`,
                     onclick: () => store.set({ crosshairLPS: h.centreLPS, showUncertainty: true }),
                   }),
@@ -157,4 +161,31 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
       )
     }
   })
+}
+
+/**
+ * "brain: 1.2 mL at R 20 A 31 S 40": size in mL and where it is in patient words (LPS mm turned
+ * into R/L, A/P, S/I), which a reader can act on; voxel counts and raw entropy are not.
+ */
+function hotspotText(
+  name: string,
+  h: {
+    readonly voxels: number
+    readonly centreLPS: readonly number[]
+    readonly meanUncertainty: number
+  },
+  spacingMm: readonly number[] | undefined,
+): string {
+  const voxelMl = spacingMm ? spacingMm.reduce((a, b) => a * b, 1) / 1000 : undefined
+  const size =
+    voxelMl !== undefined ? `${(h.voxels * voxelMl).toPrecision(2)} mL` : `${h.voxels} voxels`
+  const letters: readonly (readonly [string, string])[] = [
+    ['L', 'R'],
+    ['P', 'A'],
+    ['S', 'I'],
+  ]
+  const where = h.centreLPS
+    .map((c, axis) => `${c >= 0 ? letters[axis]![0] : letters[axis]![1]} ${Math.abs(c).toFixed(0)}`)
+    .join(' ')
+  return `${name}: ${size} at ${where} (uncertainty ${h.meanUncertainty.toFixed(2)})`
 }
