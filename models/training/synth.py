@@ -50,6 +50,9 @@ class Options:
         self.gamma_std = 0.25
         self.noise = (0.0, 0.06)
         self.p_flip_lr = 0.5
+        # Field-of-view edges: real scans often stop mid-head or mid-neck, and the app pads a
+        # volume's edge with zeros; without this the network met no abrupt image edge in training.
+        self.p_fov_cut = 0.0
         # Other flips/permutations stay off by default: the app reorients every input to the
         # card's orientation before inference, so storage order never reaches the network.
         self.p_other_orientation = 0.0
@@ -209,6 +212,8 @@ class Generator:
         sigma = self.u(*o.noise)
         noise = self.randn(*img.shape) * sigma
         img = img + (noise * (img > 0) if stripped else noise.abs())
+        if self.rng.random() < o.p_fov_cut:
+            img, target = self.fov_cut(img, target)
         if self.rng.random() < o.p_flip_lr:
             img, target = img.flip(0), target.flip(0)
         if self.rng.random() < o.p_other_orientation:
@@ -218,6 +223,18 @@ class Generator:
             if flips:
                 img, target = img.flip(flips), target.flip(flips)
         return normalise(img), target
+
+    def fov_cut(self, img, target):
+        """Zeroes the image (and target) beyond one or two random axis-aligned planes."""
+        n = self.size
+        img, target = img.clone(), target.clone()
+        for axis in self.rng.choice(3, size=int(self.rng.integers(1, 3)), replace=False):
+            at = int(self.rng.integers(n // 6, n - n // 6))
+            sl = [slice(None)] * 3
+            sl[int(axis)] = slice(at, None) if self.rng.random() < 0.5 else slice(0, at)
+            img[tuple(sl)] = 0
+            target[tuple(sl)] = 0
+        return img, target
 
     def batch(self, count):
         xs, ys = zip(*(self.sample() for _ in range(count)))

@@ -69,6 +69,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--val-samples", type=int, default=8)
     ap.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    ap.add_argument("--fov-cut", type=float, default=0.0, help="share of samples cut by a field-of-view edge")
     ap.add_argument("--labelmap", default=os.path.join(HERE, "data", "labelmap.npz"))
     ap.add_argument("--resume", default=None, help="continue from a last.pt")
     ap.add_argument(
@@ -100,7 +101,7 @@ def main():
         torch.backends.cudnn.benchmark = True
 
     labels = np.load(args.labelmap)["labels"]
-    gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=args.seed + 1)
+    gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=args.seed + 1, options=Options(p_fov_cut=args.fov_cut))
     # Validation: fixed synthetic samples from their own seed, generated once.
     val_gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=10_000 + args.seed, options=Options())
     val = [val_gen.sample() for _ in range(args.val_samples)]
