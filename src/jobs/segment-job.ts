@@ -126,21 +126,27 @@ async function runCase(
   }
 }
 
-/** Runs a whole batch. Throws only for job-level failures (model, provider, cancellation). */
-export async function runSegmentJob(spec: SegmentJobSpec, ctl: JobControl): Promise<BatchReport> {
-  const t0 = performance.now()
-  const pack = await loadModelPack(spec.model)
-  const session = await openModelSession(pack.bytes, pack.card, spec.ep, pack.dir)
-  const model: ModelReport = {
-    id: pack.card.id,
-    version: pack.card.version,
-    sha256: pack.card.sha256,
+/** What ran: the pack's identity and the session's provider, device and rewrites; `t0` is when
+ * loading the pack started (`performance.now()` ms). */
+export function modelReport(card: ModelCard, session: ModelSession, t0: number): ModelReport {
+  return {
+    id: card.id,
+    version: card.version,
+    sha256: card.sha256,
     provider: session.provider,
     device: session.device,
     rewrites: session.rewrites,
     attempts: session.attempts,
     loadMs: performance.now() - t0,
   }
+}
+
+/** Runs a whole batch. Throws only for job-level failures (model, provider, cancellation). */
+export async function runSegmentJob(spec: SegmentJobSpec, ctl: JobControl): Promise<BatchReport> {
+  const t0 = performance.now()
+  const pack = await loadModelPack(spec.model)
+  const session = await openModelSession(pack.bytes, pack.card, spec.ep, pack.dir)
+  const model = modelReport(pack.card, session, t0)
   ctl.emit({ kind: 'model', model })
   const cases: CaseReport[] = []
   try {

@@ -18,13 +18,14 @@ import type { SeriesChoice } from '../shared/api.js'
 import type { SegmentEvent } from '../shared/segment-report.js'
 import type { Volume, VoxelArray } from '../shared/volume.js'
 import { asTypedArray } from '../shared/wire.js'
+import { intensityRange } from '../core/volume/intensity.js'
 import { openVolume } from '../io/open-volume.js'
 import type { DicomSeriesSummary } from '../io/dicom/read-dicom.js'
 import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
 import { segmentVolume } from '../inference/segment-volume.js'
 import { loadPackFromDir } from '../inference/ort/model-store.js'
 import { openModelSession } from '../inference/ort/open-session.js'
-import type { JobControl } from './segment-job.js'
+import { modelReport, type JobControl } from './segment-job.js'
 
 /** The bytes of a typed array, as a view (no copy). */
 function bytesOf(a: VoxelArray): Uint8Array {
@@ -125,16 +126,7 @@ export async function runSegmentVolumeJob(
   const pack = await loadPackFromDir(req.modelDir)
   const session = await openModelSession(pack.bytes, pack.card, req.ep, pack.dir)
   const emit = (e: SegmentEvent): void => ctl.emit(e)
-  const model = {
-    id: pack.card.id,
-    version: pack.card.version,
-    sha256: pack.card.sha256,
-    provider: session.provider,
-    device: session.device,
-    rewrites: session.rewrites,
-    attempts: session.attempts,
-    loadMs: performance.now() - t0,
-  }
+  const model = modelReport(pack.card, session, t0)
   emit({ kind: 'model', model })
   try {
     if (ctl.isCancelled()) throw new AppError('E_CANCELLED', 'segmentation was cancelled')
@@ -155,17 +147,8 @@ export async function runSegmentVolumeJob(
         }),
     })
     const u = result.uncertainty
-    let range: [number, number] = [0, 0]
-    if (u) {
-      let lo = Infinity
-      let hi = -Infinity
-      for (let i = 0; i < u.length; i++) {
-        const x = u[i] as number
-        if (x < lo) lo = x
-        if (x > hi) hi = x
-      }
-      range = lo <= hi ? [lo, hi] : [0, 0]
-    }
+    const found = u ? intensityRange(u) : undefined
+    const range: [number, number] = found && found[0] <= found[1] ? found : [0, 0]
     return {
       labelsType: result.labels instanceof Uint16Array ? 'uint16' : 'uint8',
       labels: bytesOf(result.labels),
