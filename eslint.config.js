@@ -5,7 +5,7 @@ import importX from 'eslint-plugin-import-x'
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
 
 /**
- * Layering (DEVELOPERS.md, shared/GUIDE.md §1.3), enforced here, not in review:
+ * Layering (docs/architecture.md §2), enforced here, not in review:
  * each entry: a folder and the folders it must not import from.
  */
 const LAYERS = {
@@ -136,7 +136,7 @@ export default tseslint.config(
           zones: Object.entries(LAYERS).map(([target, from]) => ({
             target: `./${target}`,
             from: from.map((f) => `./${f}`),
-            message: `layering: ${target} must not import from this folder (see DEVELOPERS.md)`,
+            message: `layering: ${target} must not import from this folder (see docs/architecture.md §2)`,
           })),
         },
       ],

@@ -54,9 +54,8 @@ def regrid(img, ref, zoom_mm, order=1, profile=None):
 
 
 def make_variants(work):
-    fx = mlm.FIXTURES
-    t1 = nib.load(os.path.join(fx, "ch2.nii.gz"))
-    bet = nib.load(os.path.join(fx, "ch2bet.nii.gz"))
+    t1 = nib.load(mlm.CH2)
+    bet = nib.load(mlm.CH2BET)
     ref = mlm.reference_mask(np.asarray(bet.dataobj))
     data = np.asarray(t1.dataobj, np.float32)
     rng = np.random.default_rng(7)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Builds the training label map from the shared fixtures (ch2bet, ch2 and the AAL atlas).
+"""Builds the training label map from ch2, ch2bet and the AAL atlas (committed: see sources/README.md).
 
 Run with Debian's python3 (nibabel, scipy):  /usr/bin/python3 models/training/make_label_maps.py
 Writes models/training/data/labelmap.npz (uint8 labels, 1 mm, RAS index order i, j, k) and
@@ -22,7 +22,11 @@ import numpy as np
 from scipy import ndimage
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared", "fixtures"))
+# Inputs live in the repository so a clone trains and tests on its own: ch2 is the test fixture,
+# ch2bet and AAL are in sources/ (provenance and licence: sources/README.md).
+CH2 = os.path.normpath(os.path.join(HERE, "..", "..", "test", "fixtures", "ch2.nii.gz"))
+CH2BET = os.path.join(HERE, "sources", "ch2bet.nii.gz")
+AAL = os.path.join(HERE, "sources", "aal.nii.gz")
 OUT = os.path.join(HERE, "data")
 
 LABELS = {
@@ -81,9 +85,9 @@ def reference_mask(ch2bet):
 
 
 def main():
-    t1 = nib.load(os.path.join(FIXTURES, "ch2.nii.gz"))
-    bet = nib.load(os.path.join(FIXTURES, "ch2bet.nii.gz"))
-    aal = nib.load(os.path.join(FIXTURES, "aal.nii.gz"))
+    t1 = nib.load(CH2)
+    bet = nib.load(CH2BET)
+    aal = nib.load(AAL)
     if nib.aff2axcodes(t1.affine) != ("R", "A", "S"):
         sys.exit("expected ch2 stored in RAS order")
     img = np.asarray(t1.dataobj, dtype=np.float32)
@@ -131,7 +135,7 @@ def main():
     np.savez_compressed(os.path.join(OUT, "labelmap.npz"), labels=labels)
     counts = np.bincount(labels.ravel(), minlength=len(LABELS))
     table = {
-        "source": "ch2bet/ch2/aal from ../shared/fixtures (mricron-data, BSD-3-Clause)",
+        "source": "ch2 (test/fixtures), ch2bet and aal (models/training/sources): mricron-data, BSD-3-Clause",
         "spacingMm": [1, 1, 1],
         "indexOrder": "RAS (i right, j anterior, k superior)",
         "shape": list(labels.shape),

@@ -36,7 +36,7 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 import nibabel as nib, numpy as np
 import make_label_maps as mlm
-ref = mlm.reference_mask(np.asarray(nib.load(mlm.FIXTURES + "/ch2bet.nii.gz").dataobj))
+ref = mlm.reference_mask(np.asarray(nib.load(mlm.CH2BET).dataobj))
 src = nib.load(sys.argv[2]); m = nib.load(sys.argv[3])
 got = np.asarray(m.dataobj)
 brain = got == 1
