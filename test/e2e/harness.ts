@@ -1,12 +1,13 @@
 /**
- * End-to-end harness: builds the renderer when needed, prepares a data folder, starts the server
- * (`volseg serve`, or the throwaway dev server with `VOLSEG_E2E_SERVER=dev`), and launches
- * headless Chromium (SwiftShader WebGL2) with every non-loopback request blocked and recorded.
+ * End-to-end harness: builds the renderer when needed, prepares a data folder, starts the real
+ * `volseg serve` (bin/volseg.mjs, real readers, real ONNX models: the bundled brain-extract plus
+ * the test/tiny-model packs through VOLSEG_MODELS), and launches headless Chromium (SwiftShader
+ * WebGL2) with every non-loopback request blocked and recorded.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { cp, mkdir, mkdtemp, readdir, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
@@ -40,7 +41,10 @@ export async function buildRenderer(): Promise<void> {
   if (r.status !== 0) throw new Error(`vite build failed (${r.status})`)
 }
 
-/** A data folder: ch2, the flipped and oblique variants, and a two-series DICOM folder. */
+/**
+ * A data folder: ch2, the flipped and oblique variants, their orientation-marker copies
+ * (derive_nifti.py `paint_markers`), and a two-series DICOM folder.
+ */
 export async function makeDataDir(): Promise<{ data: string; out: string }> {
   const root = await mkdtemp(join(tmpdir(), 'volseg-e2e-'))
   const data = join(root, 'data')
@@ -50,6 +54,10 @@ export async function makeDataDir(): Promise<{ data: string; out: string }> {
   await cp(join(REPO, 'test', 'fixtures', 'ch2.nii.gz'), join(data, 'ch2.nii.gz'))
   await cp(join(DERIVED, 'flipped.nii.gz'), join(data, 'flipped.nii.gz'))
   await cp(join(DERIVED, 'oblique.nii.gz'), join(data, 'oblique.nii.gz'))
+  for (const base of ['ch2', 'flipped', 'oblique']) {
+    const name = `markers-${base}.nii.gz`
+    await cp(join(DERIVED, name), join(data, name))
+  }
   await cp(join(DERIVED, 'dicom', 'two-series'), join(data, 'two-series'), { recursive: true })
   return { data, out }
 }
@@ -57,29 +65,28 @@ export async function makeDataDir(): Promise<{ data: string; out: string }> {
 export interface Server {
   readonly url: string
   readonly process: ChildProcess
-  readonly kind: 'volseg serve' | 'dev server'
   stop(): Promise<void>
 }
 
-/** Starts the server and resolves with the URL it prints. */
+/** The model packs the e2e server offers besides the bundled ones (models/). */
+export const TEST_PACKS = join(REPO, 'test', 'tiny-model', 'packs')
+
+/** Starts `volseg serve --port 0` and resolves with the URL it prints. */
 export function startServer(data: string, out: string): Promise<Server> {
-  const dev = process.env.VOLSEG_E2E_SERVER === 'dev'
-  const args = dev
-    ? [
-        '--import',
-        'tsx',
-        join(REPO, 'test', 'e2e', 'dev-server.ts'),
-        '--data',
-        data,
-        '--out',
-        out,
-        '--port',
-        '0',
-      ]
-    : [join(REPO, 'bin', 'volseg.mjs'), 'serve', '--port', '0', '--data', data, '--out', out]
+  const args = [
+    join(REPO, 'bin', 'volseg.mjs'),
+    'serve',
+    '--port',
+    '0',
+    '--data',
+    data,
+    '--out',
+    out,
+  ]
   const child = spawn(process.execPath, args, {
     cwd: REPO,
-    env: { ...process.env, VOLSEG_MODELS: 'test/tiny-model/packs' },
+    // a fresh VOLSEG_HOME: no packs from this user's ~/.volseg/models, only bundled + test packs
+    env: { ...process.env, VOLSEG_MODELS: TEST_PACKS, VOLSEG_HOME: join(dirname(data), 'home') },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
@@ -100,7 +107,6 @@ export function startServer(data: string, out: string): Promise<Server> {
       resolveServer({
         url: m[1]!,
         process: child,
-        kind: dev ? 'dev server' : 'volseg serve',
         stop: () =>
           new Promise((done) => {
             if (child.exitCode !== null) return done()

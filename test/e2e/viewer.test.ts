@@ -1,9 +1,11 @@
 /**
  * End to end (GUIDE §6): the built viewer in headless Chromium (SwiftShader WebGL2) against the
- * real `volseg serve` (set `VOLSEG_E2E_SERVER=dev` for the throwaway dev server). Golden flow:
- * open ch2 → orientation letters (also for flipped and oblique inputs) → run a model → overlay
- * where the brain is → save → re-read in Node against the source; plus cancel, the DICOM series
- * chooser, and zero non-loopback requests. Screenshots go to test/e2e/artifacts/.
+ * real `volseg serve` with the real bundled brain-extract model. Golden flow: open ch2 →
+ * orientation letters (also for flipped and oblique inputs) → the picture itself: patient-left,
+ * anterior and superior markers found in screenshot pixels on the screen sides the convention
+ * puts them (for RAS-, PSR- and obliquely stored copies) → run the model → overlay where the
+ * brain is → save → re-read in Node against the source; plus cancel, the DICOM series chooser,
+ * and zero non-loopback requests. Screenshots go to test/e2e/artifacts/.
  *
  * Display convention checked here: radiological (patient's right on the screen's left in axial
  * and coronal views; sagittal seen from the patient's left, anterior on the left).
@@ -17,6 +19,7 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { JSHandle, Page } from 'playwright-core'
 import { openVolume } from '../../src/io/open-volume.js'
+import { manifestEntry } from '../helpers.js'
 import {
   ARTIFACTS,
   REPO,
@@ -28,6 +31,7 @@ import {
   type Server,
   type Session,
 } from './harness.js'
+import { decodePng, type Rgba } from './png.js'
 
 // The root tsconfig has no DOM lib: the few browser-side shapes used in page functions.
 interface Canvas2d {
@@ -65,7 +69,6 @@ async function letters(view: string): Promise<Record<string, string>> {
   return out
 }
 
-/** Pixel statistics of a centred box (fraction `f` of the size) of a slice view's canvas. */
 /** Share of coloured pixels in the top-left corner box (`f` of each side) of a view's canvas. */
 async function cornerColoured(view: string, f = 0.12): Promise<number> {
   return page.$eval(
@@ -87,6 +90,7 @@ async function cornerColoured(view: string, f = 0.12): Promise<number> {
   )
 }
 
+/** Pixel statistics of a centred box (fraction `f` of the size) of a slice view's canvas. */
 async function centreStats(
   view: string,
   f = 0.3,
@@ -144,10 +148,7 @@ async function setAlignment(acquisition: boolean): Promise<void> {
 }
 
 before(async () => {
-  if (
-    process.env.VOLSEG_E2E_SERVER !== 'dev' &&
-    !existsSync(join(REPO, 'dist', 'cli', 'serve.js'))
-  ) {
+  if (!existsSync(join(REPO, 'dist', 'cli', 'serve.js'))) {
     throw new Error('dist/cli/serve.js missing: run "npm run build" first (volseg serve)')
   }
   await buildRenderer()
@@ -210,13 +211,156 @@ test('oblique input: letters follow the tilted voxel axes in acquisition mode', 
   await setAlignment(false)
 })
 
+/**
+ * Orientation markers (test/fixtures/derive_nifti.py MARKERS, painted through each file's own
+ * affine): balls of radius 5 mm at 35 mm to the patient's left of the grid centre, 40 mm
+ * anterior and 12 mm superior. Under the "CT bone" window (W 2000 / L 500, grey = (v + 500) ·
+ * 255 / 2000) their values 1500, 1000 and 500 show as grey 255, 191 and 128; ch2 itself (0..254)
+ * stays within 64..96, so a grey level says which marker a pixel belongs to.
+ */
+const MARKERS = [
+  { name: 'left', value: 1500, grey: 255 },
+  { name: 'anterior', value: 1000, grey: 191 },
+  { name: 'superior', value: 500, grey: 128 },
+] as const
+type Marker = (typeof MARKERS)[number]['name']
+type Side = 'left' | 'right' | 'top' | 'bottom'
+type ViewName = 'axial' | 'coronal' | 'sagittal'
+
+/**
+ * Where each marker must be on the screen (radiological convention, see the module comment), and
+ * the one marker the view's plane through the centre misses.
+ */
+const EXPECTED: Record<ViewName, { shown: Partial<Record<Marker, Side>>; absent: Marker }> = {
+  axial: { shown: { left: 'right', anterior: 'top' }, absent: 'superior' },
+  coronal: { shown: { left: 'right', superior: 'top' }, absent: 'anterior' },
+  sagittal: { shown: { anterior: 'left', superior: 'top' }, absent: 'left' },
+}
+
+/** Hides the DOM drawn over a view (letters, title, scale bar, read-out) in its screenshot. */
+const HIDE_OVERLAYS =
+  '.letter, .view-title, .view-status, .scalebar, .readout { visibility: hidden !important; }'
+
+/** The view as the screen shows it (composited, CSS included), decoded from a PNG screenshot. */
+async function viewPixels(view: ViewName): Promise<Rgba> {
+  return decodePng(await page.locator(`[data-view=${view}]`).screenshot({ style: HIDE_OVERLAYS }))
+}
+
+/**
+ * For each marker, how many pixels of its grey lie on each side of the image centre (the view's
+ * centre is the grid centre); a side is one of the four triangles between the diagonals.
+ */
+function markerSides(img: Rgba): Record<Marker, Record<Side, number>> {
+  const out = {} as Record<Marker, Record<Side, number>>
+  for (const m of MARKERS) out[m.name] = { left: 0, right: 0, top: 0, bottom: 0 }
+  const d = img.data
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      const q = 4 * (y * img.width + x)
+      const r = d[q]!
+      // markers are pure grey; crosshair lines are coloured
+      if (Math.abs(r - d[q + 1]!) > 1 || Math.abs(r - d[q + 2]!) > 1) continue
+      const m = MARKERS.find((k) => Math.abs(r - k.grey) <= 2)
+      if (!m) continue
+      const dx = x + 0.5 - img.width / 2
+      const dy = y + 0.5 - img.height / 2
+      const side: Side =
+        Math.abs(dx) >= Math.abs(dy) ? (dx > 0 ? 'right' : 'left') : dy > 0 ? 'bottom' : 'top'
+      out[m.name][side]++
+    }
+  }
+  return out
+}
+
+/** The canvas's own pixels (getImageData), to check the screenshot decoding against. */
+async function canvasPixels(view: ViewName): Promise<Rgba> {
+  const { width, height, b64 } = await page.$eval(`[data-view=${view}] canvas`, (c) => {
+    const canvas = c as unknown as Canvas2d
+    const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data
+    let s = ''
+    for (let n = 0; n < d.length; n++) s += String.fromCharCode(d[n]!)
+    const btoa = (globalThis as unknown as { btoa(s: string): string }).btoa
+    return { width: canvas.width, height: canvas.height, b64: btoa(s) }
+  })
+  return { width, height, data: new Uint8Array(Buffer.from(b64, 'base64')) }
+}
+
+const MARKER_FILES = [
+  ['markers-ch2.nii.gz', 'ch2 as stored (RAS, sform code 4)'],
+  ['markers-flipped.nii.gz', 'the crop stored PSR'],
+  ['markers-oblique.nii.gz', 'the crop with an oblique affine'],
+] as const
+
+for (const [n, [file, what]] of MARKER_FILES.entries()) {
+  test(`${file} (${what}): left, anterior and superior markers on the screen sides the convention says`, async () => {
+    const listed = manifestEntry(file).markers as { list: { name: string; value: number }[] }
+    assert.deepEqual(
+      listed.list.map((m) => [m.name, m.value]),
+      MARKERS.map((m) => [m.name, m.value]),
+      'derive_nifti.py MARKERS changed: update MARKERS here',
+    )
+    await openEntry(file, new RegExp(file.replace(/\./g, '\\.')))
+    await setAlignment(false)
+    await page.click('button.preset[data-preset="CT bone"]')
+    // the shown window (4 significant digits): W 2000 / L 500.0
+    await page.waitForFunction(
+      () =>
+        /^W 2000 \/ L 500\.0$/.test(
+          (globalThis as unknown as BrowserGlobals).document.querySelector('.wl')?.textContent ??
+            '',
+        ),
+      null,
+      { timeout: 10_000 },
+    )
+    await page.waitForTimeout(500)
+    await shot(`04${'abc'[n]}-${file.replace('.nii.gz', '')}`)
+    const problems: string[] = []
+    for (const view of ['axial', 'coronal', 'sagittal'] as const) {
+      const img = await viewPixels(view)
+      const sides = markerSides(img)
+      // The screenshot is the canvas scaled to its fractional CSS box (pixelated, so the greys
+      // survive): the marker pixels must split the same way in the canvas's own pixels. This
+      // checks the PNG decoding, and that no CSS transform changes the picture.
+      const own = markerSides(await canvasPixels(view))
+      for (const m of MARKERS) {
+        for (const side of ['left', 'right', 'top', 'bottom'] as const) {
+          const [a, b] = [sides[m.name][side], own[m.name][side]]
+          if (Math.abs(a - b) > Math.max(20, 0.05 * b)) {
+            problems.push(
+              `${view}: ${m.name} marker, ${side}: ${a} px in the screenshot, ${b} on the canvas`,
+            )
+          }
+        }
+      }
+      const { shown, absent } = EXPECTED[view]
+      for (const [marker, side] of Object.entries(shown) as [Marker, Side][]) {
+        const count = sides[marker]
+        const total = count.left + count.right + count.top + count.bottom
+        if (total < 50 || count[side] !== total) {
+          problems.push(
+            `${view}: patient-${marker} marker should be on the screen ${side}; its pixels by side: ${JSON.stringify(count)}`,
+          )
+        }
+      }
+      const stray = Object.values(sides[absent]).reduce((a, b) => a + b, 0)
+      if (stray !== 0) problems.push(`${view}: ${stray} pixels of the ${absent} marker, off-plane`)
+    }
+    assert.deepEqual(problems, [], `${file}: the picture is not in radiological orientation`)
+  })
+}
+
 test('runs a model: overlay appears where the brain is; save re-reads on the source grid', async () => {
   await openEntry('ch2.nii.gz', /ch2\.nii\.gz/)
   const models = await page.$$eval('select.model-select option', (os) =>
     os.map((o) => (o as unknown as { value: string }).value),
   )
-  const model = ['brain-extract', 'tiny-unet'].find((m) => models.includes(m)) ?? models[0]
-  assert.ok(model, 'no model listed')
+  // the bundled model (models/brain-extract) and the VOLSEG_MODELS test packs are both offered
+  assert.ok(models.includes('tiny-unet'), `test/tiny-model packs not offered: ${models.join(', ')}`)
+  const model = 'brain-extract'
+  assert.ok(
+    models.includes(model),
+    `the bundled brain-extract is not offered: ${models.join(', ')}`,
+  )
   await page.selectOption('select.model-select', model)
   const before = await centreStats('axial')
   await page.click('button.run')
@@ -230,13 +374,11 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
     afterRun.coloured > before.coloured + 0.05,
     `no overlay in the brain region: before ${JSON.stringify(before)}, after ${JSON.stringify(afterRun)}`,
   )
-  if (model === 'brain-extract') {
-    // The bundled model: the brain at the centre of the axial view is labelled, the air in the
-    // corner (outside the head) is not.
-    assert.ok(afterRun.coloured > 0.9, `brain centre ${afterRun.coloured} coloured`)
-    const corner = await cornerColoured('axial')
-    assert.ok(corner < 0.01, `air in the corner is ${corner} coloured`)
-  }
+  // The bundled model: the brain at the centre of the axial view is labelled, the air in the
+  // corner (outside the head) is not.
+  assert.ok(afterRun.coloured > 0.9, `brain centre ${afterRun.coloured} coloured`)
+  const corner = await cornerColoured('axial')
+  assert.ok(corner < 0.01, `air in the corner is ${corner} coloured`)
   assert.match(
     (await page.textContent('.run-info')) ?? '',
     /Ran .+ on (cpu|cuda|webgpu|dml|coreml)/,
