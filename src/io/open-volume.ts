@@ -53,7 +53,7 @@ export async function openVolume(
   } else {
     if (s.size === 0) throw new AppError('E_EMPTY', 'the file is empty (0 bytes)', { file: first })
     const head = await readHead(first, DETECT_HEAD_BYTES)
-    const { format, gzip, inner } = detectFormat(head, basename(first))
+    const { format, gzip, inner, why } = detectFormat(head, basename(first))
     try {
       switch (format) {
         case 'nifti': {
@@ -84,9 +84,7 @@ export async function openVolume(
         default:
           throw new AppError(
             'E_UNKNOWN_FORMAT',
-            gzip
-              ? 'a gzip file that does not hold a NIfTI image'
-              : 'not a NIfTI, NRRD, MetaImage or DICOM file',
+            `not a recognised format (${why ?? (gzip ? 'a gzip file that does not hold a NIfTI image' : 'not a NIfTI, NRRD, MetaImage or DICOM file')})`,
             { file: first },
           )
       }

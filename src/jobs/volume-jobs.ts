@@ -52,7 +52,9 @@ function seriesChoices(series: readonly DicomSeriesSummary[]): SeriesChoice[] {
     key: s.key,
     description: s.description,
     modality: s.modality,
-    sizeIJK: [s.columns, s.rows, s.fileCount],
+    sizeIJK: s.mosaic
+      ? [s.mosaic.columns, s.mosaic.rows, s.mosaic.slices]
+      : [s.columns, s.rows, s.fileCount],
     count: s.fileCount,
     warnings: [],
   }))

@@ -39,6 +39,29 @@ export interface DicomSliceHeader {
   readonly pixelDataLength: number | undefined
   /** Zero bytes after the end of the data set (some writers pad files); decoded from a trimmed copy. */
   readonly trailingZeroBytes: number
+  /** (0020,0012) and (0020,0013): order the volumes of a 4-D series of mosaics. */
+  readonly acquisitionNumber?: number | undefined
+  readonly instanceNumber?: number | undefined
+  /** (0018,0088) SpacingBetweenSlices in mm (used for mosaics). */
+  readonly spacingBetweenSlices?: number | undefined
+  /** Present when ImageType (0008,0008) contains MOSAIC: one file holds a whole volume. */
+  readonly siemensMosaic?: SiemensMosaicHeader | undefined
+  /**
+   * The file lacks the 128-byte preamble and "DICM" (legal before DICOM 3.0 Part 10): `preamble`
+   * when it starts with its File Meta group, `preamble-and-meta` when it starts with the data set
+   * (its transfer syntax is then inferred from the first elements). Decoded from a copy with them.
+   */
+  readonly missingPart10Header?: 'preamble' | 'preamble-and-meta' | undefined
+}
+
+/** What a Siemens mosaic's private headers say. */
+export interface SiemensMosaicHeader {
+  /** Slices in the mosaic: CSA Image Header "NumberOfImagesInMosaic", else (0019,100A). */
+  readonly imagesInMosaic: number | undefined
+  /** CSA "SliceNormalVector" (unit, LPS), if present. */
+  readonly sliceNormalVector: Vec3 | undefined
+  /** Why the CSA Image Header could not be read, if it could not. */
+  readonly csaProblem?: string | undefined
 }
 
 /** A file that is not used, and why (non-image object, empty file, not DICOM, ...). */

@@ -1,7 +1,8 @@
 /**
  * Groups scanned DICOM headers into series. A group is one regular stack: same
  * SeriesInstanceUID, orientation (to 1e-4, Slicer PR #7362 splits on orientation), image size,
- * echo number and temporal position. Nothing is picked here: callers list the groups.
+ * echo number and temporal position. A stack of Siemens mosaic files is split into its volumes
+ * (one file each). Nothing is picked here: callers list the groups.
  */
 import type { DicomSliceHeader, SkippedFile } from './dicom-slice.js'
 
@@ -15,6 +16,12 @@ export interface SeriesGroup {
   readonly rows: number
   readonly columns: number
   readonly slices: readonly DicomSliceHeader[]
+  /**
+   * Set when the group is one volume of a 4-D series stored one volume per file (Siemens
+   * mosaics: a time series or DWI): its 1-based place in AcquisitionNumber/InstanceNumber order
+   * and the number of volumes.
+   */
+  readonly volume?: { readonly index: number; readonly count: number }
 }
 
 export interface GroupResult {
@@ -41,7 +48,7 @@ export function groupSeries(headers: readonly DicomSliceHeader[]): GroupResult {
       continue
     }
     const iop = h.imageOrientationPatient?.map((v) => v.toFixed(4)).join(',') ?? 'none'
-    const sub = `${h.rows}x${h.columns}|${iop}|e${h.echoNumber ?? ''}|t${h.temporalPosition ?? ''}`
+    const sub = `${h.rows}x${h.columns}|${iop}|e${h.echoNumber ?? ''}|t${h.temporalPosition ?? ''}${h.siemensMosaic ? '|mosaic' : ''}`
     const id = `${h.seriesInstanceUID ?? '(no series UID)'}\u0000${sub}`
     let list = buckets.get(id)
     if (!list) buckets.set(id, (list = []))
@@ -74,5 +81,26 @@ export function groupSeries(headers: readonly DicomSliceHeader[]): GroupResult {
       : s,
   )
   result.sort((a, b) => (a.seriesNumber ?? 0) - (b.seriesNumber ?? 0) || (a.key < b.key ? -1 : 1))
-  return { series: result, skipped }
+  return { series: result.flatMap(splitMosaicVolumes), skipped }
+}
+
+/**
+ * A stack of Siemens mosaics is a 4-D series, one volume per file (they may share positions or
+ * not: nibabel's 0.dcm and 1.dcm are 3 mm apart): one group per volume, in AcquisitionNumber then
+ * InstanceNumber order, keyed `<stack key>:vol<k>`.
+ */
+function splitMosaicVolumes(s: SeriesGroup): SeriesGroup[] {
+  if (s.slices.length < 2 || !s.slices[0]?.siemensMosaic) return [s]
+  const order = [...s.slices].sort(
+    (a, b) =>
+      (a.acquisitionNumber ?? 0) - (b.acquisitionNumber ?? 0) ||
+      (a.instanceNumber ?? 0) - (b.instanceNumber ?? 0) ||
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0),
+  )
+  return order.map((h, i) => ({
+    ...s,
+    key: `${s.key}:vol${i + 1}`,
+    slices: [h],
+    volume: { index: i + 1, count: order.length },
+  }))
 }

