@@ -13,6 +13,7 @@ import { readNifti, type NiftiInfo } from './nifti/read-nifti.js'
 import { readItkImage } from './itk/read-itk-image.js'
 import { readDicom, type DicomSeriesSummary } from './dicom/read-dicom.js'
 import type { SkippedFile } from '../core/dicom/dicom-slice.js'
+import type { GantryTilt } from '../shared/gantry-tilt.js'
 
 export interface OpenOptions {
   /** Which DICOM series to open (key or 1-based index) when the input holds several. */
@@ -34,6 +35,8 @@ export interface OpenedVolume {
     readonly chosen: DicomSeriesSummary
     readonly skipped: readonly SkippedFile[]
     readonly transferSyntaxes: readonly string[]
+    /** Gantry tilt resampled away; the source's sheared geometry (see `GantryTilt`). */
+    readonly tilt?: GantryTilt
   }
 }
 
@@ -114,6 +117,7 @@ async function openDicom(
       chosen: r.chosen,
       skipped: r.skipped,
       transferSyntaxes: r.transferSyntaxes,
+      ...(r.tilt ? { tilt: r.tilt } : {}),
     },
   }
 }

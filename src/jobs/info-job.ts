@@ -43,6 +43,7 @@ export function describe(input: readonly string[], o: OpenedVolume): VolumeInfo 
           chosenSeries: o.dicom.chosen.key,
           skipped: o.dicom.skipped,
           transferSyntaxes: o.dicom.transferSyntaxes,
+          ...(o.dicom.tilt ? { gantryTilt: o.dicom.tilt } : {}),
         }
       : {}),
     ...(n

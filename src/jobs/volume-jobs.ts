@@ -101,6 +101,7 @@ export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
       ? {
           seriesDescription: opened.dicom.chosen.description,
           modality: opened.dicom.chosen.modality,
+          ...(opened.dicom.tilt ? { gantryTilt: opened.dicom.tilt } : {}),
         }
       : {}),
     ...(n

@@ -284,6 +284,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       labels: new Set(),
       styles: [],
       ...(v.xformCodes ? { xformCodes: v.xformCodes } : {}),
+      ...(v.gantryTilt ? { gantryTilt: v.gantryTilt } : {}),
     })
     return ok({
       kind: 'volume',

@@ -14,6 +14,7 @@ import type {
   VolumeId,
 } from '../shared/api.js'
 import { toAppError } from '../shared/errors.js'
+import type { GantryTilt } from '../shared/gantry-tilt.js'
 import type { VolumeGeometry } from '../shared/geometry.js'
 import type { ModelListEntry, SegmentVolumeJobValue, WorkerReply } from '../shared/jobs.js'
 import type { ModelReport, SegmentEvent } from '../shared/segment-report.js'
@@ -33,6 +34,8 @@ export interface HeldVolume {
   /** Absolute input files: never overwritten by a save. */
   readonly files: readonly string[]
   readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
+  /** DICOM gantry tilt resampled away on open: the source's sheared geometry, for exports. */
+  readonly gantryTilt?: GantryTilt
   /** Label maps on this grid. */
   readonly labels: Set<LabelsId>
   /** Label names and colours of the last model run on this volume (for uploads). */

@@ -1,3 +1,4 @@
+import type { GantryTilt } from './gantry-tilt.js'
 import type { Mat3, Mat4, Vec3 } from './geometry.js'
 import type { PixelType } from './volume.js'
 
@@ -35,6 +36,8 @@ export interface VolumeInfo {
   readonly chosenSeries?: string
   readonly skipped?: readonly { file: string; reason: string }[]
   readonly transferSyntaxes?: readonly string[]
+  /** DICOM gantry tilt that was resampled onto an orthogonal grid, with the source geometry. */
+  readonly gantryTilt?: GantryTilt
   readonly nifti?: {
     readonly version: 1 | 2
     readonly datatype: string

@@ -8,6 +8,7 @@
  */
 import type { SeriesChoice } from './api.js'
 import type { ErrorCode } from './errors.js'
+import type { GantryTilt } from './gantry-tilt.js'
 import type { VolumeGeometry } from './geometry.js'
 import type { ModelCard } from './model-card.js'
 import type { ModelReport, ProviderName } from './segment-report.js'
@@ -73,6 +74,8 @@ export type OpenJobValue =
       readonly modality?: string
       /** NIfTI xform codes of the source, to copy into masks. */
       readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
+      /** DICOM gantry tilt that was resampled away (the source's sheared geometry). */
+      readonly gantryTilt?: GantryTilt
     }
   | { readonly kind: 'series-choice'; readonly series: readonly SeriesChoice[] }
 

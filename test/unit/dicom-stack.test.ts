@@ -91,7 +91,7 @@ test('property: slice order is independent of file order', () => {
   )
 })
 
-test('gaps, duplicates, tilt and missing geometry are refused; rounding jitter is accepted', () => {
+test('gaps, duplicates, row-direction drift and missing geometry are refused; rounding jitter is accepted', () => {
   const all = Array.from({ length: 10 }, (_, k) => slice(k))
   assert.match(
     code(() => checkStack(series(all.filter((_, k) => k !== 4)))),
@@ -101,18 +101,27 @@ test('gaps, duplicates, tilt and missing geometry are refused; rounding jitter i
     code(() => checkStack(series([...all, slice(3, { file: '/data/dup.dcm' })]))),
     /E_SERIES_GEOMETRY: two slices at the same position/,
   )
-  const tilted = all.map((s, k) => ({
-    ...s,
-    imagePositionPatient: [
-      s.imagePositionPatient![0],
-      s.imagePositionPatient![1] + 0.4 * k,
-      s.imagePositionPatient![2],
-    ] as Vec3,
-  }))
+  const drift = (dx: number, dy: number): DicomSliceHeader[] =>
+    all.map((s, k) => ({
+      ...s,
+      imagePositionPatient: [
+        s.imagePositionPatient![0] + dx * k,
+        s.imagePositionPatient![1] + dy * k,
+        s.imagePositionPatient![2],
+      ] as Vec3,
+    }))
+  // Sideways along the row direction (x here) is no gantry tilt.
   assert.match(
-    code(() => checkStack(series(tilted))),
-    /E_SERIES_GEOMETRY: .*gantry tilt/,
+    code(() => checkStack(series(drift(0.4, 0)))),
+    /E_SERIES_GEOMETRY: slice positions drift 3\.6 mm along the row direction .*gantry tilt/,
   )
+  // LPS y has a column (cos 0.2) and a normal (−sin 0.2) part: gantry tilt, planned and warned.
+  const st = checkStack(series(drift(0, 0.4)))
+  const along = 2.5 - 0.4 * Math.sin(0.2)
+  const deg = (Math.atan2(0.4 * Math.cos(0.2), along) * 180) / Math.PI
+  assert.ok(st.tilt && Math.abs(st.tilt.tilt.angleDeg - deg) < 1e-9)
+  assert.ok(Math.abs(st.geometry.spacingMm[2] - along) < 1e-9)
+  assert.match(st.warnings.join('\n'), new RegExp(`^gantry tilt ${deg.toFixed(1)}°`))
   const jitter = all.map((s, k) => ({
     ...s,
     imagePositionPatient: s.imagePositionPatient!.map(

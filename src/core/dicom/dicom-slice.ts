@@ -30,6 +30,8 @@ export interface DicomSliceHeader {
   readonly sliceThickness: number | undefined
   readonly rescaleSlope: number
   readonly rescaleIntercept: number
+  /** (0028,0120) Pixel Padding Value, as a stored value (before rescale), when present. */
+  readonly pixelPaddingValue?: number
   readonly echoNumber: number | undefined
   readonly temporalPosition: number | undefined
   /** Pixel Data (7FE0,0010) found. */

@@ -1,7 +1,7 @@
 /**
  * Sorts one series' slices along the slice normal and checks they form a regular grid: no
- * duplicated positions, uniform spacing (no missing slices), no gantry tilt, uniform or
- * per-slice rescale. Pure; works on parsed headers.
+ * duplicated positions, uniform spacing (no missing slices), uniform or per-slice rescale; gantry
+ * tilt is found here and planned for resampling (`gantry-tilt.ts`). Pure; works on parsed headers.
  */
 import { AppError } from '../../shared/errors.js'
 import type { Vec3, VolumeGeometry } from '../../shared/geometry.js'
@@ -9,6 +9,7 @@ import { cross3, dot3, mat3FromColumns, norm3 } from '../geometry/affine.js'
 import type { DicomSliceHeader } from './dicom-slice.js'
 import { TRANSFER_SYNTAXES } from './dicom-slice.js'
 import type { SeriesGroup } from './group-series.js'
+import { planGantryTilt, type TiltPlan } from './gantry-tilt.js'
 
 /**
  * Largest deviation of a slice step from the median before we refuse (Slicer #7339, dcm2niix
@@ -19,13 +20,15 @@ import type { SeriesGroup } from './group-series.js'
 export function spacingTolerance(medianMm: number): number {
   return Math.min(Math.max(0.01 * medianMm, 0.15), 0.25 * medianMm)
 }
-/** Largest sideways drift per slice, relative to the step, before we call it gantry tilt. */
-export const MAX_TILT_RATIO = 1e-3
+export { MAX_TILT_RATIO } from './gantry-tilt.js'
 
 export interface CheckedStack {
   /** Slices in k order (ascending along the slice normal). */
   readonly slices: readonly DicomSliceHeader[]
+  /** The slices' grid (for a tilted stack: without its shear, see `tilt`). */
   readonly geometry: VolumeGeometry
+  /** Set when the slices are sheared by gantry tilt: resample onto `tilt.geometry` after decoding. */
+  readonly tilt?: TiltPlan
   /** True when slices have different RescaleSlope/Intercept: decode per slice to float32. */
   readonly perSliceRescale: boolean
   readonly transferSyntaxes: readonly string[]
@@ -102,8 +105,8 @@ export function checkPixelFormat(h: DicomSliceHeader): void {
 }
 
 /**
- * Sorts and checks one series. Throws `E_SERIES_GEOMETRY` for duplicates, gaps, tilt, or missing
- * geometry tags; `E_UNSUPPORTED`/`E_TRUNCATED` from {@link checkPixelFormat}.
+ * Sorts and checks one series. Throws `E_SERIES_GEOMETRY` for duplicates, gaps, a sideways drift
+ * that is not gantry tilt, or missing geometry tags; `E_UNSUPPORTED`/`E_TRUNCATED` from {@link checkPixelFormat}.
  */
 export function checkStack(series: SeriesGroup): CheckedStack {
   const warnings: string[] = []
@@ -200,24 +203,6 @@ export function checkStack(series: SeriesGroup): CheckedStack {
         `slice steps vary by up to ${fmt(jitter)} mm (rounded positions); using their mean, ${fmt(sliceSpacing)} mm`,
       )
     }
-    // Gantry tilt: positions step sideways, not only along the normal (dcm2niix #253; (0018,1120) is not trusted).
-    const p0 = slices[0]!.imagePositionPatient as Vec3
-    const pn = slices[slices.length - 1]!.imagePositionPatient as Vec3
-    const total: Vec3 = [pn[0] - p0[0], pn[1] - p0[1], pn[2] - p0[2]]
-    const along = dot3(total, normal)
-    const side = norm3([
-      total[0] - along * normal[0],
-      total[1] - along * normal[1],
-      total[2] - along * normal[2],
-    ])
-    if (side / Math.abs(along) > MAX_TILT_RATIO) {
-      const deg = (Math.atan2(side, Math.abs(along)) * 180) / Math.PI
-      throw new AppError(
-        'E_SERIES_GEOMETRY',
-        `slice positions drift ${fmt(side)} mm sideways over the stack (gantry tilt or shear of ${fmt(deg)}°); VolSeg does not resample tilted series yet`,
-        where(slices[slices.length - 1] as DicomSliceHeader),
-      )
-    }
   }
   const perSliceRescale = slices.some(
     (s) => s.rescaleSlope !== first.rescaleSlope || s.rescaleIntercept !== first.rescaleIntercept,
@@ -236,15 +221,32 @@ export function checkStack(series: SeriesGroup): CheckedStack {
     }
   }
   const origin = slices[0]!.imagePositionPatient ?? [0, 0, 0]
+  const geometry: VolumeGeometry = {
+    sizeIJK: [first.columns as number, first.rows as number, slices.length],
+    // PixelSpacing is (row spacing, column spacing): i runs along a row, so it steps by the column spacing.
+    spacingMm: [colSpacing, rowSpacing, sliceSpacing],
+    originLPS: [origin[0], origin[1], origin[2]],
+    directionLPS: mat3FromColumns(row, col, normal),
+  }
+  // Gantry tilt: positions step sideways, not only along the normal (dcm2niix #253; (0018,1120) is not trusted).
+  // Padding (outside the scanner's field of view) fills the new rows, in real-world units.
+  const pad = first.pixelPaddingValue
+  const tilt =
+    slices.length > 1
+      ? planGantryTilt(
+          geometry,
+          slices.map((s) => s.imagePositionPatient as Vec3),
+          slices[slices.length - 1]!.file,
+          pad === undefined || perSliceRescale
+            ? undefined
+            : pad * first.rescaleSlope + first.rescaleIntercept,
+        )
+      : undefined
+  if (tilt) warnings.push(tilt.warning)
   return {
     slices,
-    geometry: {
-      sizeIJK: [first.columns as number, first.rows as number, slices.length],
-      // PixelSpacing is (row spacing, column spacing): i runs along a row, so it steps by the column spacing.
-      spacingMm: [colSpacing, rowSpacing, sliceSpacing],
-      originLPS: [origin[0], origin[1], origin[2]],
-      directionLPS: mat3FromColumns(row, col, normal),
-    },
+    geometry,
+    ...(tilt ? { tilt } : {}),
     perSliceRescale,
     transferSyntaxes: syntaxes,
     warnings,

@@ -16,6 +16,8 @@ import { groupSeries, type SeriesGroup } from '../../core/dicom/group-series.js'
 import { checkStack, type CheckedStack } from '../../core/dicom/stack-geometry.js'
 import { checkMosaic, detileDecoded, isMosaic, mosaicLayout } from '../../core/dicom/mosaic.js'
 import { part10Prefix } from '../../core/dicom/part10-header.js'
+import { resampleGantryTilt } from '../../core/dicom/gantry-tilt.js'
+import type { GantryTilt } from '../../shared/gantry-tilt.js'
 import { cornerDistanceMm } from '../../core/geometry/affine.js'
 import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { itkImageToVolume } from '../itk/itk-image-to-volume.js'
@@ -49,6 +51,8 @@ export interface ReadDicomResult {
   readonly skipped: readonly SkippedFile[]
   readonly transferSyntaxes: readonly string[]
   readonly warnings: readonly string[]
+  /** Set when gantry tilt was resampled away: the source's sheared slice geometry. */
+  readonly tilt?: GantryTilt
 }
 
 function mosaicSummary(s: SeriesGroup): DicomSeriesSummary['mosaic'] {
@@ -271,7 +275,7 @@ export async function readDicom(
   const mosaic = group.slices[0] && isMosaic(group.slices[0]) ? checkMosaic(group) : undefined
   const stack = mosaic ?? checkStack(group)
   const bytes = stack.perSliceRescale ? 4 : Math.max(2, (group.slices[0]?.bitsAllocated ?? 16) / 8)
-  preflightVoxelBytes(stack.geometry.sizeIJK, bytes, {
+  preflightVoxelBytes((stack.tilt?.geometry ?? stack.geometry).sizeIJK, bytes, {
     maxBytes: options.maxVoxelBytes,
     copies: 2,
     file: label,
@@ -291,7 +295,12 @@ export async function readDicom(
     )
   }
   // The decoder must have kept our slice order; if its origin is elsewhere the k axis would be flipped.
-  if (!stack.perSliceRescale && cornerDistanceMm(stack.geometry, decoded) > 1e-2) {
+  // ITK spaces tilted slices by their distance, not their step along the normal: compare the rest.
+  const [si, sj] = stack.geometry.spacingMm
+  const expected = stack.tilt
+    ? { ...stack.geometry, spacingMm: [si, sj, decoded.spacingMm[2]] as const }
+    : stack.geometry
+  if (!stack.perSliceRescale && cornerDistanceMm(expected, decoded) > 1e-2) {
     throw new AppError(
       'E_INTERNAL',
       'the decoder placed the slices differently from the header scan; refusing rather than risk a flipped volume',
@@ -321,13 +330,15 @@ export async function readDicom(
         : `${grouped.series.length} series in the input; opened ${chosen.key}`,
     )
   }
+  const voxels = stack.tilt ? resampleGantryTilt(decoded.voxels, stack.tilt) : decoded.voxels
   return {
-    volume: { ...stack.geometry, pixelType: decoded.pixelType, voxels: decoded.voxels },
+    volume: { ...(stack.tilt?.geometry ?? stack.geometry), pixelType: decoded.pixelType, voxels },
     series: summaries,
     chosen,
     files,
     skipped,
     transferSyntaxes: stack.transferSyntaxes,
     warnings,
+    ...(stack.tilt ? { tilt: stack.tilt.tilt } : {}),
   }
 }

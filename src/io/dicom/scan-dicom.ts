@@ -78,6 +78,17 @@ function first(x: unknown): unknown {
   return Array.isArray(x) ? x[0] : x
 }
 
+/** (0028,0120) is US or SS like the pixels; daikon guesses the VR in implicit files. */
+function padding(img: Parsed): number | undefined {
+  const raw = (img.tags['00280120']?.value as unknown[] | undefined)?.[0]
+  const v = num(raw)
+  const bits = num(img.getBitsAllocated())
+  if (v === undefined || (bits !== 8 && bits !== 16)) return v
+  const signed = img.getPixelRepresentation() === 1
+  const half = 2 ** (bits - 1)
+  return signed && v >= half ? v - 2 * half : !signed && v < 0 ? v + 2 * half : v
+}
+
 function str(x: unknown): string | undefined {
   if (Array.isArray(x)) x = x[0]
   return typeof x === 'string' ? x.replace(/\0/g, '').trim() : undefined
@@ -178,6 +189,7 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
     sliceThickness: num(img.getSliceThickness()),
     rescaleSlope: num(img.getDataScaleSlope()) || 1,
     rescaleIntercept: num(img.getDataScaleIntercept()) ?? 0,
+    ...(padding(img) === undefined ? {} : { pixelPaddingValue: padding(img) }),
     echoNumber: num(img.getEchoNumber()),
     temporalPosition: num(img.getTemporalPosition()),
     hasPixelData: pixel !== undefined,
