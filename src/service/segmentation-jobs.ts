@@ -33,6 +33,8 @@ export interface HeldVolume {
   /** Absolute input files: never overwritten by a save. */
   readonly files: readonly string[]
   readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
+  /** DICOM Modality of the source (DICOM input): checked against the model card. */
+  readonly modality?: string
   /** Label maps on this grid. */
   readonly labels: Set<LabelsId>
   /** Label names and colours of the last model run on this volume (for uploads). */
@@ -120,6 +122,7 @@ export class SegmentationJobs {
         ep: req.provider ?? 'auto',
         tta: req.tta ?? false,
         uncertainty: req.uncertainty ?? false,
+        ...(v.modality === undefined ? {} : { modality: v.modality }),
       },
       { onEvent, timeoutMs: this.d.timeoutMs, cancelGraceMs: 5000 },
     )
@@ -155,7 +158,8 @@ export class SegmentationJobs {
           timingsMs: r.timingsMs,
           uncertainty: r.uncertaintyKind,
         },
-        warnings: [],
+        // The input checked against the card, provider fallbacks, an empty mask (worker side).
+        warnings: [...r.warnings],
       }
       const u = r.uncertainty
       this.d.labels.set(labelsId, {

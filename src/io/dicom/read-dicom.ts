@@ -14,6 +14,7 @@ import { TRANSFER_SYNTAXES } from '../../core/dicom/dicom-slice.js'
 import { codestreamSize } from '../../core/dicom/codestream-size.js'
 import { groupSeries, type SeriesGroup } from '../../core/dicom/group-series.js'
 import { checkStack, type CheckedStack } from '../../core/dicom/stack-geometry.js'
+import { seriesWarnings } from '../../core/dicom/series-warnings.js'
 import { cornerDistanceMm } from '../../core/geometry/affine.js'
 import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { itkImageToVolume } from '../itk/itk-image-to-volume.js'
@@ -32,6 +33,8 @@ export interface DicomSeriesSummary {
   readonly fileCount: number
   readonly rows: number
   readonly columns: number
+  /** What the header scan already tells about this series (see `seriesWarnings`). */
+  readonly warnings: readonly string[]
 }
 
 export interface ReadDicomResult {
@@ -56,6 +59,7 @@ export function summarise(series: readonly SeriesGroup[]): DicomSeriesSummary[] 
     fileCount: s.slices.length,
     rows: s.rows,
     columns: s.columns,
+    warnings: seriesWarnings(s, series),
   }))
 }
 
