@@ -40,7 +40,7 @@ export async function buildRenderer(): Promise<void> {
   if (r.status !== 0) throw new Error(`vite build failed (${r.status})`)
 }
 
-/** A data folder: ch2, the flipped and oblique variants, and a two-series DICOM folder. */
+/** A data folder: ch2, the flipped and oblique variants, a two-series DICOM folder, a CT. */
 export async function makeDataDir(): Promise<{ data: string; out: string }> {
   const root = await mkdtemp(join(tmpdir(), 'volseg-e2e-'))
   const data = join(root, 'data')
@@ -51,6 +51,8 @@ export async function makeDataDir(): Promise<{ data: string; out: string }> {
   await cp(join(DERIVED, 'flipped.nii.gz'), join(data, 'flipped.nii.gz'))
   await cp(join(DERIVED, 'oblique.nii.gz'), join(data, 'oblique.nii.gz'))
   await cp(join(DERIVED, 'dicom', 'two-series'), join(data, 'two-series'), { recursive: true })
+  // A head CT in HU (ch2 mapped, 3 mm): the MR models' cards do not fit it.
+  await cp(join(DERIVED, 'ct-synthetic-3mm.nii.gz'), join(data, 'ct.nii.gz'))
   return { data, out }
 }
 
