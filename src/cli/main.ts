@@ -18,14 +18,16 @@ commands:
       a DICOM folder (searched recursively) or a list of DICOM files.
   segment <input...> -o <out> [--model ID|PATH] [--ep auto|cpu|webgpu|cuda|dml|coreml]
           [--tta] [--uncertainty FILE|DIR] [--shard K/N] [--overwrite] [--json]
-          [--series KEY|N] [--batch N] [--max-memory GIB] [--timeout SECONDS]
+          [--series KEY|N] [--batch N] [--max-memory GIB] [--timeout SECONDS] [--force]
       Segment images with a model pack (default brain-extract). One input and -o x.nii.gz
       writes that file; several inputs, or a folder of image files, is a batch: -o is a
       folder, masks are <case>_seg.nii.gz, existing ones are skipped (resumable), and
       volseg-report.csv/.json hold per-label volumes in mL. --shard K/N runs every N-th
       case from the K-th (sorted by name), for array jobs across machines. The memory a
       run needs is planned and printed first; a run over --max-memory (default 60 % of
-      RAM) is refused before allocating.
+      RAM) is refused before allocating. An input that does not suit the model's card
+      (a CT for an MR model, by DICOM Modality or by its HU values) is refused; --force
+      runs it anyway with a warning.
   models [--json]
       List installed model packs and execution providers.
   models add <pack-folder>
@@ -187,6 +189,7 @@ async function segment(p: Parsed): Promise<number> {
     tta: p.flags.has('--tta'),
     overwrite: p.flags.has('--overwrite'),
     json: p.flags.has('--json'),
+    force: p.flags.has('--force'),
     timeoutS: timeoutSeconds(p, 24 * 3600),
     ...(uncertainty === undefined ? {} : { uncertainty }),
     ...(shard === undefined ? {} : { shard }),

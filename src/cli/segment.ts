@@ -26,6 +26,8 @@ export interface SegmentArgs {
   readonly shard?: string
   readonly overwrite: boolean
   readonly json: boolean
+  /** Run inputs that do not suit the model's card anyway (with a warning). */
+  readonly force?: boolean
   readonly seriesKey?: string
   readonly timeoutS: number
   readonly batch?: number
@@ -109,6 +111,11 @@ function progressPrinter(total: number, json: boolean, single: boolean): (e: Seg
   let started = Date.now()
   let current = ''
   return (e) => {
+    if (e.kind === 'warning') {
+      // Also with --json: stdout holds the report, stderr is free for the warning.
+      process.stderr.write(`${tty ? '\r\x1b[2K' : ''}volseg: warning: ${e.message}\n`)
+      return
+    }
     if (json) return
     if (e.kind === 'model') {
       const why = e.model.attempts
@@ -208,6 +215,7 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
         ep: a.ep,
         tta: a.tta,
         skipExisting: !a.overwrite,
+        ...(a.force === true ? { force: true } : {}),
         ...(a.batch === undefined ? {} : { batch: a.batch }),
         ...(a.maxBytes === undefined ? {} : { maxBytes: a.maxBytes }),
         // A batch's report is written by the worker, atomically, next to the masks.

@@ -6,7 +6,9 @@
 import { access } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import { AppError, toAppError } from '../shared/errors.js'
+import type { InputCheck } from '../shared/input-fit.js'
 import type { ModelCard } from '../shared/model-card.js'
+import type { Volume } from '../shared/volume.js'
 import {
   reportCsv,
   type BatchReport,
@@ -22,6 +24,8 @@ import { writeFileAtomic } from '../io/atomic-write.js'
 import { segmentVolume } from '../inference/segment-volume.js'
 import { loadModelPack } from '../inference/ort/model-store.js'
 import { openModelSession, type ModelSession } from '../inference/ort/open-session.js'
+import { checkInputFit, intensitySignature } from '../core/volume/check-input-fit.js'
+import { runWarnings } from './run-warnings.js'
 
 const exists = (p: string): Promise<boolean> =>
   access(p).then(
@@ -34,11 +38,30 @@ export interface JobControl {
   readonly isCancelled: () => boolean
 }
 
+/**
+ * The input checked against the card: by the chosen series' DICOM Modality, else by its voxel
+ * values; `forced` when it does not fit and the spec says run anyway.
+ */
+export function checkVolumeFit(
+  card: ModelCard,
+  volume: Pick<Volume, 'voxels' | 'spacingMm'>,
+  modality: string | undefined,
+  force: boolean,
+): InputCheck {
+  const fit = checkInputFit(card, {
+    modality,
+    signature: intensitySignature(volume.voxels),
+    spacingMm: volume.spacingMm,
+  })
+  return { ...fit, forced: !fit.ok && force }
+}
+
 async function runCase(
   c: SegmentCase,
   index: number,
   card: ModelCard,
   session: ModelSession,
+  model: ModelReport,
   spec: SegmentJobSpec,
   ctl: JobControl,
 ): Promise<CaseReport> {
@@ -53,6 +76,21 @@ async function runCase(
   const tRead = performance.now()
   const v = opened.volume
   const file = c.input.length === 1 ? c.input[0] : undefined
+  // Before inference: an input that does not suit the card is refused unless forced.
+  const inputCheck = checkVolumeFit(card, v, opened.dicom?.chosen.modality, spec.force === true)
+  if (!inputCheck.ok && !inputCheck.forced) {
+    const message = `${inputCheck.reason}; use --force to run anyway`
+    const where = file ?? `${c.input.length} inputs`
+    const error = { code: 'E_MODALITY' as const, message, file: where }
+    return { ...base, status: 'failed', error, inputCheck }
+  }
+  if (inputCheck.forced) {
+    ctl.emit({
+      kind: 'warning',
+      index,
+      message: `${file ?? c.id}: ${inputCheck.reason}; running anyway (--force)`,
+    })
+  }
   const result = await segmentVolume(v, card, session.runner, {
     tta: spec.tta,
     uncertainty: c.uncertaintyOutput !== undefined,
@@ -116,7 +154,11 @@ async function runCase(
     tiles: result.tiles,
     networkRuns: result.networkRuns,
     plannedMemoryBytes: result.memory.totalBytes,
-    warnings: opened.warnings,
+    warnings: [
+      ...opened.warnings,
+      ...runWarnings(card, inputCheck, model, result.labelVoxels, 'cli'),
+    ],
+    inputCheck,
     timingsMs: {
       read: tRead - t0,
       ...result.timingsMs,
@@ -155,7 +197,7 @@ export async function runSegmentJob(spec: SegmentJobSpec, ctl: JobControl): Prom
       ctl.emit({ kind: 'case-start', index, id: c.id })
       let report: CaseReport
       try {
-        report = await runCase(c, index, pack.card, session, spec, ctl)
+        report = await runCase(c, index, pack.card, session, model, spec, ctl)
       } catch (e) {
         const err = toAppError(e, 'E_INTERNAL', c.input.length === 1 ? c.input[0] : undefined)
         if (err.code === 'E_CANCELLED') throw err

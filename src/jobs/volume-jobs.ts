@@ -25,7 +25,8 @@ import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
 import { segmentVolume } from '../inference/segment-volume.js'
 import { loadPackFromDir } from '../inference/ort/model-store.js'
 import { openModelSession } from '../inference/ort/open-session.js'
-import { modelReport, type JobControl } from './segment-job.js'
+import { checkVolumeFit, modelReport, type JobControl } from './segment-job.js'
+import { runWarnings } from './run-warnings.js'
 
 /** The bytes of a typed array, as a view (no copy). */
 function bytesOf(a: VoxelArray): Uint8Array {
@@ -56,7 +57,7 @@ function seriesChoices(series: readonly DicomSeriesSummary[]): SeriesChoice[] {
       ? [s.mosaic.columns, s.mosaic.rows, s.mosaic.slices]
       : [s.columns, s.rows, s.fileCount],
     count: s.fileCount,
-    warnings: [],
+    warnings: s.warnings,
   }))
 }
 
@@ -133,7 +134,10 @@ export async function runSegmentVolumeJob(
   emit({ kind: 'model', model })
   try {
     if (ctl.isCancelled()) throw new AppError('E_CANCELLED', 'segmentation was cancelled')
-    const result = await segmentVolume(toVolume(req.volume), pack.card, session.runner, {
+    const volume = toVolume(req.volume)
+    // The viewer runs an unfit input anyway and shows why it may be wrong (the CLI refuses).
+    const inputCheck = checkVolumeFit(pack.card, volume, req.modality, true)
+    const result = await segmentVolume(volume, pack.card, session.runner, {
       tta: req.tta,
       uncertainty: req.uncertainty,
       maxBytes: req.maxBytes ?? Math.floor(totalmem() * 0.6),
@@ -160,6 +164,8 @@ export async function runSegmentVolumeJob(
       ...(u ? { uncertainty: { bytes: bytesOf(u), range } } : {}),
       model,
       timingsMs: { ...result.timingsMs, total: performance.now() - t0 },
+      inputCheck,
+      warnings: runWarnings(pack.card, inputCheck, model, result.labelVoxels, 'viewer'),
     }
   } finally {
     await session.release()

@@ -269,7 +269,8 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     if (!r.ok) return r
     const v = r.value
     if (v.kind === 'series-choice') {
-      return ok({ kind: 'series-choice', source, series: v.series })
+      const series = v.series.map((c) => ({ ...c, warnings: c.warnings.map((w) => scrub(w)) }))
+      return ok({ kind: 'series-choice', source, series })
     }
     const id = newId<VolumeId>('vol')
     const name = v.seriesDescription ? `${base} (${v.seriesDescription})` : base
@@ -285,6 +286,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       styles: [],
       ...(v.xformCodes ? { xformCodes: v.xformCodes } : {}),
       ...(v.gantryTilt ? { gantryTilt: v.gantryTilt } : {}),
+      ...(v.modality === undefined ? {} : { modality: v.modality }),
     })
     return ok({
       kind: 'volume',

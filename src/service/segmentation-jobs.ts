@@ -36,6 +36,8 @@ export interface HeldVolume {
   readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
   /** DICOM gantry tilt resampled away on open: the source's sheared geometry, for exports. */
   readonly gantryTilt?: GantryTilt
+  /** DICOM Modality of the source (DICOM input): checked against the model card. */
+  readonly modality?: string
   /** Label maps on this grid. */
   readonly labels: Set<LabelsId>
   /** Label names and colours of the last model run on this volume (for uploads). */
@@ -123,6 +125,7 @@ export class SegmentationJobs {
         ep: req.provider ?? 'auto',
         tta: req.tta ?? false,
         uncertainty: req.uncertainty ?? false,
+        ...(v.modality === undefined ? {} : { modality: v.modality }),
       },
       { onEvent, timeoutMs: this.d.timeoutMs, cancelGraceMs: 5000 },
     )
@@ -158,7 +161,8 @@ export class SegmentationJobs {
           timingsMs: r.timingsMs,
           uncertainty: r.uncertaintyKind,
         },
-        warnings: [],
+        // The input checked against the card, provider fallbacks, an empty mask (worker side).
+        warnings: [...r.warnings],
       }
       const u = r.uncertainty
       this.d.labels.set(labelsId, {

@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'E_MODEL'
   /** The requested execution provider cannot run here (not installed, no device, wrong results). */
   | 'E_PROVIDER'
+  /** The input does not suit the model's card (e.g. CT for an MR model); refused unless forced. */
+  | 'E_MODALITY'
   /** The user cancelled the job. */
   | 'E_CANCELLED'
   /** Invalid arguments from the caller. */

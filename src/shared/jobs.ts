@@ -10,6 +10,7 @@ import type { SeriesChoice } from './api.js'
 import type { ErrorCode } from './errors.js'
 import type { GantryTilt } from './gantry-tilt.js'
 import type { VolumeGeometry } from './geometry.js'
+import type { InputCheck } from './input-fit.js'
 import type { ModelCard } from './model-card.js'
 import type { ModelReport, ProviderName } from './segment-report.js'
 import type { PixelType } from './volume.js'
@@ -90,6 +91,8 @@ export interface SegmentVolumeJobRequest {
   readonly uncertainty: boolean
   /** Memory the engine may plan for, bytes (default 60 % of RAM). */
   readonly maxBytes?: number
+  /** DICOM Modality of the source, when DICOM: checked against the card's. */
+  readonly modality?: string
 }
 
 /** What `segment-volume` answers: labels (and uncertainty) on the source grid. */
@@ -104,6 +107,10 @@ export interface SegmentVolumeJobValue {
   readonly uncertainty?: { readonly bytes: Uint8Array; readonly range: readonly [number, number] }
   readonly model: ModelReport
   readonly timingsMs: Readonly<Record<string, number>>
+  /** The input checked against the card (never refused here: the viewer shows the warning). */
+  readonly inputCheck: InputCheck
+  /** For the user, with the labels: unfit input, fallbacks, empty mask (see run-warnings.ts). */
+  readonly warnings: readonly string[]
 }
 
 /** `save-mask`: write labels as `.nii.gz` atomically, re-read and verify against `geometry`. */

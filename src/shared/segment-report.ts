@@ -3,6 +3,7 @@
  * the events streamed while it runs. Plain JSON: crosses process and network boundaries.
  */
 import type { ErrorCode } from './errors.js'
+import type { InputCheck } from './input-fit.js'
 
 export type ProviderName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'
 
@@ -30,6 +31,8 @@ export interface SegmentJobSpec {
   readonly maxBytes?: number
   /** Where the worker writes the batch report (CSV and JSON), when wanted. */
   readonly report?: { readonly csv: string; readonly json: string }
+  /** Run inputs that do not suit the model's card (wrong modality) anyway, with a warning. */
+  readonly force?: boolean
 }
 
 export interface ModelReport {
@@ -74,6 +77,8 @@ export interface CaseReport {
   readonly plannedMemoryBytes?: number
   readonly warnings?: readonly string[]
   readonly timingsMs?: Readonly<Record<string, number>>
+  /** The input checked against the model card before running (absent for skipped cases). */
+  readonly inputCheck?: InputCheck
 }
 
 export interface BatchReport {
@@ -101,11 +106,23 @@ export type SegmentEvent =
       readonly networkRuns: number
     }
   | { readonly kind: 'case-end'; readonly index: number; readonly report: CaseReport }
+  /** Something the user should know before the result (e.g. an unfit input run with --force). */
+  | { readonly kind: 'warning'; readonly index: number; readonly message: string }
 
 const csvCell = (s: string | number): string =>
   /[",\n]/.test(String(s)) ? `"${String(s).replace(/"/g, '""')}"` : String(s)
 
-/** The report as CSV: one row per case, one `<label> (mL)` column per label. */
+/** `ok`, `mismatch`, `mismatch, forced`, or empty when the case was not checked. */
+function checkCell(c: CaseReport): string {
+  const k = c.inputCheck
+  if (!k) return ''
+  return k.ok ? 'ok' : k.forced ? 'mismatch, forced' : 'mismatch'
+}
+
+/**
+ * The report as CSV: one row per case, one `<label> (mL)` column per label, then the input check
+ * against the card (`input check`, and its evidence or reason).
+ */
 export function reportCsv(r: BatchReport): string {
   const names = [
     ...new Set(
@@ -121,6 +138,8 @@ export function reportCsv(r: BatchReport): string {
     'provider',
     'seconds',
     'error',
+    'input check',
+    'input check evidence',
   ]
   const rows = r.cases.map((c) => [
     c.id,
@@ -134,6 +153,8 @@ export function reportCsv(r: BatchReport): string {
     r.model.provider,
     c.timingsMs?.total === undefined ? '' : (c.timingsMs.total / 1000).toFixed(2),
     c.error?.message ?? '',
+    checkCell(c),
+    c.inputCheck ? (c.inputCheck.reason ?? c.inputCheck.evidence) : '',
   ])
   return [head, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n'
 }

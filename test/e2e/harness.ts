@@ -43,7 +43,7 @@ export async function buildRenderer(): Promise<void> {
 
 /**
  * A data folder: ch2, the flipped and oblique variants, their orientation-marker copies
- * (derive_nifti.py `paint_markers`), and a two-series DICOM folder.
+ * (derive_nifti.py `paint_markers`), a two-series DICOM folder and a CT.
  */
 export async function makeDataDir(): Promise<{ data: string; out: string }> {
   const root = await mkdtemp(join(tmpdir(), 'volseg-e2e-'))
@@ -59,6 +59,8 @@ export async function makeDataDir(): Promise<{ data: string; out: string }> {
     await cp(join(DERIVED, name), join(data, name))
   }
   await cp(join(DERIVED, 'dicom', 'two-series'), join(data, 'two-series'), { recursive: true })
+  // A head CT in HU (ch2 mapped, 3 mm): the MR models' cards do not fit it.
+  await cp(join(DERIVED, 'ct-synthetic-3mm.nii.gz'), join(data, 'ct.nii.gz'))
   return { data, out }
 }
 

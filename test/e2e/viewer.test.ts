@@ -528,6 +528,45 @@ test('drag and drop: a dropped NIfTI opens (openUpload); a DICOM file is refused
   assert.match((await page.textContent('.volume-info')) ?? '', /^ch2-crop\.nii\.gz/)
 })
 
+test('a CT with an MR model: the segmentation panel warns before and after the run; ch2 does not', async () => {
+  const panelText = (): Promise<string> =>
+    page.evaluate(
+      () =>
+        (globalThis as unknown as BrowserGlobals).document.querySelector('.segment-warnings')
+          ?.textContent ?? '',
+    )
+  await openEntry('ct.nii.gz', /^ct\.nii\.gz/)
+  await page.selectOption('select.model-select', 'threshold')
+  await page.waitForTimeout(300)
+  const before = await panelText()
+  assert.match(
+    before,
+    /^model threshold expects MR, input looks like CT \(\d+ % of voxels ≤ −500, .*\): the result may be meaningless$/,
+  )
+  await shot('15-ct-warning-before')
+  await page.click('button.run')
+  await page.waitForSelector('.label-row', { timeout: 300_000 })
+  await page.waitForFunction(
+    () =>
+      /Ran threshold/.test(
+        (globalThis as unknown as BrowserGlobals).document.querySelector('.run-info')
+          ?.textContent ?? '',
+      ),
+    null,
+    { timeout: 60_000 },
+  )
+  await page.waitForTimeout(300)
+  await shot('16-ct-warning-after')
+  if (server.kind === 'volseg serve') {
+    // After the run the panel shows the result's warnings (LabelsHeader.warnings), also as a notice.
+    assert.equal(await panelText(), before)
+    assert.match((await page.textContent('.notices')) ?? '', /input looks like CT/)
+  }
+  await openEntry('ch2.nii.gz', /^ch2\.nii\.gz/)
+  await page.waitForTimeout(300)
+  assert.equal(await panelText(), '')
+})
+
 test('no request left the machine, no page errors', () => {
   assert.deepEqual(session.blocked, [])
   const pageErrors = session.errors.filter((e) => !/WebSocket connection to .*\/ws' failed/.test(e))

@@ -38,6 +38,7 @@ const ERROR_CODES = [
   'E_NOT_FOUND', 'E_EMPTY', 'E_UNKNOWN_FORMAT', 'E_TRUNCATED', 'E_BAD_HEADER', 'E_TOO_LARGE',
   'E_UNSUPPORTED', 'E_MULTIPLE_SERIES', 'E_NO_IMAGES', 'E_SERIES_GEOMETRY', 'E_DECODE', 'E_WRITE',
   'E_VERIFY', 'E_TIMEOUT', 'E_ARGS', 'E_INTERNAL', 'E_MODEL', 'E_PROVIDER', 'E_CANCELLED',
+  'E_MODALITY',
 ] as const satisfies readonly ErrorCode[]
 // Compile-time check that the list above names every ErrorCode.
 const everyCodeListed: [Exclude<ErrorCode, (typeof ERROR_CODES)[number]>] extends [never]

@@ -115,7 +115,10 @@ test('batch over a folder: one bad case is reported, the rest written; rerun ski
   for (const id of ['a', 'b', 'c']) assert.ok(existsSync(join(out, `${id}_seg.nii.gz`)), id)
   assert.ok(!existsSync(join(out, 'broken_seg.nii.gz')))
   const csv = readFileSync(join(out, 'volseg-report.csv'), 'utf8').trim().split('\n')
-  assert.equal(csv[0], 'case,status,input,output,above-mean (mL),provider,seconds,error')
+  assert.equal(
+    csv[0],
+    'case,status,input,output,above-mean (mL),provider,seconds,error,input check,input check evidence',
+  )
   assert.equal(csv.length, 5)
   assert.match(
     csv.find((l) => l.startsWith('broken,')) ?? '',

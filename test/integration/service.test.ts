@@ -28,7 +28,7 @@ import type {
 import type { VolumeInfo } from '../../src/shared/info.js'
 import { openVolume } from '../../src/io/open-volume.js'
 import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
-import { ROOT, derived, fixture } from '../helpers.js'
+import { ROOT, derived, fixture, manifestEntry, python } from '../helpers.js'
 
 const BIN = join(ROOT, 'bin', 'volseg.mjs')
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-service-'))
@@ -457,4 +457,73 @@ test('openUpload refuses other formats and broken files in words naming the file
   }
   const folders = readdirSync(tmpParent).filter((n) => n.startsWith('volseg-uploads-'))
   for (const f of folders) assert.deepEqual(filesUnder(join(tmpParent, f)), [], 'no copy is left')
+})
+
+test('SeriesChoice.warnings: empty for two good series; a series with a missing slice says so', async () => {
+  const good = await c.openSource({ source: 'two-series' as SourceRef })
+  assert.ok(good.ok && good.value.kind === 'series-choice', JSON.stringify(good))
+  for (const s of good.value.series) assert.deepEqual(s.warnings, [], s.key)
+  // The same folder without one slice of the 40-slice series (from the manifest's sorted list).
+  cpSync(derived('dicom', 'two-series'), join(data, 'two-series-gap'), { recursive: true })
+  const a = (manifestEntry('dicom/two-series').series as { files_sorted: string[] }[])[0]!
+  const dropped = a.files_sorted[20]!.split('/').at(-1)!
+  rmSync(join(data, 'two-series-gap', dropped))
+  const r = await c.openSource({ source: 'two-series-gap' as SourceRef })
+  assert.ok(r.ok && r.value.kind === 'series-choice', JSON.stringify(r))
+  const [big, small] = r.value.series
+  assert.deepEqual(big!.sizeIJK, [140, 160, 39])
+  assert.equal(big!.warnings.length, 1, JSON.stringify(big!.warnings))
+  assert.match(
+    big!.warnings[0]!,
+    /^cannot be opened: non-uniform slice spacing: 2 mm between slices 20 and 21 \(median 1 mm\); a slice may be missing$/,
+  )
+  assert.deepEqual(small!.warnings, [])
+  assert.doesNotMatch(JSON.stringify(r), new RegExp(tmp), 'no absolute path leaks')
+})
+
+/** Opens `ref`, segments it with the threshold pack, and returns the result's warnings. */
+async function warningsOf(ref: string): Promise<{ v: OpenedVolume; warnings: readonly string[] }> {
+  const { until } = jobEvents()
+  const v = await open(ref)
+  const start = await c.startSegmentation({
+    volumeId: v.volumeId,
+    modelId: 'threshold' as ModelId,
+    provider: 'cpu',
+  })
+  assert.ok(start.ok, JSON.stringify(start))
+  const end = await until(start.value.jobId)
+  assert.equal(end.type, 'job:done', JSON.stringify(end))
+  const l = await c.readLabels({ jobId: start.value.jobId })
+  assert.ok(l.ok, JSON.stringify(l))
+  if (end.type === 'job:done') assert.deepEqual(end.labels.warnings, l.value.warnings)
+  await c.closeVolume({ volumeId: v.volumeId })
+  return { v, warnings: l.value.warnings }
+}
+
+test('LabelsHeader.warnings: empty for MR; a CT (NIfTI by its HU, DICOM by Modality) runs with a warning; an empty mask says so', async () => {
+  assert.deepEqual((await warningsOf('ch2-crop.nii.gz')).warnings, [])
+  copyFileSync(derived('ct-synthetic-3mm.nii.gz'), join(data, 'ct.nii.gz'))
+  const ct = await warningsOf('ct.nii.gz')
+  assert.equal(ct.v.modality, undefined)
+  assert.equal(ct.warnings.length, 1, JSON.stringify(ct.warnings))
+  assert.match(
+    ct.warnings[0]!,
+    /^model threshold expects MR, input looks like CT \(\d+ % of voxels ≤ −500, \d+ % in −200\.\.200, integer range -1024\.\.\d+\): the result may be meaningless$/,
+  )
+  cpSync(derived('dicom', 'ct-synthetic'), join(data, 'ct-series'), { recursive: true })
+  const series = await warningsOf('ct-series')
+  assert.equal(series.v.modality, 'CT')
+  assert.deepEqual(series.warnings, [
+    'model threshold expects MR, input is CT (DICOM Modality): the result may be meaningless',
+  ])
+  // A flat image: nothing is above its mean.
+  python<null>(
+    `import sys, numpy as np, nibabel as nib
+nib.Nifti1Image(np.full((24, 24, 24), 100, np.uint8), np.eye(4)).to_filename(sys.argv[1])
+print("null")`,
+    [join(data, 'flat.nii.gz')],
+  )
+  assert.deepEqual((await warningsOf('flat.nii.gz')).warnings, [
+    'the mask is empty: model threshold labelled no voxel as above-mean',
+  ])
 })

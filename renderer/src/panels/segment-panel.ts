@@ -1,8 +1,35 @@
 /** Model picker, provider, TTA, run with progress/ETA/cancel, what ran, and saving. */
-import type { ProviderChoice } from '../../../src/shared/api.js'
+import type { ModelSummary, ProviderChoice } from '../../../src/shared/api.js'
+import type { IntensitySignature } from '../../../src/shared/input-fit.js'
+import { checkInputFit, intensitySignature } from '../../../src/core/volume/check-input-fit.js'
 import type { Controller } from '../app/controller.js'
-import type { Store } from '../app/state.js'
+import type { AppState, LoadedVolume, Store } from '../app/state.js'
 import { el, setChildren } from './dom.js'
+
+// One signature per loaded volume: the same figures the core computes before the run.
+const signatures = new WeakMap<LoadedVolume, IntensitySignature>()
+
+/**
+ * What to warn about in the panel: after a run of the selected model on this volume, the
+ * result's warnings; before, the input checked against the selected model's card (the core runs
+ * an unfit input anyway in the viewer, and says so again with the result).
+ */
+export function panelWarnings(s: AppState, m: ModelSummary | undefined): string[] {
+  const v = s.volume
+  if (!v || !m) return []
+  const header = s.labels?.header
+  if (header?.run && header.run.modelId === m.id && header.volumeId === v.info.volumeId) {
+    return [...header.warnings]
+  }
+  let sig = signatures.get(v)
+  if (!sig) signatures.set(v, (sig = intensitySignature(v.voxels)))
+  const fit = checkInputFit(m, {
+    modality: v.info.modality,
+    signature: sig,
+    spacingMm: v.info.geometry.spacingMm,
+  })
+  return [...(fit.ok ? [] : [`${fit.reason}: the result may be meaningless`]), ...fit.warnings]
+}
 
 function eta(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return 'estimating…'
@@ -22,6 +49,7 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
   const progressText = el('div', { className: 'progress-text' })
   const progress = el('div', { className: 'progress-box' }, [bar, progressText, cancel])
   const ran = el('div', { className: 'run-info' })
+  const warnings = el('div', { className: 'segment-warnings' })
   const save = el('button', { className: 'save', textContent: 'Save mask (S)' })
   const saved = el('div', { className: 'saved' })
   parent.append(
@@ -32,6 +60,7 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
       el('label', {}, ['Provider ', provider]),
       el('label', { className: 'check' }, [tta, ' Test-time mirroring (TTA)']),
       el('label', { className: 'check' }, [unc, ' Uncertainty map']),
+      warnings,
       run,
       progress,
       ran,
@@ -50,6 +79,7 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
   let models: unknown
   let providers: unknown
   let infoFor: unknown
+  let warnedFor: unknown[] = []
   store.subscribe((s) => {
     if (s.models !== models) {
       models = s.models
@@ -100,6 +130,15 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
               ]),
             ]
           : [],
+      )
+    }
+    // Recomputed only when the volume, the model or the result changes.
+    const key = [s.volume, m, s.labels]
+    if (key.some((x, n) => x !== warnedFor[n])) {
+      warnedFor = key
+      setChildren(
+        warnings,
+        panelWarnings(s, m).map((w) => el('div', { className: 'warning' }, [w])),
       )
     }
     run.disabled = !s.volume || !s.modelId || !!s.job || !s.connected

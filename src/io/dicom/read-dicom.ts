@@ -18,6 +18,7 @@ import { checkMosaic, detileDecoded, isMosaic, mosaicLayout } from '../../core/d
 import { part10Prefix } from '../../core/dicom/part10-header.js'
 import { resampleGantryTilt } from '../../core/dicom/gantry-tilt.js'
 import type { GantryTilt } from '../../shared/gantry-tilt.js'
+import { seriesWarnings } from '../../core/dicom/series-warnings.js'
 import { cornerDistanceMm } from '../../core/geometry/affine.js'
 import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { itkImageToVolume } from '../itk/itk-image-to-volume.js'
@@ -40,6 +41,8 @@ export interface DicomSeriesSummary {
   readonly volume?: { readonly index: number; readonly count: number }
   /** A Siemens mosaic: slices and their size once de-tiled. */
   readonly mosaic?: { readonly slices: number; readonly rows: number; readonly columns: number }
+  /** What the header scan already tells about this series (see `seriesWarnings`). */
+  readonly warnings: readonly string[]
 }
 
 export interface ReadDicomResult {
@@ -83,6 +86,7 @@ export function summarise(series: readonly SeriesGroup[]): DicomSeriesSummary[] 
       columns: s.columns,
       ...(s.volume ? { volume: s.volume } : {}),
       ...(mosaic ? { mosaic } : {}),
+      warnings: seriesWarnings(s, series),
     }
   })
 }
