@@ -3,6 +3,7 @@
  * the events streamed while it runs. Plain JSON: crosses process and network boundaries.
  */
 import type { ErrorCode } from './errors.js'
+import type { MaskVerification } from './mask-verification.js'
 
 export type ProviderName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'
 
@@ -74,6 +75,10 @@ export interface CaseReport {
   readonly plannedMemoryBytes?: number
   readonly warnings?: readonly string[]
   readonly timingsMs?: Readonly<Record<string, number>>
+  /** What the re-read of the written mask compared (a mismatch fails the case with E_VERIFY). */
+  readonly verification?: MaskVerification
+  /** The same for the uncertainty map, when one was written. */
+  readonly uncertaintyVerification?: MaskVerification
 }
 
 export interface BatchReport {

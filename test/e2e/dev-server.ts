@@ -387,7 +387,7 @@ const handlers: { [M in ApiMethod]: Handler<M> } = {
       geometry: h.volume,
       sourceFiles: h.files,
     })
-    return ok({ path: relative(outDir, r.path), verified: true, bytes: r.bytes })
+    return ok({ path: relative(outDir, r.path), bytes: r.bytes, verification: r.verification })
   },
 }
 
