@@ -6,6 +6,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { AppError } from '../shared/errors.js'
+import { describeVerification } from '../shared/mask-verification.js'
 import type {
   CaseReport,
   ProviderName,
@@ -260,7 +261,8 @@ function printSummary(cases: readonly CaseReport[]): void {
       .filter((l) => l.value !== 0)
       .map((l) => `${l.name} ${l.volumeMl.toFixed(1)} mL`)
       .join(', ')
-    process.stdout.write(`${c.id}: ${vols} → ${c.output}\n`)
+    const reread = c.verification ? ` (re-read: ${describeVerification(c.verification)})` : ''
+    process.stdout.write(`${c.id}: ${vols} → ${c.output}${reread}\n`)
   }
   const failed = cases.filter((c) => c.status === 'failed').length
   const skipped = cases.filter((c) => c.status === 'skipped').length

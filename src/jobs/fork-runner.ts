@@ -1,10 +1,12 @@
 /**
  * Runs one job in a forked worker process with a timeout and a heap cap. A crash, signal or
- * timeout becomes an AppError; nothing from the worker can hang or crash the caller. Events
+ * timeout becomes an AppError (E_WORKER_CRASHED, E_TOO_LARGE for a heap exhausted, E_TIMEOUT);
+ * nothing from the worker can hang or crash the caller. Events
  * stream back while it runs; `cancel()` asks the worker to stop (it checks between tiles) and
  * kills it if it has not answered within `cancelGraceMs`.
  */
 import { fork } from 'node:child_process'
+import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
 import type { SegmentEvent } from '../shared/segment-report.js'
@@ -23,6 +25,8 @@ export interface ForkOptions {
 
 export interface JobHandle<T> {
   readonly result: Promise<JobReply<T>>
+  /** The worker's process id (undefined when it could not be started). */
+  readonly pid: number | undefined
   cancel(): void
 }
 
@@ -76,28 +80,39 @@ export function startJob<K extends JobRequest['kind']>(
       if (m.type === 'event') options.onEvent?.(m.event)
       else finish(() => resolvePromise(m.reply as JobReply<JobValue[K]>))
     })
-    child.once('error', (e) =>
+    child.on('error', (e) => {
+      // A started worker's failed send (EPIPE: it died early) is followed by 'exit', which says
+      // how it died; only a worker that never started ends here.
+      if (child.pid !== undefined) return
       finish(() =>
         reject(new AppError('E_INTERNAL', `could not start the worker: ${e.message}`, where)),
-      ),
-    )
+      )
+    })
     child.once('exit', (code, signal) => {
       if (cancelled) {
         finish(() => reject(new AppError('E_CANCELLED', `${verb} was cancelled`, where)))
         return
       }
       const oom = /heap out of memory|Allocation failed/i.test(stderr)
-      const why = oom
-        ? 'ran out of memory'
-        : signal
-          ? `was killed by ${signal}`
-          : `exited with code ${code}`
+      const who = reads ? 'reader' : r.kind === 'save-mask' ? 'writer' : 'inference worker'
+      const on = file === undefined ? '' : ` on ${basename(file)}`
+      if (oom) {
+        finish(() =>
+          reject(new AppError('E_TOO_LARGE', `the ${who} ran out of memory${on}`, where)),
+        )
+        return
+      }
+      // A crash is not a refusal: it gets its own code, so "the readers never crash" can fail.
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+      const hint = reads ? '; the file may be damaged in a way its decoder does not survive' : ''
+      const last = lastLine(stderr)
       finish(() =>
         reject(
           new AppError(
-            oom ? 'E_TOO_LARGE' : reads ? 'E_DECODE' : 'E_INTERNAL',
-            `the ${reads ? 'reader' : r.kind === 'save-mask' ? 'writer' : 'inference worker'} ${why} before answering`,
-            where,
+            'E_WORKER_CRASHED',
+            `the ${who} process crashed${on}: it ${how} before answering${hint}` +
+              (last === '' ? '' : ` (last output: ${last})`),
+            { ...where, details: { signal, exitCode: code } },
           ),
         ),
       )
@@ -106,6 +121,7 @@ export function startJob<K extends JobRequest['kind']>(
   })
   return {
     result,
+    pid: child.pid,
     cancel() {
       if (settled || cancelled) return
       cancelled = true
@@ -113,6 +129,12 @@ export function startJob<K extends JobRequest['kind']>(
       killTimer = setTimeout(() => child.kill('SIGKILL'), options.cancelGraceMs ?? 30_000)
     },
   }
+}
+
+/** The last non-empty line a worker wrote to stderr, shortened (a wasm abort says why there). */
+function lastLine(stderr: string): string {
+  const line = stderr.trim().split('\n').at(-1)?.trim() ?? ''
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line
 }
 
 /** Runs a job to completion (no cancellation). */

@@ -118,7 +118,7 @@ async function runCase(
         sform_code: opened.nifti.xforms.sform_code || 1,
       }
     : {}
-  await writeMaskNifti({
+  const written = await writeMaskNifti({
     path: c.output,
     labels: result.labels,
     geometry: v,
@@ -126,16 +126,17 @@ async function runCase(
     ...codes,
     descrip: `VolSeg ${card.id} ${card.version}`,
   })
-  if (c.uncertaintyOutput !== undefined && result.uncertainty) {
-    await writeMaskNifti({
-      path: c.uncertaintyOutput,
-      labels: result.uncertainty,
-      geometry: v,
-      sourceFiles: [...opened.files, c.output],
-      ...codes,
-      descrip: `VolSeg ${card.id} ${result.uncertaintyKind}`,
-    })
-  }
+  const uncertaintyWritten =
+    c.uncertaintyOutput !== undefined && result.uncertainty
+      ? await writeMaskNifti({
+          path: c.uncertaintyOutput,
+          labels: result.uncertainty,
+          geometry: v,
+          sourceFiles: [...opened.files, c.output],
+          ...codes,
+          descrip: `VolSeg ${card.id} ${result.uncertaintyKind}`,
+        })
+      : undefined
   const voxelMl = (v.spacingMm[0] * v.spacingMm[1] * v.spacingMm[2]) / 1000
   return {
     ...base,
@@ -165,6 +166,8 @@ async function runCase(
       write: performance.now() - tSeg,
       total: performance.now() - t0,
     },
+    verification: written.verification,
+    ...(uncertaintyWritten ? { uncertaintyVerification: uncertaintyWritten.verification } : {}),
   }
 }
 

@@ -183,5 +183,5 @@ export async function runSaveMaskJob(req: SaveMaskJobRequest): Promise<SaveMaskJ
     descrip: req.descrip,
     ...(req.xformCodes ?? {}),
   })
-  return { bytes: r.bytes, affineDiffMm: r.affineDiffMm, labelVoxels: r.labelVoxels }
+  return { bytes: r.bytes, labelVoxels: r.labelVoxels, verification: r.verification }
 }

@@ -481,7 +481,11 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
         { timeoutMs: 600_000 },
       )
       if (!r.ok) return r
-      return ok({ path: refOf(outDir, path), verified: true, bytes: r.value.bytes })
+      return ok({
+        path: refOf(outDir, path),
+        bytes: r.value.bytes,
+        verification: r.value.verification,
+      })
     } finally {
       reservedOut.delete(path)
     }

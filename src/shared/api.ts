@@ -15,11 +15,12 @@
  */
 import { toAppError, type ErrorCode } from './errors.js'
 import type { Vec3, VolumeGeometry } from './geometry.js'
+import type { MaskVerification } from './mask-verification.js'
 import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 1
+export const API_VERSION = 2
 
 // ---- Results and errors ----
 
@@ -384,13 +385,17 @@ export interface SaveMaskRequest {
   readonly name: string
 }
 
-/** What a save did: written atomically, re-read and compared by the core (GUIDE §5). */
+/**
+ * What a save did: written atomically, re-read and compared by the core (GUIDE §5). A re-read
+ * that does not match is not a report but an `E_VERIFY` error, and nothing is left on disk.
+ */
 export interface SaveReport {
   /** Display path relative to `--out`, POSIX separators. */
   readonly path: string
-  readonly verified: true
   /** Size of the written file. */
   readonly bytes: number
+  /** What the re-read compared: geometry error, voxels compared and equal, checksum. */
+  readonly verification: MaskVerification
 }
 
 /**

@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'E_VERIFY'
   /** Parsing took longer than allowed and was stopped. */
   | 'E_TIMEOUT'
+  /** A worker process died before answering (a signal, an abort, a non-zero exit); not OOM. */
+  | 'E_WORKER_CRASHED'
   /** A model pack is missing, its card is invalid, or the card disagrees with its ONNX graph. */
   | 'E_MODEL'
   /** The requested execution provider cannot run here (not installed, no device, wrong results). */

@@ -11,6 +11,7 @@ import type { ErrorCode } from './errors.js'
 import type { GantryTilt } from './gantry-tilt.js'
 import type { VolumeGeometry } from './geometry.js'
 import type { InputCheck } from './input-fit.js'
+import type { MaskVerification } from './mask-verification.js'
 import type { ModelCard } from './model-card.js'
 import type { ModelReport, ProviderName } from './segment-report.js'
 import type { PixelType } from './volume.js'
@@ -130,9 +131,9 @@ export interface SaveMaskJobRequest {
 /** What `save-mask` answers. */
 export interface SaveMaskJobValue {
   readonly bytes: number
-  /** Largest difference between the re-read and the source affine (mm). */
-  readonly affineDiffMm: number
   readonly labelVoxels: number
+  /** What the re-read of the written file compared (a mismatch is an E_VERIFY error instead). */
+  readonly verification: MaskVerification
 }
 
 /** The requests a service sends, including the existing `models` listing. */

@@ -4,6 +4,7 @@
  */
 import type { ErrorCode } from './errors.js'
 import type { InputCheck } from './input-fit.js'
+import type { MaskVerification } from './mask-verification.js'
 
 export type ProviderName = 'cpu' | 'webgpu' | 'cuda' | 'dml' | 'coreml'
 
@@ -79,6 +80,10 @@ export interface CaseReport {
   readonly timingsMs?: Readonly<Record<string, number>>
   /** The input checked against the model card before running (absent for skipped cases). */
   readonly inputCheck?: InputCheck
+  /** What the re-read of the written mask compared (a mismatch fails the case with E_VERIFY). */
+  readonly verification?: MaskVerification
+  /** The same for the uncertainty map, when one was written. */
+  readonly uncertaintyVerification?: MaskVerification
 }
 
 export interface BatchReport {

@@ -393,7 +393,7 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
   await page.click('button.save')
   await page.waitForFunction(
     () =>
-      /Saved/.test(
+      /Saved:|Not saved/.test(
         (globalThis as unknown as BrowserGlobals).document.querySelector('.saved')?.textContent ??
           '',
       ),
@@ -403,9 +403,11 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
     },
   )
   const text = (await page.textContent('.saved')) ?? ''
-  const rel = /Saved \(verified\): (.+)$/.exec(text)?.[1]?.trim()
+  const m = /^Saved: (.+?) — re-read: geometry ≤ \S+ mm, ([\d,]+) voxels equal$/.exec(text)
+  const rel = m?.[1]
   assert.ok(rel, `no saved path in "${text}"`)
   const saved = await openVolume(join(dirs.out, rel))
+  assert.equal(Number(m[2]!.replace(/,/g, '')), saved.volume.voxels.length, 'every voxel compared')
   const source = await openVolume(join(dirs.data, 'ch2.nii.gz'))
   const close = (a: readonly number[], b: readonly number[]): boolean =>
     a.every((x, n) => Math.abs(x - b[n]!) < 1e-4)
@@ -557,11 +559,9 @@ test('a CT with an MR model: the segmentation panel warns before and after the r
   )
   await page.waitForTimeout(300)
   await shot('16-ct-warning-after')
-  if (server.kind === 'volseg serve') {
-    // After the run the panel shows the result's warnings (LabelsHeader.warnings), also as a notice.
-    assert.equal(await panelText(), before)
-    assert.match((await page.textContent('.notices')) ?? '', /input looks like CT/)
-  }
+  // After the run the panel shows the result's warnings (LabelsHeader.warnings), also as a notice.
+  assert.equal(await panelText(), before)
+  assert.match((await page.textContent('.notices')) ?? '', /input looks like CT/)
   await openEntry('ch2.nii.gz', /^ch2\.nii\.gz/)
   await page.waitForTimeout(300)
   assert.equal(await panelText(), '')

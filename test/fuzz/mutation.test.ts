@@ -2,7 +2,8 @@
  * Seeded mutation testing of the readers. Each seed file is truncated, bit-flipped and given
  * inflated lengths; every mutated copy is opened through the real forked worker (`runJob`), which
  * must answer ok or a known AppError code naming the mutated file, never E_INTERNAL, a hang or a
- * crash. A second, in-process test fuzzes the pure header parsers (NIfTI, NRRD, MetaImage).
+ * crash (E_WORKER_CRASHED, the runner's code for a worker that died, is counted apart from the
+ * refusals). A second, in-process test fuzzes the pure header parsers (NIfTI, NRRD, MetaImage).
  *
  * Reproduce with the printed seed: VOLSEG_FUZZ_SEED=<n> node --import tsx --test <this file>.
  * The forked part runs dist/jobs/worker.js, so `npm run build` must have run.
@@ -39,6 +40,7 @@ const ERROR_CODES = [
   'E_UNSUPPORTED', 'E_MULTIPLE_SERIES', 'E_NO_IMAGES', 'E_SERIES_GEOMETRY', 'E_DECODE', 'E_WRITE',
   'E_VERIFY', 'E_TIMEOUT', 'E_ARGS', 'E_INTERNAL', 'E_MODEL', 'E_PROVIDER', 'E_CANCELLED',
   'E_MODALITY',
+  'E_WORKER_CRASHED',
 ] as const satisfies readonly ErrorCode[]
 // Compile-time check that the list above names every ErrorCode.
 const everyCodeListed: [Exclude<ErrorCode, (typeof ERROR_CODES)[number]>] extends [never]
@@ -46,8 +48,6 @@ const everyCodeListed: [Exclude<ErrorCode, (typeof ERROR_CODES)[number]>] extend
   : never = true
 void everyCodeListed
 const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES)
-/** Codes runJob itself may throw (timeout, worker out of memory, worker died). */
-const RUNNER_CODES: ReadonlySet<string> = new Set(['E_TIMEOUT', 'E_TOO_LARGE', 'E_DECODE'])
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
@@ -393,7 +393,10 @@ function outcome(dist: Dist, raw: Raw, file: string, seedHadNull: boolean): Case
     }
     const bucket = `runJob:${e.code}`
     if (e.code === 'E_TIMEOUT') return { bucket, finding: `hang: ${e.message}` }
-    if (!RUNNER_CODES.has(e.code)) {
+    if (e.code === 'E_WORKER_CRASHED') return { bucket, finding: `crash: ${e.message}` }
+    // The one refusal runJob itself makes: the worker out of memory (E_TOO_LARGE). E_TIMEOUT is a
+    // hang, E_WORKER_CRASHED a crash (a signal, a wasm abort, a non-zero exit): both are findings.
+    if (e.code !== 'E_TOO_LARGE') {
       return { bucket, finding: `runJob threw ${e.code}: ${e.message}` }
     }
     if (e.file !== file) return { bucket, finding: `runJob error names file ${String(e.file)}` }
@@ -467,6 +470,8 @@ test('mutation: forked readers refuse mutated files with known codes, no hang or
       const slowMs = Math.max(SLOW_MS, 4 * baseline.ms)
       const byCode: Record<string, number> = {}
       let ok = 0
+      let crashed = 0
+      let warned = 0
       const findings: string[] = []
       results.forEach(({ desc, file, raw }, i) => {
         let r = outcome(dist, raw, file, seedHadNull)
@@ -474,6 +479,8 @@ test('mutation: forked readers refuse mutated files with known codes, no hang or
           r = { ...r, finding: `near-hang: ${r.bucket} after ${(raw.ms / 1000).toFixed(1)} s` }
         }
         if (r.bucket === 'ok') ok++
+        else if (r.bucket.startsWith('ok ')) warned++
+        else if (r.bucket === 'runJob:E_WORKER_CRASHED') crashed++
         else byCode[r.bucket] = (byCode[r.bucket] ?? 0) + 1
         const line = `${seed.label} case ${i}: ${desc} -> ${r.finding ?? r.bucket}`
         if (VERBOSE) console.log(`  ${line} (${Math.round(raw.ms)} ms)`)
@@ -481,8 +488,10 @@ test('mutation: forked readers refuse mutated files with known codes, no hang or
       })
       const n = results.length
       console.log(
-        `mutation ${seed.label}: ${n} cases, ok ${ok}, errors by code ${JSON.stringify(byCode)}`,
+        `mutation ${seed.label}: ${n} cases, ok ${ok} (+${warned} non-finite, warned), ` +
+          `refusals by code ${JSON.stringify(byCode)}, crashes ${crashed}`,
       )
+      assert.equal(crashed, 0, `reader workers crashed:\n${findings.join('\n')}`)
       assert.equal(findings.length, 0, `reader bugs found:\n${findings.join('\n')}`)
     })
   }

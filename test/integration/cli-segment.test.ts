@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import type { MaskVerification } from '../../src/shared/mask-verification.js'
 import { ROOT, derived, fixture, python } from '../helpers.js'
 
 const BIN = join(ROOT, 'bin', 'volseg.mjs')
@@ -30,12 +31,13 @@ function volseg(...args: string[]): { code: number | null; stdout: string; stder
 
 // nibabel oracle: the mask's affine equals the source's, and mask == (source > mean).
 const ORACLE = `
-import json, sys, nibabel as nib, numpy as np
+import hashlib, json, sys, nibabel as nib, numpy as np
 src = nib.load(sys.argv[1]); m = nib.load(sys.argv[2])
 x = np.asarray(src.dataobj, dtype=np.float64)
 want = (x > x.mean()).astype(np.uint8)
 got = np.asarray(m.dataobj)
 print(json.dumps({
+  "sha256": hashlib.sha256(got.astype(got.dtype.newbyteorder("<")).tobytes(order="F")).hexdigest(),
   "affineDiff": float(np.abs(src.affine - m.affine).max()),
   "shapeSame": list(src.shape) == list(m.shape),
   "dtype": str(got.dtype),
@@ -66,9 +68,20 @@ test('segment one file: mask on the exact source grid, uncertainty map, JSON rep
       status: string
       labels: { name: string; voxels: number; volumeMl: number }[]
       timingsMs: Record<string, number>
+      sizeIJK: number[]
+      verification: MaskVerification
+      uncertaintyVerification: MaskVerification
     }[]
   }
   assert.equal(report.cases[0]?.status, 'ok')
+  // The report says what the re-read of each written file compared.
+  const grid = report.cases[0].sizeIJK.reduce((a, b) => a * b, 1)
+  for (const ver of [report.cases[0].verification, report.cases[0].uncertaintyVerification]) {
+    assert.equal(ver.reread, 'nifti')
+    assert.equal(ver.voxelsCompared, grid)
+    assert.equal(ver.voxelsEqual, grid)
+    assert.ok(ver.geometryMaxErrorMm <= 1e-4, `${ver.geometryMaxErrorMm}`)
+  }
   assert.ok(report.model.device.length > 0)
   for (const k of ['read', 'preprocess', 'inference', 'postprocess', 'write']) {
     assert.ok((report.cases[0]?.timingsMs[k] ?? -1) >= 0, k)
@@ -80,11 +93,13 @@ test('segment one file: mask on the exact source grid, uncertainty map, JSON rep
     differ: number
     qform: number
     sform: number
+    sha256: string
   }>(ORACLE, [src, out])
   assert.ok(o.affineDiff < 1e-4, `affine differs by ${o.affineDiff}`)
   assert.ok(o.shapeSame)
   assert.equal(o.dtype, 'uint8')
   assert.equal(o.differ, 0)
+  assert.equal(report.cases[0].verification.voxelSha256, o.sha256)
   const fg = report.cases[0]?.labels.find((l) => l.name === 'above-mean')
   assert.ok(fg && fg.voxels > 0 && Math.abs(fg.volumeMl - fg.voxels / 1000) < 1e-9) // 1 mm voxels
   const u = python<{ min: number; max: number; affineDiff: number }>(
@@ -215,6 +230,37 @@ test('segment refuses to overwrite its input and explains bad arguments', () => 
     cuda.stderr,
     /^volseg: provider cuda is not available: the CUDA provider is not installed/,
   )
+})
+
+test('a mask whose re-read does not match fails the case with E_VERIFY; the text names it', () => {
+  // A float64 NRRD origin NIfTI-1 float32 cannot hold: 12345.678 mm is stored 2.7e-4 mm off.
+  const header = [
+    'NRRD0004',
+    'type: uint8',
+    'dimension: 3',
+    'space: left-posterior-superior',
+    'sizes: 16 16 16',
+    'space directions: (1,0,0) (0,1,0) (0,0,1)',
+    'space origin: (12345.678,0,0)',
+    'encoding: raw',
+    '',
+    '',
+  ].join('\n')
+  const voxels = Uint8Array.from({ length: 16 ** 3 }, (_, i) => (i * 37) % 251)
+  const src = join(tmp, 'far.nrrd')
+  writeFileSync(src, Buffer.concat([Buffer.from(header), voxels]))
+  const out = join(tmp, 'far', 'far_seg.nii.gz')
+  const r = volseg('segment', src, '-o', out, '--model', join(PACKS, 'threshold'))
+  assert.equal(r.code, 1)
+  assert.match(
+    r.stderr,
+    /^volseg: .*far_seg\.nii\.gz: the written mask did not re-read as written: its affine differs by 2\.66e-4 mm/m,
+  )
+  assert.ok(!existsSync(out))
+  const json = volseg('segment', src, '-o', out, '--model', join(PACKS, 'threshold'), '--json')
+  const rep = JSON.parse(json.stdout) as { cases: { status: string; error: { code: string } }[] }
+  assert.equal(rep.cases[0]?.status, 'failed')
+  assert.equal(rep.cases[0]?.error.code, 'E_VERIFY')
 })
 
 test('models add installs a validated pack; models lists it with its card', () => {

@@ -2,6 +2,7 @@
 // job workers), driven by the Node client. Geometry is checked against `volseg info`, saved masks
 // are re-read with the io reader.
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import {
   copyFileSync,
@@ -12,6 +13,7 @@ import {
   readdirSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -117,7 +119,7 @@ function jobEvents(): { events: ApiEvent[]; until: (jobId: JobId) => Promise<Api
 test('hello, listSources and listModels', async () => {
   const h = await c.hello({})
   assert.ok(h.ok)
-  assert.equal(h.value.apiVersion, 1)
+  assert.equal(h.value.apiVersion, 2)
   assert.equal(h.value.sampleSource, 'ch2.nii.gz')
   assert.ok(h.value.providers.some((p) => p.id === 'cpu' && p.available))
   const l = await c.listSources({})
@@ -233,7 +235,14 @@ test('segment with tiny-unet: plan, progress, done; labels and uncertainty; save
   })
   assert.ok(s1.ok, JSON.stringify(s1))
   assert.equal(s1.value.path, 'crop_seg.nii.gz')
-  assert.equal(s1.value.verified, true)
+  // The figures of the re-read, checked against what the test itself knows of the labels.
+  const ver = s1.value.verification
+  assert.equal(ver.reread, 'nifti')
+  assert.deepEqual(ver.sizeIJK, [140, 160, 40])
+  assert.equal(ver.voxelsCompared, n)
+  assert.equal(ver.voxelsEqual, n)
+  assert.ok(ver.geometryMaxErrorMm >= 0 && ver.geometryMaxErrorMm <= ver.geometryToleranceMm)
+  assert.equal(ver.voxelSha256, createHash('sha256').update(l.value.bytes).digest('hex'))
   const s2 = await c.saveMask({
     volumeId: v.volumeId,
     labelsId: l.value.labelsId,
@@ -281,6 +290,7 @@ test('segment with tiny-unet: plan, progress, done; labels and uncertainty; save
   )
   const s3 = await c.saveMask({ volumeId: v.volumeId, labelsId: up.value.labelsId, name: 'edited' })
   assert.ok(s3.ok, JSON.stringify(s3))
+  assert.equal(s3.value.verification.voxelSha256, createHash('sha256').update(edited).digest('hex'))
   const wrongGrid = await c.uploadLabels({
     volumeId: v.volumeId,
     dataType: 'uint8',
@@ -288,6 +298,43 @@ test('segment with tiny-unet: plan, progress, done; labels and uncertainty; save
     bytes: new Uint8Array(1000),
   })
   assert.ok(!wrongGrid.ok && wrongGrid.error.code === 'E_ARGS')
+  await c.closeVolume({ volumeId: v.volumeId })
+})
+
+test('a save whose re-read does not match is E_VERIFY, and nothing is written', async () => {
+  // An NRRD origin at 12345.678 mm is exact in its float64 text header; the NIfTI-1 mask stores
+  // float32 (12345.677734375), 2.7e-4 mm off: more than the re-read allows.
+  const size = [6, 5, 4] as const
+  const n = size[0] * size[1] * size[2]
+  const header = [
+    'NRRD0004',
+    'type: uint8',
+    'dimension: 3',
+    'space: left-posterior-superior',
+    `sizes: ${size.join(' ')}`,
+    'space directions: (1,0,0) (0,1,0) (0,0,1)',
+    'space origin: (12345.678,0,0)',
+    'encoding: raw',
+    '',
+    '',
+  ].join('\n')
+  const voxels = Uint8Array.from({ length: n }, (_, i) => i % 7)
+  writeFileSync(join(data, 'far.nrrd'), Buffer.concat([Buffer.from(header), voxels]))
+  const v = await open('far.nrrd')
+  const up = await c.uploadLabels({
+    volumeId: v.volumeId,
+    dataType: 'uint8',
+    sizeIJK: [...size],
+    bytes: voxels,
+  })
+  assert.ok(up.ok, JSON.stringify(up))
+  const before = readdirSync(data).sort()
+  const r = await c.saveMask({ volumeId: v.volumeId, labelsId: up.value.labelsId, name: 'far' })
+  assert.ok(!r.ok, JSON.stringify(r))
+  assert.equal(r.error.code, 'E_VERIFY')
+  assert.match(r.error.message, /affine differs by 2\.66e-4 mm/)
+  assert.equal(r.error.file, 'far.nii.gz')
+  assert.deepEqual(readdirSync(data).sort(), before, 'no mask and no temporary file left')
   await c.closeVolume({ volumeId: v.volumeId })
 })
 

@@ -12,9 +12,16 @@ import {
   type ApiEvent,
   type ApiEventType,
   type ApiMethod,
+  type SaveReport,
   type VolsegApi,
 } from '../../src/shared/api.js'
 import { AppError } from '../../src/shared/errors.js'
+import {
+  describeVerification,
+  upperBound,
+  verificationPassed,
+  type MaskVerification,
+} from '../../src/shared/mask-verification.js'
 import {
   FRAME_ALIGN,
   asTypedArray,
@@ -36,7 +43,10 @@ const guardsMatch: Equal<keyof typeof requestGuards, ApiMethod> = true
 const missing = { hello: 1 } as const satisfies Record<ApiMethod, 1>
 // @ts-expect-error an extra method fails `satisfies` (excess property)
 const extra = { ...API_METHODS, bogus: 1 } as const satisfies Record<ApiMethod, 1>
-void [methodsMatch, eventsMatch, guardsMatch, missing, extra]
+// A save reports the figures of its re-read, not a bare `verified: true`.
+const saveHasFigures: Equal<SaveReport['verification'], MaskVerification> = true
+const noBareFlag: 'verified' extends keyof SaveReport ? false : true = true
+void [methodsMatch, eventsMatch, guardsMatch, missing, extra, saveHasFigures, noBareFlag]
 
 const VOL = 'vol_a1'
 const JOB = 'job_7'
@@ -172,7 +182,7 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['empty name', { volumeId: VOL, labelsId: LBL, name: '' }],
     ['long name', { volumeId: VOL, labelsId: LBL, name: 'a'.repeat(256) }],
     ['NUL in name', { volumeId: VOL, labelsId: LBL, name: 'a\0.nii.gz' }],
-    ['verified flag smuggled', { volumeId: VOL, labelsId: LBL, name: 'a', overwrite: true }],
+    ['overwrite flag smuggled', { volumeId: VOL, labelsId: LBL, name: 'a', overwrite: true }],
   ],
 }
 
@@ -286,6 +296,42 @@ test('request, response and event messages round trip; bytes travel as the paylo
   const ev = decodeMessage(encodeEvent(event))
   assert.ok(ev.ok && ev.value.kind === 'event')
   assert.deepEqual(ev.value.event, event)
+})
+
+const VERIFICATION: MaskVerification = {
+  reread: 'nifti',
+  sizeIJK: [181, 217, 181],
+  geometryMaxErrorMm: 3.2e-6,
+  geometryToleranceMm: 1e-4,
+  voxelsCompared: 7_109_137,
+  voxelsEqual: 7_109_137,
+  voxelSha256: 'ab'.repeat(32),
+}
+
+test('a save report carries its figures over the wire, and they read as one line', () => {
+  const report: SaveReport = { path: 'ch2_seg.nii.gz', bytes: 41_000, verification: VERIFICATION }
+  const res = decodeMessage(encodeResponse(9, ok(report)))
+  assert.ok(res.ok && res.value.kind === 'response' && res.value.result.ok)
+  assert.deepEqual(res.value.result.value, report)
+  assert.equal(describeVerification(VERIFICATION), 'geometry ≤ 4e-6 mm, 7,109,137 voxels equal')
+  assert.ok(verificationPassed(VERIFICATION))
+  const differ = { ...VERIFICATION, voxelsEqual: VERIFICATION.voxelsCompared - 1200 }
+  assert.equal(describeVerification(differ), 'geometry ≤ 4e-6 mm, 1,200 of 7,109,137 voxels differ')
+  assert.equal(verificationPassed(differ), false)
+  assert.equal(verificationPassed({ ...VERIFICATION, geometryMaxErrorMm: 2.7e-4 }), false)
+  assert.equal(verificationPassed({ ...VERIFICATION, geometryMaxErrorMm: Number.NaN }), false)
+  // Rounded up, so "≤" holds: 3e-6 stays 3e-6 despite 3e-6 / 1e-6 = 2.9999999999999996.
+  for (const [x, s] of [
+    [0, '0'],
+    [3e-6, '3e-6'],
+    [3.2e-6, '4e-6'],
+    [9.5e-5, '1e-4'],
+    [1e-4, '1e-4'],
+    [2.65625e-4, '3e-4'],
+  ] as const) {
+    assert.equal(upperBound(x), s, String(x))
+    assert.ok(Number(s) >= x, `${s} ≥ ${x}`)
+  }
 })
 
 test('malformed messages are refused with a code', () => {

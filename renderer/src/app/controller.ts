@@ -11,8 +11,10 @@ import {
   type ModelId,
   type OpenedVolume,
   type Result,
+  type SaveReport,
   type SourceRef,
 } from '../../../src/shared/api.js'
+import { describeVerification } from '../../../src/shared/mask-verification.js'
 import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
@@ -51,6 +53,11 @@ export function dropRefusal(
     return `${name}: ${formatBytes(size)} is more than a drop can carry (${formatBytes(maxBytes)}); put the file under --data and open it from the file list`
   }
   return undefined
+}
+
+/** "Saved: x_seg.nii.gz — re-read: geometry ≤ 4e-6 mm, 7,086,177 voxels equal". */
+export function savedLine(r: SaveReport): string {
+  return `Saved: ${r.path} — re-read: ${describeVerification(r.verification)}`
 }
 
 /** A sentence for an API error, with its code and file. */
@@ -204,6 +211,7 @@ export class Controller {
       hotspots: undefined,
       showUncertainty: false,
       saved: undefined,
+      saveFailed: undefined,
       lastRun: undefined,
     })
     for (const w of info.warnings) this.#store.notify('warning', `${info.name}: ${w}`)
@@ -252,6 +260,7 @@ export class Controller {
         startedAt: performance.now(),
       },
       saved: undefined,
+      saveFailed: undefined,
     })
   }
 
@@ -373,8 +382,11 @@ export class Controller {
     })
     const report = this.#value(r, 'Could not save the mask')
     if (report) {
-      this.#store.set({ saved: report })
-      this.#store.notify('info', `Saved and verified: ${report.path}`)
+      this.#store.set({ saved: report, saveFailed: undefined })
+      this.#store.notify('info', savedLine(report))
+    } else if (!r.ok) {
+      // A failed save (a re-read that did not match: E_VERIFY) leaves the labels unsaved.
+      this.#store.set({ saved: undefined, saveFailed: r.error })
     }
   }
 }

@@ -99,6 +99,8 @@ export interface AppState {
   readonly job?: JobState
   readonly lastRun?: LabelsHeader['run']
   readonly saved?: SaveReport
+  /** The last save that failed (E_VERIFY, E_WRITE, ...): the labels stay unsaved. */
+  readonly saveFailed?: ApiError
   readonly notices: readonly Notice[]
   readonly lastError?: ApiError
   readonly show3d: { readonly surfaces: boolean; readonly volume: boolean }

@@ -2,7 +2,7 @@
 import type { ModelSummary, ProviderChoice } from '../../../src/shared/api.js'
 import type { IntensitySignature } from '../../../src/shared/input-fit.js'
 import { checkInputFit, intensitySignature } from '../../../src/core/volume/check-input-fit.js'
-import type { Controller } from '../app/controller.js'
+import { describeError, savedLine, type Controller } from '../app/controller.js'
 import type { AppState, LoadedVolume, Store } from '../app/state.js'
 import { el, setChildren } from './dom.js'
 
@@ -153,6 +153,12 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
       ? `Ran ${r.modelId} on ${r.provider} (${r.device}; asked: ${s.provider}) in ${((r.timingsMs.total ?? 0) / 1000).toFixed(1)} s${r.uncertainty !== 'none' ? ` · uncertainty: ${r.uncertainty}` : ''}`
       : ''
     save.disabled = !s.labels
-    saved.textContent = s.saved ? `Saved (verified): ${s.saved.path}` : ''
+    const failed = s.saved ? undefined : s.saveFailed
+    saved.textContent = s.saved
+      ? savedLine(s.saved)
+      : failed
+        ? `Not saved: ${describeError(failed)}`
+        : ''
+    saved.classList.toggle('failed', failed !== undefined)
   })
 }

@@ -1,12 +1,15 @@
 /**
  * Writes a label mask as `.nii.gz` on the source grid (qform and sform both set), atomically,
  * and verifies the written bytes by re-reading them before they replace the target: same
- * geometry (1e-4 mm, the float32 header limit) and identical labels.
+ * geometry (1e-4 mm, the float32 header limit) and identical labels. The figures of that re-read
+ * are returned; a failed one throws E_VERIFY (figures in `details.verification`).
  */
+import { createHash } from 'node:crypto'
 import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
 import { AppError } from '../../shared/errors.js'
 import type { VolumeGeometry } from '../../shared/geometry.js'
+import { verificationPassed, type MaskVerification } from '../../shared/mask-verification.js'
 import { affineLPS, maxAbsDiff } from '../../core/geometry/affine.js'
 import { buildMaskHeader, MASK_VOX_OFFSET } from '../../core/nifti/nifti-write-header.js'
 import { writeFileAtomic } from '../atomic-write.js'
@@ -36,9 +39,10 @@ export interface WriteMaskReport {
   readonly path: string
   readonly bytes: number
   readonly datatype: 'uint8' | 'uint16' | 'float32'
-  /** Largest difference between the re-read and the source affine (mm). */
-  readonly affineDiffMm: number
+  /** Non-zero voxels written. */
   readonly labelVoxels: number
+  /** What the re-read of the written bytes compared (it passed, or this threw E_VERIFY). */
+  readonly verification: MaskVerification
 }
 
 export async function writeMaskNifti(o: WriteMaskOptions): Promise<WriteMaskReport> {
@@ -75,35 +79,74 @@ export async function writeMaskNifti(o: WriteMaskOptions): Promise<WriteMaskRepo
   raw.set(header, 0)
   raw.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), MASK_VOX_OFFSET)
   const packed = await gzipAsync(raw, { level: 6 })
-  let affineDiffMm = Number.NaN
+  let verification: MaskVerification | undefined
   await writeFileAtomic(o.path, packed, {
     protect: o.sourceFiles,
     verify: async (temp) => {
-      const head = await readHead(temp, DETECT_HEAD_BYTES)
-      const back = await readNifti(temp, gunzipHead(head), true)
-      affineDiffMm = maxAbsDiff(affineLPS(back.volume), affineLPS(o.geometry))
-      if (
-        !(affineDiffMm <= MASK_GEOMETRY_TOLERANCE_MM) ||
-        back.volume.sizeIJK.some((n, k) => n !== o.geometry.sizeIJK[k])
-      ) {
-        throw new AppError(
-          'E_VERIFY',
-          `the written mask re-reads with a different grid (affine differs by ${affineDiffMm} mm)`,
-          { file: o.path },
-        )
-      }
-      const labels = back.volume.voxels
-      for (let i = 0; i < count; i++) {
-        // Object.is: a float map may hold NaN, which must re-read as NaN.
-        if (!Object.is(labels[i], o.labels[i])) {
-          throw new AppError(
-            'E_VERIFY',
-            `the written mask re-reads with a different label at voxel ${i}`,
-            { file: o.path },
-          )
-        }
+      verification = await rereadMask(temp, o.geometry, o.labels)
+      if (!verificationPassed(verification)) {
+        throw new AppError('E_VERIFY', verifyFailure(verification, o.geometry), {
+          file: o.path,
+          details: { verification },
+        })
       }
     },
   })
-  return { path: o.path, bytes: packed.length, datatype, affineDiffMm, labelVoxels }
+  if (verification === undefined) throw new AppError('E_INTERNAL', 'the mask was not re-read')
+  return { path: o.path, bytes: packed.length, datatype, labelVoxels, verification }
+}
+
+/**
+ * Re-reads the mask file `path` with the NIfTI reader and compares it with what was meant to be
+ * written: the index→LPS affine of `geometry` (mm) and every voxel of `labels` (i fastest).
+ * Returns the figures; judging them is {@link verificationPassed}'s business.
+ */
+export async function rereadMask(
+  path: string,
+  geometry: VolumeGeometry,
+  labels: ArrayLike<number>,
+): Promise<MaskVerification> {
+  const head = await readHead(path, DETECT_HEAD_BYTES)
+  const back = (await readNifti(path, gunzipHead(head), true)).volume
+  const sameSize = back.sizeIJK.every((n, k) => n === geometry.sizeIJK[k])
+  const voxels = back.voxels
+  let voxelsEqual = 0
+  // Only a grid of the same size can be compared voxel by voxel.
+  if (sameSize && voxels.length === labels.length) {
+    // Object.is: a float map may hold NaN, which must re-read as NaN.
+    for (let i = 0; i < labels.length; i++) if (Object.is(voxels[i], labels[i])) voxelsEqual++
+  }
+  return {
+    reread: 'nifti',
+    sizeIJK: back.sizeIJK,
+    geometryMaxErrorMm: sameSize
+      ? maxAbsDiff(affineLPS(back), affineLPS(geometry))
+      : Number.POSITIVE_INFINITY,
+    geometryToleranceMm: MASK_GEOMETRY_TOLERANCE_MM,
+    voxelsCompared: labels.length,
+    voxelsEqual,
+    voxelSha256: createHash('sha256')
+      .update(new Uint8Array(voxels.buffer, voxels.byteOffset, voxels.byteLength))
+      .digest('hex'),
+  }
+}
+
+/** The sentence of a failed re-read, with its figures. */
+function verifyFailure(v: MaskVerification, g: VolumeGeometry): string {
+  const why: string[] = []
+  if (v.sizeIJK.some((n, k) => n !== g.sizeIJK[k])) {
+    why.push(`its grid is ${v.sizeIJK.join('×')}, not ${g.sizeIJK.join('×')}`)
+  } else if (!(v.geometryMaxErrorMm <= v.geometryToleranceMm)) {
+    why.push(
+      `its affine differs by ${v.geometryMaxErrorMm.toExponential(2)} mm ` +
+        `(NIfTI float32 allows ${v.geometryToleranceMm.toExponential(0)} mm)`,
+    )
+  }
+  if (v.voxelsEqual !== v.voxelsCompared) {
+    why.push(
+      `${(v.voxelsCompared - v.voxelsEqual).toLocaleString('en-US')} of ` +
+        `${v.voxelsCompared.toLocaleString('en-US')} voxels re-read differently`,
+    )
+  }
+  return `the written mask did not re-read as written: ${why.join('; ')}; nothing was saved`
 }
