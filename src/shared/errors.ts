@@ -46,6 +46,39 @@ export type ErrorCode =
   /** A bug: something that should not happen. */
   | 'E_INTERNAL'
 
+/**
+ * Every {@link ErrorCode} at run time (`satisfies` rejects a missing or extra one), for code that
+ * must tell a known code from anything else a process might send.
+ */
+export const ERROR_CODES = {
+  E_NOT_FOUND: 1,
+  E_EMPTY: 1,
+  E_UNKNOWN_FORMAT: 1,
+  E_TRUNCATED: 1,
+  E_BAD_HEADER: 1,
+  E_TOO_LARGE: 1,
+  E_UNSUPPORTED: 1,
+  E_MULTIPLE_SERIES: 1,
+  E_NO_IMAGES: 1,
+  E_SERIES_GEOMETRY: 1,
+  E_DECODE: 1,
+  E_WRITE: 1,
+  E_VERIFY: 1,
+  E_TIMEOUT: 1,
+  E_WORKER_CRASHED: 1,
+  E_MODEL: 1,
+  E_PROVIDER: 1,
+  E_MODALITY: 1,
+  E_CANCELLED: 1,
+  E_ARGS: 1,
+  E_INTERNAL: 1,
+} as const satisfies Record<ErrorCode, 1>
+
+/** True when `x` is one of the {@link ErrorCode}s. */
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === 'string' && Object.hasOwn(ERROR_CODES, x)
+}
+
 /** A failure with a code, a sentence for humans and the file concerned. Serialisable via `toJSON`. */
 export class AppError extends Error {
   readonly code: ErrorCode

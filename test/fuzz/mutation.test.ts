@@ -18,7 +18,7 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import type * as ForkRunner from '../../src/jobs/fork-runner.js'
 import type * as Errors from '../../src/shared/errors.js'
 import type { JobReply, JobValue } from '../../src/jobs/job-protocol.js'
-import { AppError, type ErrorCode } from '../../src/shared/errors.js'
+import { AppError, isErrorCode } from '../../src/shared/errors.js'
 import {
   checkNiftiHeader,
   parseNiftiHeader,
@@ -33,21 +33,6 @@ const JOB_OPTIONS = { timeoutMs: 20_000, maxHeapMb: 1024 } as const
 /** A case slower than this (and than 4× opening its seed) is reported as a near-hang. */
 const SLOW_MS = 6000
 const VERBOSE = process.env.VOLSEG_FUZZ_VERBOSE === '1'
-
-// prettier-ignore
-const ERROR_CODES = [
-  'E_NOT_FOUND', 'E_EMPTY', 'E_UNKNOWN_FORMAT', 'E_TRUNCATED', 'E_BAD_HEADER', 'E_TOO_LARGE',
-  'E_UNSUPPORTED', 'E_MULTIPLE_SERIES', 'E_NO_IMAGES', 'E_SERIES_GEOMETRY', 'E_DECODE', 'E_WRITE',
-  'E_VERIFY', 'E_TIMEOUT', 'E_ARGS', 'E_INTERNAL', 'E_MODEL', 'E_PROVIDER', 'E_CANCELLED',
-  'E_MODALITY',
-  'E_WORKER_CRASHED',
-] as const satisfies readonly ErrorCode[]
-// Compile-time check that the list above names every ErrorCode.
-const everyCodeListed: [Exclude<ErrorCode, (typeof ERROR_CODES)[number]>] extends [never]
-  ? true
-  : never = true
-void everyCodeListed
-const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES)
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
@@ -414,7 +399,7 @@ function outcome(dist: Dist, raw: Raw, file: string, seedHadNull: boolean): Case
     return { bucket: 'ok' }
   }
   const { code, message, file: named } = reply.error
-  if (!KNOWN_CODES.has(code)) return { bucket: String(code), finding: `unknown code ${code}` }
+  if (!isErrorCode(code)) return { bucket: String(code), finding: `unknown code ${code}` }
   if (code === 'E_INTERNAL') return { bucket: code, finding: `E_INTERNAL: ${message}` }
   if (typeof message !== 'string' || message.trim() === '') {
     return { bucket: code, finding: `${code} with an empty message` }
