@@ -5,9 +5,11 @@ const n = (x: number): string => Number(x.toFixed(6)).toString()
 const vec = (v: readonly number[]): string => v.map(n).join(', ')
 
 export function formatSeriesTable(series: readonly SeriesInfo[]): string {
-  const lines = series.map(
-    (s) =>
+  const lines = series.map((s) =>
+    [
       `  [${s.index}] ${s.modality || '??'} #${s.seriesNumber ?? '-'} "${s.description}"  ${s.columns}×${s.rows}, ${s.fileCount} files  key ${s.key}`,
+      ...(s.warnings ?? []).map((w) => `      ! ${w}`),
+    ].join('\n'),
   )
   return lines.join('\n')
 }

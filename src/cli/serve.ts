@@ -1,5 +1,5 @@
 /**
- * `volseg serve`: the core behind HTTP + WebSocket for the browser UI (GUIDE §1.5). Prints exactly
+ * `volseg serve`: the core behind HTTP + WebSocket for the browser UI (architecture.md §8). Prints exactly
  * one line `VolSeg serving at <url>` on stdout (tests parse it), then logs to stderr. SIGINT or
  * SIGTERM closes the server, stops the workers and resolves 0.
  */

@@ -1,4 +1,4 @@
-import { hasPart10Preamble, sniffDataSet } from '../core/dicom/part10-header.js'
+import { looksLikeDicom } from '../core/dicom/part10-header.js'
 import { looksLikeNifti } from '../core/nifti/nifti-header.js'
 import { gunzipHead, isGzip } from './read-head.js'
 
@@ -16,11 +16,6 @@ function niftiMagic(head: Uint8Array): string {
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
   const nifti2 = view.getInt32(0, true) === 540 || view.getInt32(0, false) === 540
   return latin1(head, nifti2 ? 4 : 344, nifti2 ? 7 : 347).replace(/\0.*$/s, '')
-}
-
-/** True when the head is DICOM: Part 10 ("DICM" at 128) or a bare data set (no preamble). */
-function looksLikeDicom(head: Uint8Array): boolean {
-  return hasPart10Preamble(head) || sniffDataSet(head) !== undefined
 }
 
 /**

@@ -17,6 +17,7 @@ export function seriesInfo(s: DicomSeriesSummary): SeriesInfo {
     fileCount: s.fileCount,
     rows: s.rows,
     columns: s.columns,
+    warnings: s.warnings,
   }
 }
 

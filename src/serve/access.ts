@@ -1,5 +1,5 @@
 /**
- * Who may talk to `volseg serve` (GUIDE §3, S1–S3): a random 32-byte token per start, taken from
+ * Who may talk to `volseg serve` (architecture.md §5, S1–S3): a random 32-byte token per start, taken from
  * `?token=` or an HttpOnly SameSite=Strict cookie and compared in constant time; the `Host`
  * header must name the bound address (DNS rebinding) and a WebSocket's `Origin` must be our own.
  */

@@ -1,5 +1,5 @@
 /**
- * The `volseg serve` HTTP + WebSocket server (GUIDE §1.4, §3 S1–S6). Every HTTP request and the
+ * The `volseg serve` HTTP + WebSocket server (architecture.md §3, §5 S1–S6). Every HTTP request and the
  * WebSocket upgrade need the token (query once, then the cookie) and a `Host` naming this server;
  * the upgrade also needs our `Origin`. Static files come from the built renderer with a CSP
  * header and `nosniff`; no CORS headers are ever sent. The WebSocket (`ws`, `noServer`) caps

@@ -1,5 +1,5 @@
 /**
- * Static files of the built renderer (`renderer/dist`), confined to that folder (GUIDE §3, S4):
+ * Static files of the built renderer (`renderer/dist`), confined to that folder (architecture.md §5, S4):
  * the URL path is percent-decoded once, and NUL, backslashes, `..` segments and real paths
  * outside the root (symlinks out) are all a plain 404. When the renderer is not built, `/` is a
  * short page saying how to build it.

@@ -1,5 +1,5 @@
 /**
- * The WebSocket gate (GUIDE §1.4, S6): one connection, binary frames in the `wire.ts` format.
+ * The WebSocket gate (architecture.md §3, §5 S6): one connection, binary frames in the `wire.ts` format.
  * Every request is decoded, checked by `requestGuards[method]`, and only then handed to the
  * service; every answer is a `Result`. A malformed frame is answered with an error `Result`
  * (under the request's id when it can be read, else id 0) and the connection stays usable.

@@ -1,5 +1,5 @@
 /**
- * Path confinement for `--data` refs and `--out` names (GUIDE §3, S4): a ref is a relative POSIX
+ * Path confinement for `--data` refs and `--out` names (architecture.md §5, S4): a ref is a relative POSIX
  * path under a root; it is refused when it, or its percent-decoded form, holds NUL, a backslash,
  * an absolute path or a `.`/`..` segment, and when its real path (symlinks followed) leaves the
  * root. Every refusal is an `AppError` `E_ARGS` naming the reason; a missing path is

@@ -1,7 +1,7 @@
 /**
  * `createService()`: the {@link VolsegApi} over a {@link JobRunner} and two roots: `--data`
  * (read) and `--out` (write). It holds open volumes and label maps as bytes, resolves and
- * confines every path (GUIDE §3, S4/S5), and dispatches all parsing, inference and writing to the
+ * confines every path (architecture.md §5, S4/S5), and dispatches all parsing, inference and writing to the
  * job worker, so the process it runs in (serve, Electron main) never blocks its loop on them.
  * Every method resolves to a `Result`; nothing rejects.
  */

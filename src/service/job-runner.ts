@@ -1,5 +1,5 @@
 /**
- * How the service reaches the job worker, without importing `src/jobs` (GUIDE §1.3): serve and
+ * How the service reaches the job worker, without importing `src/jobs` (architecture.md §2): serve and
  * the CLI pass `startJob` from `src/jobs/fork-runner.ts`, Electron main a `utilityProcess` runner.
  */
 import type { ServiceJobRequest, ServiceJobValue, WorkerReply } from '../shared/jobs.js'

@@ -1,13 +1,14 @@
 /**
  * Folder listings of the `--data` root for the in-app file browser. Cheap by design (it runs in
- * the serve process): `readdir` + `stat`, and for folders a look at the 128-byte preamble + `DICM`
- * magic of at most {@link DICOM_PROBE_FILES} files. Entries whose real path leaves the root
+ * the serve process): `readdir` + `stat`, and for folders a look at the first KiB of at most
+ * {@link DICOM_PROBE_FILES} files (Part 10 "DICM" magic, or a bare data set without preamble). Entries whose real path leaves the root
  * (symlinks out) and hidden files are not listed.
  */
 import { open, readdir, realpath, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SourceEntry, SourceKind, SourceListing, SourceRef } from '../shared/api.js'
 import { AppError } from '../shared/errors.js'
+import { looksLikeDicom } from '../core/dicom/part10-header.js'
 import { isInside, resolveUnder } from './confine.js'
 
 /** Most entries one listing returns; the rest is cut (`truncated: true`). */
@@ -18,14 +19,14 @@ export const DICOM_PROBE_FILES = 4
 const IMAGE_FILE = /\.(nii|nii\.gz|nrrd|nhdr|mha|mhd|dcm|dicom|ima)$/i
 const NOT_IMAGE = /\.(txt|json|md|csv|py|sh|log|xml|html?|js|ts|zip|tar|gz|raw|img|hdr)$/i
 
-/** True when the file starts with the DICOM Part 10 preamble and `DICM` magic. */
+/** True when the file starts like DICOM (with or without the Part 10 preamble). */
 async function hasDicomMagic(file: string): Promise<boolean> {
   let fh
   try {
     fh = await open(file, 'r')
-    const b = Buffer.alloc(132)
-    const { bytesRead } = await fh.read(b, 0, 132, 0)
-    return bytesRead === 132 && b.toString('latin1', 128, 132) === 'DICM'
+    const b = new Uint8Array(1024)
+    const { bytesRead } = await fh.read(b, 0, b.length, 0)
+    return looksLikeDicom(b.subarray(0, bytesRead))
   } catch {
     return false
   } finally {

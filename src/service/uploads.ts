@@ -72,7 +72,7 @@ const HEAD_BYTES = 64 * 1024
 
 /**
  * Refuses a NRRD or MetaImage whose header points to a separate data file: the reader would open
- * that path relative to (or outside) the upload folder, which a drop must never reach (GUIDE §3,
+ * that path relative to (or outside) the upload folder, which a drop must never reach (architecture.md §5,
  * S4). The format is taken from the content for NRRD (the reader detects it so) and from the
  * `.mha` name for MetaImage (likewise).
  */

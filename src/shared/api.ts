@@ -1,6 +1,6 @@
 /**
  * The one typed contract for every call between the UI (renderer, in a browser) and the core
- * (`volseg serve` over HTTP + WebSocket now, Electron IPC later); see shared/GUIDE.md §1.4.
+ * (`volseg serve` over HTTP + WebSocket now, Electron IPC later); see architecture.md §3.
  *
  * Rules (VS Code `IChannel`):
  * - every method takes one plain-object argument and resolves to one {@link Result}; failures are
@@ -73,7 +73,7 @@ export type ModelId = Brand<'ModelId'>
  * A source the core may read: in serve mode a path relative to the `--data` root with POSIX `/`
  * separators; in Electron an opaque grant from a native dialog. **Opaque to the UI**: it is only
  * ever obtained from `hello`/`listSources` and passed back; the UI never builds, splits or shows it
- * (show `name`). The core resolves it and refuses anything outside its root (GUIDE §3, S4); the
+ * (show `name`). The core resolves it and refuses anything outside its root (architecture.md §5, S4); the
  * guard only checks it is a non-empty string of at most {@link MAX_STRING} characters without NUL.
  */
 export type SourceRef = Brand<'SourceRef'>
@@ -386,7 +386,7 @@ export interface SaveMaskRequest {
 }
 
 /**
- * What a save did: written atomically, re-read and compared by the core (GUIDE §5). A re-read
+ * What a save did: written atomically, re-read and compared by the core (architecture.md §7). A re-read
  * that does not match is not a report but an `E_VERIFY` error, and nothing is left on disk.
  */
 export interface SaveReport {

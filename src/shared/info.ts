@@ -13,6 +13,8 @@ export interface SeriesInfo {
   readonly fileCount: number
   readonly rows: number
   readonly columns: number
+  /** What the header scan tells about this series (gaps, mixed sizes, split stacks, ...). */
+  readonly warnings: readonly string[]
 }
 
 /** What `volseg info` reports: plain JSON, frames and units in the names. */

@@ -1,6 +1,6 @@
 /**
  * The job-worker requests a service (`createService`, in `volseg serve` or Electron main) sends,
- * and what they answer. Shared because the service may not import `src/jobs` (GUIDE §1.3) and the
+ * and what they answer. Shared because the service may not import `src/jobs` (architecture.md §2) and the
  * worker implements them. Plain structured-clone data: voxels travel as `Uint8Array` (a byte view
  * of the typed array, little-endian, i fastest), copied as binary over the worker's
  * `advanced`-serialization IPC channel, never as JSON arrays. Paths are absolute: the service

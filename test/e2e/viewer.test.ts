@@ -1,5 +1,5 @@
 /**
- * End to end (GUIDE §6): the built viewer in headless Chromium (SwiftShader WebGL2) against the
+ * End to end (architecture.md §8): the built viewer in headless Chromium (SwiftShader WebGL2) against the
  * real `volseg serve` with the real bundled brain-extract model. Golden flow: open ch2 →
  * orientation letters (also for flipped and oblique inputs) → the picture itself: patient-left,
  * anterior and superior markers found in screenshot pixels on the screen sides the convention

@@ -62,6 +62,25 @@ test('volseg info on a DICOM folder lists its series; several series need --seri
   assert.equal((JSON.parse(chosen.stdout) as { series: unknown[] }).series.length, 2)
 })
 
+test('volseg info: each listed series says what its headers tell (a 4-D mosaic folder)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'volseg-cli-4d-'))
+  try {
+    for (const f of ['0.dcm', '1.dcm'])
+      writeFileSync(join(dir, f), readFileSync(fixture('nibabel', f)))
+    const r = volseg('info', dir)
+    assertError(r, dir, /a 4-D series of 2 volumes/)
+    // Under each volume: the mosaic's own warnings, not "a single slice" or "2 stacks".
+    assert.match(r.stdout, /\[1\] .*volume 1 of 2.*\n {6}! a Siemens mosaic: 48 slices of 36×36/)
+    assert.doesNotMatch(r.stdout, /single slice|stacks/)
+    const j = JSON.parse(volseg('info', dir, '--series', '2', '--json').stdout) as {
+      series: { warnings: string[] }[]
+    }
+    assert.match(j.series[1]!.warnings.join('\n'), /a Siemens mosaic/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('bad input: one clear line naming the file, exit 1, for every kind', () => {
   const dir = mkdtempSync(join(tmpdir(), 'volseg-cli-'))
   try {

@@ -1,4 +1,4 @@
-// `volseg serve` as a user starts it (GUIDE §3, S1–S6): the real CLI, a real HTTP server, the
+// `volseg serve` as a user starts it (architecture.md §5, S1–S6): the real CLI, a real HTTP server, the
 // real WebSocket gate and service, real files. Every refusal is checked from the outside.
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'

@@ -52,6 +52,12 @@ before(async () => {
   copyFileSync(fixture('ch2.nii.gz'), join(data, 'ch2.nii.gz'))
   copyFileSync(derived('ch2-crop.nii.gz'), join(data, 'ch2-crop.nii.gz'))
   cpSync(derived('dicom', 'two-series'), join(data, 'two-series'), { recursive: true })
+  // An old-style DICOM file: no preamble, "DICM" or File Meta, and no extension.
+  mkdirSync(join(data, 'z-no-preamble'))
+  copyFileSync(
+    derived('dicom', 'single', 'CT_small_no_meta.dcm'),
+    join(data, 'z-no-preamble', 'IM1'),
+  )
   // --out is the data folder itself: saving must still never overwrite an input.
   proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data, '--out', data], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,6 +132,7 @@ test('hello, listSources and listModels', async () => {
   assert.ok(l.ok)
   const kinds = Object.fromEntries(l.value.entries.map((e) => [e.name, e.kind]))
   assert.equal(kinds['two-series'], 'dicom-folder')
+  assert.equal(kinds['z-no-preamble'], 'dicom-folder', 'DICOM without the Part 10 preamble')
   assert.equal(kinds['ch2.nii.gz'], 'file')
   assert.equal(l.value.entries[0]!.name, 'two-series', 'folders first')
   const sub = await c.listSources({ under: 'two-series' as SourceRef })

@@ -200,3 +200,14 @@ test('a Pixel Data length beyond the end of the file is refused (mutation findin
     /E_TRUNCATED: Pixel Data declares 2147483632 bytes/,
   )
 })
+
+test('a single image without IPP/IOP opens with warnings naming the assumed placement', () => {
+  const placed = checkStack(series([slice(0)]))
+  assert.ok(!placed.warnings.some((w) => /ImagePosition|ImageOrientation/.test(w)))
+  const bare = checkStack(
+    series([slice(0, { imagePositionPatient: undefined, imageOrientationPatient: undefined })]),
+  )
+  assert.deepEqual(bare.geometry.originLPS, [0, 0, 0])
+  assert.match(bare.warnings.join('\n'), /no ImageOrientationPatient: axes assumed/)
+  assert.match(bare.warnings.join('\n'), /no ImagePositionPatient: the first voxel is placed at/)
+})

@@ -1,6 +1,6 @@
 /**
  * Picks the API client for where the viewer runs; the only module that knows the transport
- * (GUIDE §1.4). `http:`/`https:` → `volseg serve` over a WebSocket at `/ws` on the same origin.
+ * (architecture.md §3). `http:`/`https:` → `volseg serve` over a WebSocket at `/ws` on the same origin.
  * The token arrives in the page URL (`?token=`); the server also keeps it in a cookie, which the
  * browser sends on the upgrade. We pass it in the socket URL too and then drop it from the
  * address bar so it is not copied into bookmarks or screenshots.

@@ -269,7 +269,7 @@ export class ThreeDView {
       image.setDimensions(g.sizeIJK[0], g.sizeIJK[1], g.sizeIJK[2])
       image.setSpacing([g.spacingMm[0], g.spacingMm[1], g.spacingMm[2]])
       image.setOrigin([g.originLPS[0], g.originLPS[1], g.originLPS[2]])
-      // vtk.js stores direction column-major; ours is row-major: transpose (GUIDE §2, ITKHelper)
+      // vtk.js stores direction column-major; ours is row-major: transpose (architecture.md §4)
       const d = g.directionLPS
       image.setDirection([d[0], d[3], d[6], d[1], d[4], d[7], d[2], d[5], d[8]])
       image

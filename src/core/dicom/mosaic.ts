@@ -12,7 +12,7 @@ import type { Volume, VoxelArray } from '../../shared/volume.js'
 import { cross3, dot3, mat3FromColumns, norm3 } from '../geometry/affine.js'
 import type { DicomSliceHeader } from './dicom-slice.js'
 import type { SeriesGroup } from './group-series.js'
-import { checkPixelFormat, type CheckedStack } from './stack-geometry.js'
+import { checkPixelFormat, pixelSpacingMm, type CheckedStack } from './stack-geometry.js'
 
 /** How the slices are tiled in the mosaic image. */
 export interface MosaicLayout {
@@ -186,16 +186,7 @@ export function checkMosaic(series: SeriesGroup): MosaicStack {
     if (d < 0) normal = [-normal[0], -normal[1], -normal[2]]
   }
   const warnings: string[] = []
-  const ps = h.pixelSpacing
-  if (!ps) warnings.push('no PixelSpacing: in-plane spacing assumed 1 mm')
-  const [rowSpacing, colSpacing] = ps ?? [1, 1]
-  if (!(rowSpacing > 0 && colSpacing > 0)) {
-    throw new AppError(
-      'E_SERIES_GEOMETRY',
-      `PixelSpacing ${rowSpacing}\\${colSpacing} is not positive`,
-      where,
-    )
-  }
+  const [rowSpacing, colSpacing] = pixelSpacingMm(h, warnings)
   let sliceSpacing = 1
   if (h.spacingBetweenSlices !== undefined && h.spacingBetweenSlices > 0) {
     sliceSpacing = h.spacingBetweenSlices

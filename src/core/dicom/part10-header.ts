@@ -106,6 +106,14 @@ export function sniffDataSet(bytes: Uint8Array): DataSetStart | undefined {
   return undefined
 }
 
+/**
+ * True when a file's first bytes are DICOM: a Part 10 file ("DICM" at 128) or a bare data set
+ * without the preamble (legal in old files). Pass at least the first 132 bytes; 1 KiB is plenty.
+ */
+export function looksLikeDicom(head: Uint8Array): boolean {
+  return hasPart10Preamble(head) || sniffDataSet(head) !== undefined
+}
+
 function ascii(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0))
 }

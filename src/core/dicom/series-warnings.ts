@@ -6,6 +6,7 @@
  */
 import { AppError } from '../../shared/errors.js'
 import type { SeriesGroup } from './group-series.js'
+import { checkMosaic, isMosaic } from './mosaic.js'
 import { checkStack } from './stack-geometry.js'
 
 /**
@@ -15,13 +16,16 @@ import { checkStack } from './stack-geometry.js'
 export function seriesWarnings(series: SeriesGroup, all: readonly SeriesGroup[]): string[] {
   const out: string[] = []
   const stacks = all.filter((s) => s.seriesInstanceUID === series.seriesInstanceUID).length
-  if (stacks > 1) {
+  // Volumes of a 4-D series share their UID by design; their description says "volume k of n".
+  if (stacks > 1 && series.volume === undefined) {
     out.push(
       `its SeriesInstanceUID holds ${stacks} stacks (files differ in size, orientation, echo or time position); this is one of them`,
     )
   }
   try {
-    out.push(...checkStack(series).warnings)
+    const first = series.slices[0]
+    // As the reader checks it: a mosaic is one file of many slices, not a single slice.
+    out.push(...(first && isMosaic(first) ? checkMosaic(series) : checkStack(series)).warnings)
   } catch (e) {
     if (!(e instanceof AppError)) throw e
     out.push(`cannot be opened: ${e.message}`)

@@ -45,6 +45,23 @@ function unit(v: Vec3): Vec3 {
 }
 
 /**
+ * (0028,0030) as [spacing between rows, spacing between columns] in mm; 1 mm each with a warning
+ * pushed to `warnings` when absent. Throws `E_SERIES_GEOMETRY` when not positive.
+ */
+export function pixelSpacingMm(h: DicomSliceHeader, warnings: string[]): readonly [number, number] {
+  if (!h.pixelSpacing) warnings.push('no PixelSpacing: in-plane spacing assumed 1 mm')
+  const [rowSpacing, colSpacing] = h.pixelSpacing ?? [1, 1]
+  if (!(rowSpacing > 0 && colSpacing > 0)) {
+    throw new AppError(
+      'E_SERIES_GEOMETRY',
+      `PixelSpacing ${rowSpacing}\\${colSpacing} is not positive`,
+      { file: h.file },
+    )
+  }
+  return [rowSpacing, colSpacing]
+}
+
+/**
  * Checks pixel format and transfer syntax of every slice. Throws `E_UNSUPPORTED` naming the file
  * and the reason.
  */
@@ -129,6 +146,14 @@ export function checkStack(series: SeriesGroup): CheckedStack {
       }
     }
   }
+  // A single image without them (secondary capture, old CR) still opens, but its placement is a
+  // convention, and a mask on it is not in patient space: say so.
+  if (!first.imageOrientationPatient || first.imageOrientationPatient.length !== 6) {
+    warnings.push('no ImageOrientationPatient: axes assumed to be the patient L, P axes')
+  }
+  if (!first.imagePositionPatient) {
+    warnings.push('no ImagePositionPatient: the first voxel is placed at the origin (0, 0, 0) mm')
+  }
   const iop = first.imageOrientationPatient ?? [1, 0, 0, 0, 1, 0]
   const row = unit([iop[0] ?? 1, iop[1] ?? 0, iop[2] ?? 0])
   const col = unit([iop[3] ?? 0, iop[4] ?? 1, iop[5] ?? 0])
@@ -144,16 +169,7 @@ export function checkStack(series: SeriesGroup): CheckedStack {
     )
   }
   const normal = cross3(row, col)
-  const ps = first.pixelSpacing
-  if (!ps) warnings.push('no PixelSpacing: in-plane spacing assumed 1 mm')
-  const [rowSpacing, colSpacing] = ps ?? [1, 1]
-  if (!(rowSpacing > 0 && colSpacing > 0)) {
-    throw new AppError(
-      'E_SERIES_GEOMETRY',
-      `PixelSpacing ${rowSpacing}\\${colSpacing} is not positive`,
-      where(first),
-    )
-  }
+  const [rowSpacing, colSpacing] = pixelSpacingMm(first, warnings)
 
   const withPos = series.slices.map((h) => ({
     h,

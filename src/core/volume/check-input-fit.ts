@@ -7,6 +7,7 @@
 import type { Vec3 } from '../../shared/geometry.js'
 import type { InputFit, IntensitySignature } from '../../shared/input-fit.js'
 import type { VoxelArray } from '../../shared/volume.js'
+import { intensityRange } from './intensity.js'
 
 /** Most voxels {@link intensitySignature} counts fractions over (every n-th voxel beyond). */
 export const SIGNATURE_SAMPLES = 4_000_000
@@ -48,13 +49,7 @@ export function intensitySignature(
   voxels: VoxelArray,
   maxSamples = SIGNATURE_SAMPLES,
 ): IntensitySignature {
-  let min = Infinity
-  let max = -Infinity
-  for (let i = 0; i < voxels.length; i++) {
-    const v = voxels[i] as number
-    if (v < min) min = v
-    if (v > max) max = v
-  }
+  const [min, max] = intensityRange(voxels)
   const isInt = INTEGER_ARRAYS.some((T) => voxels instanceof T)
   const step = Math.max(1, Math.ceil(voxels.length / Math.max(1, maxSamples)))
   let n = 0
@@ -77,8 +72,8 @@ export function intensitySignature(
   const f = (k: number): number => (n > 0 ? k / n : 0)
   return {
     sampled: n,
-    min: min <= max ? min : Number.NaN,
-    max: min <= max ? max : Number.NaN,
+    min,
+    max,
     integer: n > 0 && integer,
     atMost900: f(air900),
     atMost500: f(air500),
