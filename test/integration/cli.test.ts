@@ -65,8 +65,9 @@ test('volseg info on a DICOM folder lists its series; several series need --seri
 test('volseg info: each listed series says what its headers tell (a 4-D mosaic folder)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'volseg-cli-4d-'))
   try {
-    for (const f of ['0.dcm', '1.dcm'])
+    for (const f of ['0.dcm', '1.dcm']) {
       writeFileSync(join(dir, f), readFileSync(fixture('nibabel', f)))
+    }
     const r = volseg('info', dir)
     assertError(r, dir, /a 4-D series of 2 volumes/)
     // Under each volume: the mosaic's own warnings, not "a single slice" or "2 stacks".
