@@ -44,12 +44,16 @@ export function upperBound(x: number): string {
   return `${mant}e${e}`
 }
 
-/** "geometry ≤ 4e-6 mm, 7,086,177 voxels equal" (or what did not match). */
+/** "geometry ≤ 4e-6 mm, 7,086,177 voxels equal" ("geometry exact" at 0; or what did not match). */
 export function describeVerification(v: MaskVerification): string {
   const count = (n: number): string => n.toLocaleString('en-US')
   const voxels =
     v.voxelsEqual === v.voxelsCompared
       ? `${count(v.voxelsEqual)} voxels equal`
       : `${count(v.voxelsCompared - v.voxelsEqual)} of ${count(v.voxelsCompared)} voxels differ`
-  return `geometry ≤ ${upperBound(v.geometryMaxErrorMm)} mm, ${voxels}`
+  const geometry =
+    v.geometryMaxErrorMm === 0
+      ? 'geometry exact'
+      : `geometry ≤ ${upperBound(v.geometryMaxErrorMm)} mm`
+  return `${geometry}, ${voxels}`
 }

@@ -403,7 +403,9 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
     },
   )
   const text = (await page.textContent('.saved')) ?? ''
-  const m = /^Saved: (.+?) — re-read: geometry ≤ \S+ mm, ([\d,]+) voxels equal$/.exec(text)
+  const m = /^Saved: (.+?) — re-read: geometry (?:exact|≤ \S+ mm), ([\d,]+) voxels equal$/.exec(
+    text,
+  )
   const rel = m?.[1]
   assert.ok(rel, `no saved path in "${text}"`)
   const saved = await openVolume(join(dirs.out, rel))

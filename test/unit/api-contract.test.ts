@@ -317,6 +317,10 @@ test('a save report carries its figures over the wire, and they read as one line
   assert.ok(verificationPassed(VERIFICATION))
   const differ = { ...VERIFICATION, voxelsEqual: VERIFICATION.voxelsCompared - 1200 }
   assert.equal(describeVerification(differ), 'geometry ≤ 4e-6 mm, 1,200 of 7,109,137 voxels differ')
+  assert.equal(
+    describeVerification({ ...VERIFICATION, geometryMaxErrorMm: 0 }),
+    'geometry exact, 7,109,137 voxels equal',
+  )
   assert.equal(verificationPassed(differ), false)
   assert.equal(verificationPassed({ ...VERIFICATION, geometryMaxErrorMm: 2.7e-4 }), false)
   assert.equal(verificationPassed({ ...VERIFICATION, geometryMaxErrorMm: Number.NaN }), false)
