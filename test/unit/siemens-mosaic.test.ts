@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import { AppError } from '../../src/shared/errors.js'
 import { parseCsaHeader, siemensMosaicFields } from '../../src/core/dicom/siemens-csa.js'
-import { detileMosaic, mosaicLayout, tilesArePixelAligned } from '../../src/core/dicom/mosaic.js'
+import {
+  detileMosaic,
+  mosaicLayout,
+  siemensDefaultNumbering,
+  tilesArePixelAligned,
+} from '../../src/core/dicom/mosaic.js'
 import {
   EXPLICIT_BE,
   EXPLICIT_LE,
@@ -13,6 +18,7 @@ import {
   part10Prefix,
   sniffDataSet,
 } from '../../src/core/dicom/part10-header.js'
+import type { Vec3 } from '../../src/shared/geometry.js'
 import { fixture, PYDICOM_DATA, python } from '../helpers.js'
 
 const NIBABEL_DATA = '/usr/lib/python3/dist-packages/nibabel/nicom/tests/data'
@@ -100,6 +106,18 @@ test('mosaic layout: m = ceil(sqrt(N)) tiles per side, tiles of floor(R/m)', () 
   assert.equal(tilesArePixelAligned(mosaicLayout(896, 896, 48)), true)
   assert.throws(() => mosaicLayout(256, 256, 0), /not a positive integer/)
   assert.throws(() => mosaicLayout(4, 4, 36), /cannot hold 36 slices/)
+})
+
+test('no CSA normal: tiles in Siemens default numbering, along the positive LPS main axis', () => {
+  const dir = (v: Vec3): number[] => siemensDefaultNumbering(v).map((x) => x + 0) // no −0
+  // Standard sagittal IOP 0\1\0\0\0\-1: row × column points R (−x); Siemens numbers R→L (+x),
+  // where dcm2niix's det[row, column, (0,0,1)] is 0 and keeps row × column.
+  assert.deepEqual(dir([-1, 0, 0]), [1, 0, 0])
+  // Coronal 1\0\0\0\0\-1 tilted −0.3°: row × column (0, 0.99999, −0.0052) stays A→P.
+  assert.deepEqual(dir([0, 0.999986, -0.005236]), [0, 0.999986, -0.005236])
+  // Transverse numbered F→H; an oblique normal goes by its largest component ("Cor>Tra").
+  assert.deepEqual(dir([0, 0.1, -0.995]), [0, -0.1, 0.995])
+  assert.deepEqual(dir([0.3, -0.8, 0.52]), [-0.3, 0.8, -0.52])
 })
 
 test('de-tile: tile t from mosaic tile row t div m, column t mod m; blank tiles dropped', () => {

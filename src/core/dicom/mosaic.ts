@@ -107,6 +107,18 @@ function unit(v: Vec3): Vec3 {
   return [v[0] / n, v[1] / n, v[2] / n]
 }
 
+/**
+ * `normal` (unit, LPS) or its opposite, whichever points along the positive LPS axis it is
+ * closest to: the direction Siemens numbers a mosaic's tiles in by default (its slice axis runs
+ * from R, A, F towards L, P, H; the largest component names the orientation, as in "Tra>Cor").
+ */
+export function siemensDefaultNumbering(normal: Vec3): Vec3 {
+  const a = [0, 1, 2].reduce((best, i) =>
+    Math.abs(normal[i] as number) > Math.abs(normal[best] as number) ? i : best,
+  )
+  return (normal[a] as number) < 0 ? [-normal[0], -normal[1], -normal[2]] : normal
+}
+
 function fmt(x: number): string {
   return Number(x.toFixed(4)).toString()
 }
@@ -116,7 +128,14 @@ function fmt(x: number): string {
  * centres): size c×r×N, spacing (column spacing, row spacing, SpacingBetweenSlices or else
  * SliceThickness), origin = centre of voxel (0,0) of tile 0, directions (row, column, slice
  * normal). The normal is row × column with the sign of the CSA SliceNormalVector (nibabel's
- * choice: the cross product is the most orthogonal, the CSA vector says which way the tiles run).
+ * choice: the cross product is the most orthogonal, the CSA vector says which way the tiles run;
+ * dcm2niix's too: the sign of det[row, column, SliceNormalVector]). Without that vector (a
+ * stripped CSA header) the sign is Siemens' default image numbering, with a warning: dcm2niix
+ * then takes det[row, column, (0, 0, 1)], right for transverse slices, a coin toss on the tilt
+ * for sagittal and coronal ones. CSA ProtocolSliceNumber, ASCCONV ucImageNumb and
+ * MosaicRefAcqTimes are not read: tiles are stored in spatial order along SliceNormalVector
+ * whatever the acquisition order, and dcm2niix's reversal for ProtocolSliceNumber > 1 only
+ * reorders its output, not where the slices are.
  * Throws `E_UNSUPPORTED` (no slice count, several files), `E_SERIES_GEOMETRY` (no position or
  * orientation, CSA normal not along row × column), `E_BAD_HEADER`, and whatever
  * {@link checkPixelFormat} throws.
@@ -172,9 +191,15 @@ export function checkMosaic(series: SeriesGroup): MosaicStack {
       where,
     )
   }
+  const warnings: string[] = []
   let normal = unit(cross3(row, col))
   const csaNormal = info?.sliceNormalVector
-  if (csaNormal) {
+  if (!csaNormal) {
+    normal = siemensDefaultNumbering(normal)
+    warnings.push(
+      `a mosaic without the CSA SliceNormalVector: its ${n} slices are assumed in Siemens' default image numbering (sagittal R→L, coronal A→P, transverse F→H); had the scanner's Image Numbering been reversed, they are upside down along the slice axis`,
+    )
+  } else {
     const d = dot3(csaNormal, normal)
     if (Math.abs(Math.abs(d) - 1) > 1e-3) {
       throw new AppError(
@@ -185,7 +210,6 @@ export function checkMosaic(series: SeriesGroup): MosaicStack {
     }
     if (d < 0) normal = [-normal[0], -normal[1], -normal[2]]
   }
-  const warnings: string[] = []
   const [rowSpacing, colSpacing] = pixelSpacingMm(h, warnings)
   let sliceSpacing = 1
   if (h.spacingBetweenSlices !== undefined && h.spacingBetweenSlices > 0) {

@@ -202,7 +202,14 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
     instanceNumber: num(first(img.tags['00200013']?.value)),
     spacingBetweenSlices: num(first(img.tags['00180088']?.value)),
     ...(isMosaicImageType(img.tags['00080008']?.value)
-      ? { siemensMosaic: readSiemensMosaic(img, buf, ts !== EXPLICIT_BE) }
+      ? {
+          // A deflated file's tag offsets point into daikon's inflated copy, not the file.
+          siemensMosaic: readSiemensMosaic(
+            img,
+            img.inflated instanceof ArrayBuffer ? new Uint8Array(img.inflated) : buf,
+            ts !== EXPLICIT_BE,
+          ),
+        }
       : {}),
     ...(start === undefined
       ? {}
