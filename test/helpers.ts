@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -100,4 +100,45 @@ export function signedPermutations(): Mat3[] {
     }
   }
   return out
+}
+
+/** What a `volseg` command printed and its exit status. */
+export interface CliResult {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `bin/volseg.mjs` in its own process, as a user would. */
+export function runVolseg(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): CliResult {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'volseg.mjs'), ...args], {
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 300_000,
+    env: options.env ?? process.env,
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/**
+ * A uint8 NRRD (LPS, 1 mm) whose origin, 12345.678 mm, is exact in its float64 text header but
+ * not in NIfTI-1's float32 (12345.677734375, 2.7e-4 mm off): a mask saved on it fails the re-read.
+ */
+export function farOriginNrrd(size: readonly [number, number, number], voxels: Uint8Array): Buffer {
+  assert.equal(voxels.length, size[0] * size[1] * size[2])
+  const header = [
+    'NRRD0004',
+    'type: uint8',
+    'dimension: 3',
+    'space: left-posterior-superior',
+    `sizes: ${size.join(' ')}`,
+    'space directions: (1,0,0) (0,1,0) (0,0,1)',
+    'space origin: (12345.678,0,0)',
+    'encoding: raw',
+    '',
+    '',
+  ].join('\n')
+  return Buffer.concat([Buffer.from(header), voxels])
 }

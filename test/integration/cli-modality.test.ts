@@ -3,24 +3,19 @@
 // one line naming the file, what the card expects and what was found; `--force` runs it with a
 // warning; the report records the check. ch2 (MR) runs as before.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import type { BatchReport } from '../../src/shared/segment-report.js'
-import { ROOT, derived, fixture, python } from '../helpers.js'
+import { ROOT, derived, fixture, python, runVolseg, type CliResult } from '../helpers.js'
 
-const BIN = join(ROOT, 'bin', 'volseg.mjs')
 const THRESHOLD = join(ROOT, 'test', 'tiny-model', 'packs', 'threshold')
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-modality-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 const env = { ...process.env, VOLSEG_HOME: join(tmp, 'home'), VOLSEG_MODELS: '' }
 
-function volseg(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000, env })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const volseg = (...args: string[]): CliResult => runVolseg(args, { env })
 
 /** stderr lines starting `volseg:` that are not the model/provider announcement. */
 const messages = (stderr: string): string[] =>

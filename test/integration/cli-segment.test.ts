@@ -1,7 +1,7 @@
 // `volseg segment` and `volseg models` as a user runs them: real files, the forked inference
 // worker, masks re-read by nibabel against the source geometry.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import {
   copyFileSync,
   existsSync,
@@ -16,7 +16,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import type { MaskVerification } from '../../src/shared/mask-verification.js'
-import { ROOT, derived, fixture, python } from '../helpers.js'
+import {
+  ROOT,
+  derived,
+  farOriginNrrd,
+  fixture,
+  python,
+  runVolseg,
+  type CliResult,
+} from '../helpers.js'
 
 const BIN = join(ROOT, 'bin', 'volseg.mjs')
 const PACKS = join(ROOT, 'test', 'tiny-model', 'packs')
@@ -24,10 +32,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'volseg-seg-cli-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 const env = { ...process.env, VOLSEG_HOME: join(tmp, 'home'), VOLSEG_MODELS: '' }
 
-function volseg(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 300_000, env })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const volseg = (...args: string[]): CliResult => runVolseg(args, { env })
 
 // nibabel oracle: the mask's affine equals the source's, and mask == (source > mean).
 const ORACLE = `
@@ -234,21 +239,9 @@ test('segment refuses to overwrite its input and explains bad arguments', () => 
 
 test('a mask whose re-read does not match fails the case with E_VERIFY; the text names it', () => {
   // A float64 NRRD origin NIfTI-1 float32 cannot hold: 12345.678 mm is stored 2.7e-4 mm off.
-  const header = [
-    'NRRD0004',
-    'type: uint8',
-    'dimension: 3',
-    'space: left-posterior-superior',
-    'sizes: 16 16 16',
-    'space directions: (1,0,0) (0,1,0) (0,0,1)',
-    'space origin: (12345.678,0,0)',
-    'encoding: raw',
-    '',
-    '',
-  ].join('\n')
   const voxels = Uint8Array.from({ length: 16 ** 3 }, (_, i) => (i * 37) % 251)
   const src = join(tmp, 'far.nrrd')
-  writeFileSync(src, Buffer.concat([Buffer.from(header), voxels]))
+  writeFileSync(src, farOriginNrrd([16, 16, 16], voxels))
   const out = join(tmp, 'far', 'far_seg.nii.gz')
   const r = volseg('segment', src, '-o', out, '--model', join(PACKS, 'threshold'))
   assert.equal(r.code, 1)

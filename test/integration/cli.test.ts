@@ -1,18 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { DERIVED, PYDICOM_DATA, ROOT, derived, fixture } from '../helpers.js'
+import { DERIVED, PYDICOM_DATA, derived, fixture, runVolseg, type CliResult } from '../helpers.js'
 
-const BIN = join(ROOT, 'bin', 'volseg.mjs')
-
-function volseg(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const volseg = (...args: string[]): CliResult => runVolseg(args, { timeoutMs: 120000 })
 
 /** An error: exit 1, exactly one stderr line `volseg: <file>: <reason>`, no stack trace. */
 function assertError(r: ReturnType<typeof volseg>, file: string, reason: RegExp): void {

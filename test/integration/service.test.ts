@@ -30,7 +30,7 @@ import type {
 import type { VolumeInfo } from '../../src/shared/info.js'
 import { openVolume } from '../../src/io/open-volume.js'
 import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
-import { ROOT, derived, fixture, manifestEntry, python } from '../helpers.js'
+import { ROOT, derived, farOriginNrrd, fixture, manifestEntry, python } from '../helpers.js'
 
 const BIN = join(ROOT, 'bin', 'volseg.mjs')
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-service-'))
@@ -313,20 +313,8 @@ test('a save whose re-read does not match is E_VERIFY, and nothing is written', 
   // float32 (12345.677734375), 2.7e-4 mm off: more than the re-read allows.
   const size = [6, 5, 4] as const
   const n = size[0] * size[1] * size[2]
-  const header = [
-    'NRRD0004',
-    'type: uint8',
-    'dimension: 3',
-    'space: left-posterior-superior',
-    `sizes: ${size.join(' ')}`,
-    'space directions: (1,0,0) (0,1,0) (0,0,1)',
-    'space origin: (12345.678,0,0)',
-    'encoding: raw',
-    '',
-    '',
-  ].join('\n')
   const voxels = Uint8Array.from({ length: n }, (_, i) => i % 7)
-  writeFileSync(join(data, 'far.nrrd'), Buffer.concat([Buffer.from(header), voxels]))
+  writeFileSync(join(data, 'far.nrrd'), farOriginNrrd(size, voxels))
   const v = await open('far.nrrd')
   const up = await c.uploadLabels({
     volumeId: v.volumeId,
