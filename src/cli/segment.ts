@@ -14,6 +14,7 @@ import type {
   SegmentEvent,
 } from '../shared/segment-report.js'
 import { startJob } from '../jobs/fork-runner.js'
+import { checkRunOutputs } from '../jobs/output-check.js'
 
 const IMAGE_EXT = /\.(nii|nii\.gz|nrrd|nhdr|mha|mhd)$/i
 
@@ -184,9 +185,7 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
     throw new AppError('E_ARGS', 'masks are written as .nii.gz (got -o ending in .nii)')
   }
   const outDir = outIsFile ? dirname(resolve(a.out)) : resolve(a.out)
-  await mkdir(outDir, { recursive: true })
   const uncDir = a.uncertainty !== undefined && !single ? resolve(a.uncertainty) : undefined
-  if (uncDir !== undefined) await mkdir(uncDir, { recursive: true })
   if (a.uncertainty !== undefined && single && !/\.nii\.gz$/i.test(a.uncertainty)) {
     throw new AppError(
       'E_ARGS',
@@ -207,6 +206,20 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
         }),
     ...(a.seriesKey === undefined ? {} : { seriesKey: a.seriesKey }),
   }))
+  const report = single ? undefined : reportPaths(outDir, a.shard)
+  // Every output against every input of the run, existing files and writable places, before
+  // anything is created or the model is loaded.
+  await checkRunOutputs({
+    cases,
+    ...(report === undefined ? {} : { reports: [report.csv, report.json] }),
+    overwrite: a.overwrite,
+    batch: !single,
+  })
+  await mkdir(outDir, { recursive: true })
+  if (uncDir !== undefined) await mkdir(uncDir, { recursive: true })
+  else if (a.uncertainty !== undefined) {
+    await mkdir(dirname(resolve(a.uncertainty)), { recursive: true })
+  }
   const job = startJob(
     {
       kind: 'segment',
@@ -220,7 +233,7 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
         ...(a.batch === undefined ? {} : { batch: a.batch }),
         ...(a.maxBytes === undefined ? {} : { maxBytes: a.maxBytes }),
         // A batch's report is written by the worker, atomically, next to the masks.
-        ...(single ? {} : { report: reportPaths(outDir, a.shard) }),
+        ...(report === undefined ? {} : { report }),
       },
     },
     { timeoutMs: a.timeoutS * 1000, onEvent: progressPrinter(cases.length, a.json, single) },
@@ -243,15 +256,15 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
       details: e.details,
     })
   }
-  const report = reply.value
-  const only = report.cases[0]
+  const batch = reply.value
+  const only = batch.cases[0]
   if (single && !a.json && only?.status === 'failed' && only.error) {
     const e = only.error
     throw new AppError(e.code, e.message, e.file === undefined ? {} : { file: e.file })
   }
-  if (a.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-  else printSummary(report.cases)
-  return report.cases.some((c) => c.status === 'failed') ? 1 : 0
+  if (a.json) process.stdout.write(`${JSON.stringify(batch, null, 2)}\n`)
+  else printSummary(batch.cases)
+  return batch.cases.some((c) => c.status === 'failed') ? 1 : 0
 }
 
 function printSummary(cases: readonly CaseReport[]): void {

@@ -3,7 +3,9 @@
  * for each case open → segment → write mask (+ uncertainty) atomically and verified. One
  * failing case is reported and the batch goes on; cancellation stops within one tile.
  */
-import { access } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { access, copyFile, link, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { totalmem } from 'node:os'
 import { AppError, toAppError } from '../shared/errors.js'
 import type { InputCheck } from '../shared/input-fit.js'
@@ -32,6 +34,34 @@ const exists = (p: string): Promise<boolean> =>
     () => true,
     () => false,
   )
+
+/**
+ * Runs `write` (the mask, then its uncertainty map) so that both are published or neither: when
+ * it fails, the mask at `maskPath` is put back as it was (or removed when there was none).
+ */
+async function publishTogether<T>(maskPath: string, write: () => Promise<T>): Promise<T> {
+  // A hard link keeps the previous mask reachable while the new one is renamed over it.
+  const backup = join(
+    dirname(maskPath),
+    `.${basename(maskPath)}.${process.pid}.${randomBytes(4).toString('hex')}.bak`,
+  )
+  let hasBackup = false
+  if (await exists(maskPath)) {
+    await link(maskPath, backup).catch(() => copyFile(maskPath, backup))
+    hasBackup = true
+  }
+  try {
+    return await write()
+  } catch (e) {
+    if (hasBackup) {
+      await rename(backup, maskPath)
+      hasBackup = false
+    } else await rm(maskPath, { force: true })
+    throw e
+  } finally {
+    if (hasBackup) await rm(backup, { force: true })
+  }
+}
 
 export interface JobControl {
   readonly emit: (e: SegmentEvent) => void
@@ -118,25 +148,31 @@ async function runCase(
         sform_code: opened.nifti.xforms.sform_code || 1,
       }
     : {}
-  const written = await writeMaskNifti({
+  const maskOptions = {
     path: c.output,
     labels: result.labels,
     geometry: v,
     sourceFiles: opened.files,
     ...codes,
     descrip: `VolSeg ${card.id} ${card.version}`,
-  })
-  const uncertaintyWritten =
-    c.uncertaintyOutput !== undefined && result.uncertainty
-      ? await writeMaskNifti({
-          path: c.uncertaintyOutput,
-          labels: result.uncertainty,
-          geometry: v,
-          sourceFiles: [...opened.files, c.output],
-          ...codes,
-          descrip: `VolSeg ${card.id} ${result.uncertaintyKind}`,
+  }
+  const uncertainty = result.uncertainty
+  const uncertaintyPath = c.uncertaintyOutput
+  const { written, uncertaintyWritten } =
+    uncertaintyPath !== undefined && uncertainty
+      ? await publishTogether(c.output, async () => {
+          const mask = await writeMaskNifti(maskOptions)
+          const unc = await writeMaskNifti({
+            path: uncertaintyPath,
+            labels: uncertainty,
+            geometry: v,
+            sourceFiles: [...opened.files, c.output],
+            ...codes,
+            descrip: `VolSeg ${card.id} ${result.uncertaintyKind}`,
+          })
+          return { written: mask, uncertaintyWritten: unc }
         })
-      : undefined
+      : { written: await writeMaskNifti(maskOptions), uncertaintyWritten: undefined }
   const voxelMl = (v.spacingMm[0] * v.spacingMm[1] * v.spacingMm[2]) / 1000
   return {
     ...base,
