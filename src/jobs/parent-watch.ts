@@ -54,6 +54,8 @@ export function watchParent(onGone: () => void, intervalMs = 500): void {
   if (process.platform === 'win32') return // no re-parenting; 'disconnect' still fires
   const w = new Worker(WATCHDOG, {
     eval: true,
+    // Not the worker's flags: `--input-type=module` would make this CommonJS text a module.
+    execArgv: [],
     workerData: { parent: parentPid, intervalMs },
     // The watchdog needs no heap to speak of; keep its isolate small.
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },

@@ -15,6 +15,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { after, test } from 'node:test'
 import type { ApiEvent, OpenedVolume, ModelId, SourceRef } from '../../src/shared/api.js'
 import { connectNodeClient } from '../../src/serve/ws-node-client.js'
@@ -164,4 +165,27 @@ test('volseg serve killed mid-job: its workers exit within 3 s', async () => {
     await exited(server)
   }
   assert.equal(existsSync(join(tmp, 'out')) && readdirSync(join(tmp, 'out')).length > 0, false)
+})
+
+test('a worker whose main thread is blocked (as in wasm) is still killed when its parent dies', async () => {
+  // The real watchdog from dist/; the child then spins synchronously, so no event handler (not
+  // even 'disconnect') can run: only the watchdog thread can end it.
+  const watch = pathToFileURL(join(ROOT, 'dist', 'jobs', 'parent-watch.js')).href
+  const child = `import { watchParent } from ${JSON.stringify(watch)}
+watchParent(() => process.exit(1))
+process.send('ready', () => { for (;;) {} })`
+  const parent = `import { fork } from 'node:child_process'
+const c = fork('--input-type=module', [], { execArgv: ['--input-type=module', '-e', ${JSON.stringify(child)}] })
+c.on('message', () => console.log('child ' + c.pid))`
+  const p = spawn(process.execPath, ['--input-type=module', '-e', parent], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  let stdout = ''
+  p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  const pid = Number(await waitFor('the child', () => /child (\d+)/.exec(stdout)?.[1], 60_000))
+  await sleep(300) // it is spinning now
+  assert.ok(alive(pid))
+  const lived = await killAndWatch(p, [pid], 3000)
+  console.log(`blocked worker lived ${lived} ms after its parent was killed`)
+  assert.ok(lived <= 3000, 'the blocked worker outlived its parent by more than 3 s')
 })
