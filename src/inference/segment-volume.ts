@@ -23,6 +23,7 @@ import {
   gaussianImportance,
   separableWeightSum,
   tileOrigins,
+  tileTotal,
 } from './sliding-window.js'
 import { addSquares, flipGrids, mirrorCombos, softmaxChannels } from './tta.js'
 import { scoresToLabels } from './scores-to-labels.js'
@@ -127,11 +128,14 @@ export async function segmentVolume(
     tta,
     uncertainty: wantUncertainty,
   })
-  const origins = tileOrigins(padded, patch, card.overlap)
+  // Planned and checked from the sizes alone: the tile list of an absurd grid (a tiny volume
+  // with a huge spacing) would itself exhaust the memory before any refusal.
+  const tiles = tileTotal(padded, patch, card.overlap)
   const combos = tta ? mirrorCombos(card.mirrorAxes) : [[]]
-  const total = Math.ceil(origins.length / batchSize) * combos.length
-  options.onPlan?.({ memory, modelShape, tiles: origins.length, networkRuns: total })
+  const total = Math.ceil(tiles / batchSize) * combos.length
+  options.onPlan?.({ memory, modelShape, tiles, networkRuns: total })
   assertFits(memory, options.maxBytes ?? 8 * 2 ** 30, options.file)
+  const origins = tileOrigins(padded, patch, card.overlap)
 
   options.onProgress?.({ stage: 'preprocess', done: 0, total: 0 })
   const grid = prepareGrid(volume, card, plan)

@@ -12,11 +12,27 @@ import type { Shape3 } from './preprocess/resample.js'
  */
 export function tileStarts(size: number, patch: number, overlap: number): number[] {
   if (size <= patch) return [0]
-  const maxStep = Math.max(1, patch * (1 - overlap))
-  const n = Math.ceil((size - patch) / maxStep) + 1
+  const n = tileCount(size, patch, overlap)
   const starts: number[] = []
   for (let i = 0; i < n; i++) starts.push(Math.round((i * (size - patch)) / (n - 1)))
   return starts
+}
+
+/**
+ * How many tiles {@link tileStarts} places along one axis, by arithmetic alone (no list), so a
+ * run can be planned and refused before an enormous grid's tiles are enumerated.
+ */
+export function tileCount(size: number, patch: number, overlap: number): number {
+  if (size <= patch) return 1
+  return Math.ceil((size - patch) / Math.max(1, patch * (1 - overlap))) + 1
+}
+
+/** Tiles over a grid of `shape`: the product of the per-axis {@link tileCount}s. */
+export function tileTotal(shape: Shape3, patch: Shape3, overlap: number): number {
+  return [0, 1, 2].reduce(
+    (n, t) => n * tileCount(shape[t] as number, patch[t] as number, overlap),
+    1,
+  )
 }
 
 /** All tile origins [d, h, w] over a grid of `shape` (each ≥ patch), D slowest. */

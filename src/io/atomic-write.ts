@@ -3,6 +3,7 @@
  * rename over the target, fsync the folder. A reader never sees a half-written file, and a
  * failed verification leaves the target untouched.
  */
+import { rmSync } from 'node:fs'
 import { open, rename, rm, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -33,11 +34,29 @@ export async function refuseOverwrite(target: string, protect: readonly string[]
   }
 }
 
+let publishGuard: (() => void) | undefined
+const liveTemps = new Set<string>()
+
+/**
+ * Sets a process-wide check run before a write starts and again just before its rename: it
+ * throws to stop the write (a job worker whose parent died must publish nothing).
+ */
+export function setPublishGuard(guard: (() => void) | undefined): void {
+  publishGuard = guard
+}
+
+/** Removes the temp files of writes still in progress (for a process about to exit). */
+export function removeTempFilesSync(): void {
+  for (const t of liveTemps) rmSync(t, { force: true })
+  liveTemps.clear()
+}
+
 export async function writeFileAtomic(
   target: string,
   data: Uint8Array,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
+  publishGuard?.()
   await refuseOverwrite(target, options.protect ?? [])
   let dir: string
   try {
@@ -51,6 +70,7 @@ export async function writeFileAtomic(
     dir,
     `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   )
+  liveTemps.add(temp)
   try {
     const fh = await open(temp, 'wx', 0o644)
     try {
@@ -60,11 +80,14 @@ export async function writeFileAtomic(
       await fh.close()
     }
     await options.verify?.(temp)
+    publishGuard?.()
     await renameWithRetry(temp, join(dir, basename(target)))
   } catch (e) {
     await rm(temp, { force: true })
     if (e instanceof AppError) throw e
     throw new AppError('E_WRITE', (e as Error).message, { file: target, cause: e })
+  } finally {
+    liveTemps.delete(temp)
   }
   // Persist the rename itself (not supported for folders on Windows).
   if (process.platform !== 'win32') {

@@ -3,16 +3,32 @@
  * process, so a wasm abort, a heap exhaustion or a hang kills only this process, and
  * onnxruntime's blocking `run` never stalls a UI or server loop.
  */
-import { toAppError } from '../shared/errors.js'
+import { AppError, toAppError } from '../shared/errors.js'
 import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
 import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob } from './volume-jobs.js'
 import { addModelPack, listModelPacks, modelDirs } from '../inference/ort/model-store.js'
 import { providerStatus } from '../inference/ort/providers.js'
+import { removeTempFilesSync, setPublishGuard } from '../io/atomic-write.js'
+import { parentGone, watchParent } from './parent-watch.js'
 
 let cancelled = false
 let started = false
+
+// The parent is gone: nobody will read the answer, so stop now and leave no temp file behind.
+const orphaned = (): void => {
+  cancelled = true
+  removeTempFilesSync()
+  process.exit(1)
+}
+watchParent(orphaned)
+// Between tiles and before any file is published: a parent that died while this thread was
+// blocked (no 'disconnect' handler could run) stops the job there.
+const stopped = (): boolean => cancelled || parentGone()
+setPublishGuard(() => {
+  if (parentGone()) throw new AppError('E_CANCELLED', 'the process that started this job is gone')
+})
 
 const send = (m: WorkerMessage, then: () => void = () => undefined): void => {
   process.send?.(m, then)
@@ -37,7 +53,7 @@ async function handle(req: JobRequest): Promise<JobReply> {
           ok: true,
           value: await runSegmentJob(req.spec, {
             emit: (event) => send({ type: 'event', event }),
-            isCancelled: () => cancelled,
+            isCancelled: stopped,
           }),
         }
       case 'open':
@@ -47,7 +63,7 @@ async function handle(req: JobRequest): Promise<JobReply> {
           ok: true,
           value: await runSegmentVolumeJob(req, {
             emit: (event) => send({ type: 'event', event }),
-            isCancelled: () => cancelled,
+            isCancelled: stopped,
           }),
         }
       case 'save-mask':

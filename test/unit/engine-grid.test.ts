@@ -17,8 +17,10 @@ import {
   padGrid,
   padToPatch,
   separableWeightSum,
+  tileCount,
   tileOrigins,
   tileStarts,
+  tileTotal,
   cropChannels,
 } from '../../src/inference/sliding-window.js'
 import { flipGrids, mirrorCombos, softmaxChannels } from '../../src/inference/tta.js'
@@ -154,6 +156,20 @@ test('tiles start at 0, end at the edge, and keep at least the overlap', () => {
     { seed: 7, numRuns: 300 },
   )
   assert.equal(tileOrigins([64, 32, 40], [32, 32, 32], 0.5).length, 3 * 1 * 2)
+  assert.equal(tileTotal([64, 32, 40], [32, 32, 32], 0.5), 3 * 1 * 2)
+  // The arithmetic count (used to plan before enumerating) is the list's length.
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 4, max: 64 }),
+      fc.integer({ min: 0, max: 300 }),
+      fc.double({ min: 0, max: 0.9, noNaN: true }),
+      (patch, size, ov) => {
+        const s = Math.max(1, size)
+        assert.equal(tileCount(s, patch, ov), tileStarts(Math.max(s, patch), patch, ov).length)
+      },
+    ),
+    { seed: 11, numRuns: 300 },
+  )
 })
 
 test('Gaussian importance: max 1 at the centre, symmetric, σ = patch/8, never 0', () => {
