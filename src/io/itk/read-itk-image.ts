@@ -12,6 +12,7 @@ import { parseMetaHeader, parseNrrdHeader, type TextHeaderInfo } from '../../cor
 import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { itkImageToVolume } from './itk-image-to-volume.js'
 import { muteWasmStdio } from './quiet.js'
+import { notRegularFile } from '../read-head.js'
 import { checkCompressedPayload } from './check-compressed.js'
 import { tmpdir } from 'node:os'
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises'
@@ -51,6 +52,17 @@ export async function readItkImage(
     copies: 2,
     file: path,
   })
+  if (info.dataFile !== undefined) {
+    // A FIFO as the data file would block the reader (and itk-wasm) until the job times out.
+    const odd = await notRegularFile(resolve(dirname(abs), info.dataFile))
+    if (odd !== undefined) {
+      throw new AppError(
+        'E_UNSUPPORTED',
+        `the header points to data file "${info.dataFile}", which is not a regular file (${odd})`,
+        { file: path },
+      )
+    }
+  }
   if (info.encoding === 'raw') {
     const dataPath = info.dataFile === undefined ? abs : resolve(dirname(abs), info.dataFile)
     let have: number
