@@ -45,6 +45,21 @@ test('compressed MHA without CompressedDataSize opens with the voxels of ch2-cro
     'voxels differ from ch2-crop.mha',
   )
   assert.ok(ref.intensityRange[1] > 0)
+  // Detached (MHD + .zraw) without the line: MetaIO uses the data file's size; same voxels.
+  const { header } = splitMha()
+  writeFileSync(join(dir, 'd.zraw'), deflateSync(raw))
+  const mhd = join(dir, 'd.mhd')
+  writeFileSync(
+    mhd,
+    header
+      .replace('CompressedData = False', 'CompressedData = True')
+      .replace(/ElementDataFile = .*/, 'ElementDataFile = d.zraw'),
+  )
+  const d = await openVolume(mhd)
+  assert.ok(Buffer.from(d.volume.voxels.buffer).equals(Buffer.from(ref.volume.voxels.buffer)))
+  // ...and a cut .zraw is refused.
+  writeFileSync(join(dir, 'd.zraw'), deflateSync(raw).subarray(0, 1000))
+  await rejectsWith(openVolume(mhd), 'E_DECODE', mhd)
 })
 
 test('compressed MHA with a truncated or corrupt stream is refused with E_DECODE', async (t) => {

@@ -91,16 +91,9 @@ export async function readItkImage(
     const at = info.dataFile === undefined ? (info.headerBytes ?? 0) : 0
     const declared = format === 'meta' ? info.compressedDataSize : undefined
     const streamBytes = await checkCompressedPayload(dataPath, at, payload, path, declared)
-    if (format === 'meta' && info.compressedDataSize === undefined) {
-      // MetaIO needs CompressedDataSize to inflate (without it: "Uncompress failed", zeros); the
-      // payload was just checked, so hand itk-wasm a copy whose header says the stream's length.
-      if (info.dataFile !== undefined) {
-        throw new AppError(
-          'E_BAD_HEADER',
-          'the header says the data is compressed but has no CompressedDataSize line',
-          { file: path },
-        )
-      }
+    if (format === 'meta' && info.compressedDataSize === undefined && info.dataFile === undefined) {
+      // MetaIO needs CompressedDataSize to inflate LOCAL data (without it: "Uncompress failed",
+      // zeros; a detached file's size serves), so hand itk-wasm a copy whose header says it.
       tempDir = await mkdtemp(resolve(tmpdir(), 'volseg-mha-'))
       readPath = resolve(tempDir, 'with-size.mha')
       const all = await readFile(abs)
