@@ -14,6 +14,8 @@ export interface TextHeaderInfo {
   readonly dataFile: string | undefined
   /** Bytes from the start of the file to the payload, when the payload is in the same file. */
   readonly headerBytes: number | undefined
+  /** MetaImage `CompressedDataSize` in bytes, when given (MetaIO cannot inflate without it). */
+  readonly compressedDataSize?: number
 }
 
 const NRRD_TYPES: Record<string, number> = {
@@ -154,7 +156,9 @@ export function parseMetaHeader(text: string, file?: string): TextHeaderInfo {
   const compressed = /true/i.test(fields.get('CompressedData') ?? 'false')
   const dataFile = fields.get('ElementDataFile') as string
   const local = dataFile.toUpperCase() === 'LOCAL'
+  const zSize = Number(fields.get('CompressedDataSize') ?? NaN)
   return {
+    ...(Number.isSafeInteger(zSize) && zSize > 0 ? { compressedDataSize: zSize } : {}),
     sizes,
     bytesPerComponent: bytes,
     components: Number.isSafeInteger(components) && components > 0 ? components : 1,

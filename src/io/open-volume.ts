@@ -8,7 +8,7 @@ import { AppError, toAppError } from '../shared/errors.js'
 import type { Volume } from '../shared/volume.js'
 import { countNonFinite, intensityRange } from '../core/volume/intensity.js'
 import { DETECT_HEAD_BYTES, detectFormat, type FileFormat } from './detect-format.js'
-import { readHead, statPath } from './read-head.js'
+import { notRegularFile, readHead, statPath } from './read-head.js'
 import { readNifti, type NiftiInfo } from './nifti/read-nifti.js'
 import { readItkImage } from './itk/read-itk-image.js'
 import { readDicom, type DicomSeriesSummary } from './dicom/read-dicom.js'
@@ -54,6 +54,11 @@ export async function openVolume(
   if (list.length > 1 || s.isDirectory) {
     result = await openDicom(list, options)
   } else {
+    // Opening a FIFO blocks until a writer comes (the whole job timeout), so refuse it first.
+    const odd = await notRegularFile(first)
+    if (odd !== undefined) {
+      throw new AppError('E_UNSUPPORTED', `not a regular file (${odd})`, { file: first })
+    }
     if (s.size === 0) throw new AppError('E_EMPTY', 'the file is empty (0 bytes)', { file: first })
     const head = await readHead(first, DETECT_HEAD_BYTES)
     const { format, gzip, inner, why } = detectFormat(head, basename(first))

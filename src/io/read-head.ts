@@ -31,6 +31,56 @@ export async function readHead(path: string, length: number): Promise<Uint8Array
   }
 }
 
+/**
+ * Reads the first `length` bytes of a file (fewer if it is shorter) into a fresh buffer, in chunks:
+ * one fs read is limited to 2 GiB, and past that Node aborts the process.
+ */
+export async function readPrefix(
+  path: string,
+  length: number,
+): Promise<{ bytes: Uint8Array; fileSize: number }> {
+  const fh = await open(path, 'r')
+  try {
+    const fileSize = (await fh.stat()).size
+    const bytes = new Uint8Array(Math.min(length, fileSize))
+    let at = 0
+    while (at < bytes.length) {
+      const n = Math.min(bytes.length - at, READ_CHUNK)
+      const { bytesRead } = await fh.read(bytes, at, n, at)
+      if (bytesRead === 0) return { bytes: bytes.subarray(0, at), fileSize }
+      at += bytesRead
+    }
+    return { bytes, fileSize }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** Bytes per read call in {@link readPrefix}, well under Node's 2 GiB limit. */
+const READ_CHUNK = 256 * 1024 * 1024
+
+/** Why `path` is not a regular file ("a FIFO", "a socket", ...), or undefined when it is one. */
+export async function notRegularFile(path: string): Promise<string | undefined> {
+  let s
+  try {
+    s = await stat(path)
+  } catch {
+    return undefined // missing files are reported by the caller's own open/stat
+  }
+  if (s.isFile()) return undefined
+  return s.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : s.isSocket()
+      ? 'a socket'
+      : s.isCharacterDevice()
+        ? 'a character device'
+        : s.isBlockDevice()
+          ? 'a block device'
+          : s.isDirectory()
+            ? 'a folder'
+            : 'not a plain file'
+}
+
 export function isGzip(head: Uint8Array): boolean {
   return head[0] === 0x1f && head[1] === 0x8b
 }

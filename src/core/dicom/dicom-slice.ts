@@ -71,7 +71,7 @@ export interface SkippedFile {
   readonly file: string
   readonly reason: string
   /** The error this would be if the file had been opened on its own. */
-  readonly code: 'E_EMPTY' | 'E_UNKNOWN_FORMAT' | 'E_BAD_HEADER' | 'E_NO_IMAGES'
+  readonly code: 'E_EMPTY' | 'E_UNKNOWN_FORMAT' | 'E_BAD_HEADER' | 'E_NO_IMAGES' | 'E_UNSUPPORTED'
 }
 
 export const TRANSFER_SYNTAXES: Readonly<

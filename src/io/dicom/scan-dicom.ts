@@ -1,7 +1,8 @@
 /**
  * Scans DICOM headers with daikon: a folder (recursively) or a list of files. Reads only the
- * head of each file (the Pixel Data element's offset and declared length are enough), and the
- * whole file only when the head does not reach Pixel Data.
+ * head of each file (the Pixel Data element's offset and declared length are enough), growing it
+ * up to {@link MAX_HEADER_BYTES} when the head does not reach Pixel Data; never the whole of a
+ * large file. FIFOs, sockets and devices are skipped before they are opened (opening one blocks).
  */
 import { open, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
@@ -9,7 +10,7 @@ import daikon from 'daikon'
 import type { Vec3 } from '../../shared/geometry.js'
 import type { DicomSliceHeader, SkippedFile } from '../../core/dicom/dicom-slice.js'
 import { TRANSFER_SYNTAXES } from '../../core/dicom/dicom-slice.js'
-import { statPath } from '../read-head.js'
+import { notRegularFile, statPath } from '../read-head.js'
 import {
   EXPLICIT_BE,
   hasPart10Preamble,
@@ -20,6 +21,9 @@ import { isMosaicImageType, readSiemensMosaic } from './scan-siemens.js'
 
 /** Head bytes read per file; image headers are a few kB, so Pixel Data's tag is almost always inside. */
 const HEAD_BYTES = 64 * 1024
+
+/** Most bytes read to find Pixel Data: files whose header runs past this are skipped, not read whole. */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024
 
 export interface ScanResult {
   readonly headers: readonly DicomSliceHeader[]
@@ -35,7 +39,8 @@ export async function listFilesRecursive(dir: string): Promise<string[]> {
     if (e.name.startsWith('.')) continue
     const p = join(dir, e.name)
     if (e.isDirectory()) out.push(...(await listFilesRecursive(p)))
-    else if (e.isFile()) out.push(p)
+    // FIFOs, sockets and devices are listed so the scan reports them as skipped (never opened).
+    else if (!e.isSymbolicLink()) out.push(p)
   }
   return out
 }
@@ -121,6 +126,10 @@ function withPrefix(prefix: Uint8Array, bytes: Uint8Array): Uint8Array {
 /** Parses one file's header, or returns why it is skipped. */
 export async function scanDicomFile(path: string): Promise<DicomSliceHeader | SkippedFile> {
   const file = resolve(path)
+  const odd = await notRegularFile(file)
+  if (odd !== undefined) {
+    return { file, code: 'E_UNSUPPORTED', reason: `not a regular file (${odd})` }
+  }
   let { bytes, size } = await readRange(file, HEAD_BYTES)
   if (size === 0) return { file, code: 'E_EMPTY', reason: 'empty file (0 bytes)' }
   // Some writers omit the preamble or the whole File Meta group; accept a data set that starts
@@ -141,8 +150,16 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
       : part10Prefix(start.hasFileMeta ? undefined : start.transferSyntaxUID)
   let buf = withPrefix(prefix, bytes)
   let img = parse(buf)
-  if ((img instanceof Error || !img.getPixelData()) && size > bytes.length) {
-    ;({ bytes, size } = await readRange(file, size))
+  // Grow the head (x4 each time) up to the cap; a file whose header needs more is skipped.
+  while ((img instanceof Error || !img.getPixelData()) && size > bytes.length) {
+    if (bytes.length >= MAX_HEADER_BYTES) {
+      return {
+        file,
+        code: 'E_UNSUPPORTED',
+        reason: `no Pixel Data in the first ${MAX_HEADER_BYTES / 1024 / 1024} MiB of a ${(size / 2 ** 20).toFixed(0)} MiB file (a header that large is not read)`,
+      }
+    }
+    ;({ bytes, size } = await readRange(file, Math.min(bytes.length * 4, MAX_HEADER_BYTES)))
     buf = withPrefix(prefix, bytes)
     img = parse(buf)
   }

@@ -13,22 +13,48 @@ export class WasmPipelineError extends Error {
   }
 }
 
-/** Runs `fn` with console output captured; on a throw, rethrows with the captured reason. */
-export async function muteWasmStdio<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * A line of decoder output that reports a failure even though the call returned: MetaIO prints
+ * "Uncompress failed" and hands back a zero-filled image. ITK `WARNING:` blocks are not failures.
+ */
+export function decoderComplaint(text: string): string | undefined {
+  const body = text.replace(/WARNING: In [^\n]*\n[^\n]*\n?/g, '')
+  for (const line of body.split('\n')) {
+    if (/\bfail(ed|ure)?\b|\berror\b|exception|\bcannot\b|could not/i.test(line)) return line.trim()
+  }
+  return undefined
+}
+
+/**
+ * Runs `fn` with console output captured; on a throw, rethrows with the captured reason, and with
+ * `failOnComplaint`, a call that returns after printing a failure line (see
+ * {@link decoderComplaint}) throws too.
+ */
+export async function muteWasmStdio<T>(
+  fn: () => Promise<T>,
+  options: { failOnComplaint?: boolean } = {},
+): Promise<T> {
   const saved = { log: console.log, error: console.error, warn: console.warn, info: console.info }
   const lines: string[] = []
   const capture = (...args: unknown[]): void => {
     lines.push(args.map(String).join(' '))
   }
   console.log = console.error = console.warn = console.info = capture
+  let result: T
   try {
-    return await fn()
+    result = await fn()
   } catch (e) {
     const text = lines.join('\n')
     throw new WasmPipelineError(reasonFrom(text, e), text)
   } finally {
     Object.assign(console, saved)
   }
+  const text = lines.join('\n')
+  const complaint = options.failOnComplaint === true ? decoderComplaint(text) : undefined
+  if (complaint !== undefined) {
+    throw new WasmPipelineError(`the decoder reported "${complaint}"`, text)
+  }
+  return result
 }
 
 /** The most informative line of ITK's stderr: an exception description or warning text. */

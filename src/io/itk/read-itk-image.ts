@@ -12,6 +12,10 @@ import { parseMetaHeader, parseNrrdHeader, type TextHeaderInfo } from '../../cor
 import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { itkImageToVolume } from './itk-image-to-volume.js'
 import { muteWasmStdio } from './quiet.js'
+import { notRegularFile } from '../read-head.js'
+import { checkCompressedPayload } from './check-compressed.js'
+import { tmpdir } from 'node:os'
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises'
 
 export interface ReadItkImageResult {
   readonly volume: Volume
@@ -48,6 +52,17 @@ export async function readItkImage(
     copies: 2,
     file: path,
   })
+  if (info.dataFile !== undefined) {
+    // A FIFO as the data file would block the reader (and itk-wasm) until the job times out.
+    const odd = await notRegularFile(resolve(dirname(abs), info.dataFile))
+    if (odd !== undefined) {
+      throw new AppError(
+        'E_UNSUPPORTED',
+        `the header points to data file "${info.dataFile}", which is not a regular file (${odd})`,
+        { file: path },
+      )
+    }
+  }
   if (info.encoding === 'raw') {
     const dataPath = info.dataFile === undefined ? abs : resolve(dirname(abs), info.dataFile)
     let have: number
@@ -68,13 +83,36 @@ export async function readItkImage(
       )
     }
   }
-  if (info.encoding === 'compressed') await checkCompressedStart(abs, info, path)
+  let readPath = abs
+  let tempDir: string | undefined
+  if (info.encoding === 'compressed') {
+    await checkCompressedStart(abs, info, path)
+    const dataPath = info.dataFile === undefined ? abs : resolve(dirname(abs), info.dataFile)
+    const at = info.dataFile === undefined ? (info.headerBytes ?? 0) : 0
+    const declared = format === 'meta' ? info.compressedDataSize : undefined
+    const streamBytes = await checkCompressedPayload(dataPath, at, payload, path, declared)
+    if (format === 'meta' && info.compressedDataSize === undefined && info.dataFile === undefined) {
+      // MetaIO needs CompressedDataSize to inflate LOCAL data (without it: "Uncompress failed",
+      // zeros; a detached file's size serves), so hand itk-wasm a copy whose header says it.
+      tempDir = await mkdtemp(resolve(tmpdir(), 'volseg-mha-'))
+      readPath = resolve(tempDir, 'with-size.mha')
+      const all = await readFile(abs)
+      const header = new TextDecoder('latin1').decode(all.subarray(0, at))
+      const fixed = header.replace(
+        /^(\s*ElementDataFile\s*=)/m,
+        `CompressedDataSize = ${streamBytes}\n$1`,
+      )
+      await writeFile(readPath, Buffer.concat([Buffer.from(fixed, 'latin1'), all.subarray(at)]))
+    }
+  }
   const reader = format === 'nrrd' ? nrrdReadImageNode : metaReadImageNode
   let result
   try {
-    result = await muteWasmStdio(() => reader(abs))
+    result = await muteWasmStdio(() => reader(readPath), { failOnComplaint: true })
   } catch (e) {
     throw toAppError(e, 'E_DECODE', path)
+  } finally {
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true })
   }
   if (!result.couldRead) {
     throw new AppError(

@@ -8,6 +8,7 @@
  * Node's zlib and keep itk-wasm as the independent oracle in the tests.
  */
 import { readFile } from 'node:fs/promises'
+import { readPrefix } from '../read-head.js'
 import { gunzip } from 'node:zlib'
 import { promisify } from 'node:util'
 import { AppError } from '../../shared/errors.js'
@@ -34,6 +35,9 @@ import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { IDENTITY3 } from '../../core/geometry/affine.js'
 
 const gunzipAsync = promisify(gunzip)
+
+/** Trailing bytes past header + payload that earn a warning (odd writers pad a little). */
+const TRAILING_WARN_BYTES = 1024 * 1024
 
 export interface ReadNiftiOptions {
   /** Cap on decoded voxel bytes; see `DEFAULT_MAX_VOXEL_BYTES`. */
@@ -100,7 +104,21 @@ export async function readNifti(
   }
   const needed = dataStart + payloadBytes
 
-  let bytes: Uint8Array = await readFile(path)
+  const extra: string[] = []
+  let bytes: Uint8Array
+  if (gzip) {
+    bytes = await readFile(path)
+  } else {
+    // Uncompressed: read only header + payload, and say so when the file holds much more.
+    const r = await readPrefix(path, needed)
+    bytes = r.bytes
+    const surplus = r.fileSize - needed
+    if (surplus > TRAILING_WARN_BYTES) {
+      extra.push(
+        `the file is ${(surplus / 1e6).toFixed(1)} MB larger than its header says; the extra bytes are ignored`,
+      )
+    }
+  }
   if (gzip) {
     try {
       // maxOutputLength stops a gzip bomb: we never need more than header + payload (+ slack for odd writers).
@@ -154,7 +172,7 @@ export async function readNifti(
   }
 
   const xforms = reportNiftiXforms(header)
-  const warnings = [...xforms.warnings]
+  const warnings = [...extra, ...xforms.warnings]
   let geometry = niftiHeaderGeometry(header, xforms)
   let geometrySource: NiftiInfo['geometrySource'] =
     xforms.sformRAS !== undefined && !xforms.sformSheared ? 'sform' : 'qform'
