@@ -177,19 +177,17 @@ test('the job publishes mask and uncertainty together: a failing map removes the
   const mask = join(d, 'a_seg.nii.gz')
   const uncDir = join(d, 'a_uncertainty.nii.gz')
   mkdirSync(uncDir)
-  const job = fork.startJob(
-    {
-      kind: 'segment',
-      spec: {
-        cases: [{ id: 'a', input: [join(d, 'a.nii.gz')], output: mask, uncertaintyOutput: uncDir }],
-        model: MODEL,
-        ep: 'cpu',
-        tta: false,
-        skipExisting: false,
-      },
+  const request = {
+    kind: 'segment',
+    spec: {
+      cases: [{ id: 'a', input: [join(d, 'a.nii.gz')], output: mask, uncertaintyOutput: uncDir }],
+      model: MODEL,
+      ep: 'cpu',
+      tta: false,
+      skipExisting: false,
     },
-    { timeoutMs: 120_000 },
-  )
+  } as const
+  const job = fork.startJob(request, { timeoutMs: 120_000 })
   const reply = await job.result
   assert.ok(reply.ok, JSON.stringify(reply))
   const c = reply.value.cases[0]
@@ -197,19 +195,7 @@ test('the job publishes mask and uncertainty together: a failing map removes the
   assert.ok(!existsSync(mask), 'the mask was left behind')
   // An existing mask (a rerun with --overwrite) is put back as it was.
   writeFileSync(mask, 'previous mask')
-  const again = fork.startJob(
-    {
-      kind: 'segment',
-      spec: {
-        cases: [{ id: 'a', input: [join(d, 'a.nii.gz')], output: mask, uncertaintyOutput: uncDir }],
-        model: MODEL,
-        ep: 'cpu',
-        tta: false,
-        skipExisting: false,
-      },
-    },
-    { timeoutMs: 120_000 },
-  )
+  const again = fork.startJob(request, { timeoutMs: 120_000 })
   const r2 = await again.result
   assert.ok(r2.ok)
   assert.equal(r2.value.cases[0]?.status, 'failed')
