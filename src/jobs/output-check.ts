@@ -27,13 +27,14 @@ export interface OutputPlan {
   readonly batch: boolean
 }
 
-async function record(path: string): Promise<FileRecord> {
+/** The output's identity, and whether it is a folder (one stat per output). */
+async function record(path: string): Promise<FileRecord & { readonly isFolder: boolean }> {
   const p = resolve(path)
   try {
     const s = await stat(p)
-    return { path: p, dev: s.dev, ino: s.ino }
+    return { path: p, dev: s.dev, ino: s.ino, isFolder: s.isDirectory() }
   } catch {
-    return { path: p }
+    return { path: p, isFolder: false }
   }
 }
 
@@ -99,15 +100,14 @@ async function assertWritableFolder(folder: string, forPath: string): Promise<vo
   await rm(probe, { force: true })
 }
 
-/** Throws unless `path` can be written as a file (its folder exists or can be created). */
+/**
+ * Throws unless `path` (not a folder: checked by the caller) can be written as a file: its folder
+ * exists or can be created, and accepts new files.
+ */
 async function assertWritablePlace(
   path: string,
   checked: Map<string, Promise<void>>,
 ): Promise<void> {
-  const target = await stat(path).catch(() => undefined)
-  if (target?.isDirectory()) {
-    throw new AppError('E_WRITE', `cannot write ${path}: it is a folder, not a file`)
-  }
   // The nearest existing ancestor: it must be a folder, and the missing ones are created in it.
   let folder = dirname(path)
   for (;;) {
@@ -162,10 +162,9 @@ export async function checkRunOutputs(plan: OutputPlan): Promise<void> {
     throw new AppError('E_ARGS', `two outputs of this run collide: ${what}`)
   }
   // A folder where a file should go is named as such, not as "exists".
-  for (const p of outPaths) {
-    if ((await stat(p).catch(() => undefined))?.isDirectory()) {
-      throw new AppError('E_WRITE', `cannot write ${resolve(p)}: it is a folder, not a file`)
-    }
+  const folder = outputs.find((o) => o.isFolder)
+  if (folder !== undefined) {
+    throw new AppError('E_WRITE', `cannot write ${folder.path}: it is a folder, not a file`)
   }
   const exists = (p: string): boolean =>
     outputs.some((o) => o.path === resolve(p) && o.ino !== undefined)

@@ -10,7 +10,7 @@ import daikon from 'daikon'
 import type { Vec3 } from '../../shared/geometry.js'
 import type { DicomSliceHeader, SkippedFile } from '../../core/dicom/dicom-slice.js'
 import { TRANSFER_SYNTAXES } from '../../core/dicom/dicom-slice.js'
-import { notRegularFile, statPath } from '../read-head.js'
+import { notRegularFile, readPrefix, statPath } from '../read-head.js'
 import {
   EXPLICIT_BE,
   hasPart10Preamble,
@@ -43,23 +43,6 @@ export async function listFilesRecursive(dir: string): Promise<string[]> {
     else if (!e.isSymbolicLink()) out.push(p)
   }
   return out
-}
-
-async function readRange(
-  path: string,
-  length: number,
-): Promise<{ bytes: Uint8Array; size: number }> {
-  const fh = await open(path, 'r')
-  try {
-    const size = (await fh.stat()).size
-    const n = Math.min(length, size)
-    // A fresh ArrayBuffer per file: daikon ignores DataView.byteOffset (pooled Buffers give garbage).
-    const bytes = new Uint8Array(n)
-    await fh.read(bytes, 0, n, 0)
-    return { bytes, size }
-  } finally {
-    await fh.close()
-  }
 }
 
 /** Length of the tail after `from` if it is all zero bytes, else 0 (real trailing elements). */
@@ -130,7 +113,8 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
   if (odd !== undefined) {
     return { file, code: 'E_UNSUPPORTED', reason: `not a regular file (${odd})` }
   }
-  let { bytes, size } = await readRange(file, HEAD_BYTES)
+  // readPrefix gives a fresh ArrayBuffer per file: daikon ignores DataView.byteOffset.
+  let { bytes, fileSize: size } = await readPrefix(file, HEAD_BYTES)
   if (size === 0) return { file, code: 'E_EMPTY', reason: 'empty file (0 bytes)' }
   // Some writers omit the preamble or the whole File Meta group; accept a data set that starts
   // with a group 0002 or 0008 element that parses, refuse everything else without parsing.
@@ -159,7 +143,10 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
         reason: `no Pixel Data in the first ${MAX_HEADER_BYTES / 1024 / 1024} MiB of a ${(size / 2 ** 20).toFixed(0)} MiB file (a header that large is not read)`,
       }
     }
-    ;({ bytes, size } = await readRange(file, Math.min(bytes.length * 4, MAX_HEADER_BYTES)))
+    ;({ bytes, fileSize: size } = await readPrefix(
+      file,
+      Math.min(bytes.length * 4, MAX_HEADER_BYTES),
+    ))
     buf = withPrefix(prefix, bytes)
     img = parse(buf)
   }
