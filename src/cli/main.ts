@@ -33,10 +33,14 @@ commands:
   models add <pack-folder>
       Validate a pack (model.onnx + model.json) and install it for this user.
   serve [--port N] [--host 127.0.0.1] [--data DIR] [--out DIR] [--open] [--max-frame MIB]
+        [--max-volumes N] [--max-workers N] [--max-segmentations N]
       Serve the browser UI and the API on http://127.0.0.1:N (default 8787, 0 = any free
       port) behind a one-time token; prints "VolSeg serving at <url>". --data is the folder
       the UI may open (default test/fixtures of the package, else the current folder),
       --out where masks are saved (default ./volseg-out). Another --host is a warning.
+      Limits shared by every viewer: volumes open (default 8), jobs running at once
+      (default the CPU count, 2-8), segmentations at once (default 1; they share 60 % of
+      RAM). What a closed page held is released 20 s later unless it reloads.
   --help, --version`
 
 interface Parsed {
@@ -59,6 +63,9 @@ const VALUE_FLAGS = new Set([
   '--host',
   '--data',
   '--max-frame',
+  '--max-volumes',
+  '--max-workers',
+  '--max-segmentations',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
 import { startJob } from '../jobs/fork-runner.js'
 import { createService } from '../service/create-service.js'
+import type { AdmissionLimits } from '../service/admission.js'
 import type { JobRunner } from '../service/job-runner.js'
 import { isLoopback, isWildcard } from '../serve/access.js'
 import { DEFAULT_MAX_FRAME_BYTES, startServer } from '../serve/server.js'
@@ -25,6 +26,8 @@ export interface ServeOptions {
   readonly out: string
   readonly open: boolean
   readonly maxFrameBytes: number
+  /** `--max-volumes`, `--max-workers`, `--max-segmentations` (the rest: defaults). */
+  readonly limits: Partial<AdmissionLimits>
 }
 
 /** The runner the service uses: one forked worker per job (`src/jobs/fork-runner.ts`). */
@@ -47,6 +50,24 @@ export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOp
   const maxFrameBytes = mib === undefined ? DEFAULT_MAX_FRAME_BYTES : Number(mib) * 2 ** 20
   if (!(maxFrameBytes >= 1024)) throw new AppError('E_ARGS', '--max-frame must be MiB > 0')
   const data = str('--data')
+  const count = (k: string): number | undefined => {
+    const v = str(k)
+    if (v === undefined) return undefined
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      throw new AppError('E_ARGS', `${k} must be a whole number from 1 to 1000`)
+    }
+    return n
+  }
+  const limits: Record<string, number> = {}
+  for (const [flag, key] of [
+    ['--max-volumes', 'maxVolumes'],
+    ['--max-workers', 'maxWorkers'],
+    ['--max-segmentations', 'maxSegmentations'],
+  ] as const) {
+    const n = count(flag)
+    if (n !== undefined) limits[key] = n
+  }
   return {
     port,
     host: str('--host') ?? '127.0.0.1',
@@ -54,6 +75,7 @@ export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOp
     out: str('--out') ?? './volseg-out',
     open: flags.has('--open'),
     maxFrameBytes: Math.floor(maxFrameBytes),
+    limits,
   }
 }
 
@@ -87,7 +109,12 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
         'anyone who can reach this address and learns the token can read --data and write --out',
     )
   }
-  const service = await createService({ dataRoot, outDir: resolve(o.out), runner: forkRunner })
+  const service = await createService({
+    dataRoot,
+    outDir: resolve(o.out),
+    runner: forkRunner,
+    limits: o.limits,
+  })
   let server
   try {
     server = await startServer({

@@ -27,8 +27,16 @@ export interface JobHandle<T> {
   readonly result: Promise<JobReply<T>>
   /** The worker's process id (undefined when it could not be started). */
   readonly pid: number | undefined
+  /**
+   * Settles once the worker process is gone (it exits after its reply; one that lingers
+   * {@link EXIT_GRACE_MS} after it is killed). A worker slot is free only then.
+   */
+  readonly exited: Promise<void>
   cancel(): void
 }
+
+/** How long a worker may take to exit after its reply before it is killed. */
+export const EXIT_GRACE_MS = 5000
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url))
 
@@ -52,6 +60,13 @@ export function startJob<K extends JobRequest['kind']>(
   let killTimer: NodeJS.Timeout | undefined
   let timer: NodeJS.Timeout | undefined
   let cancelled = false
+  const exited = new Promise<void>((resolveExit) => {
+    if (child.pid === undefined) resolveExit()
+    child.once('exit', () => resolveExit())
+    child.once('error', () => {
+      if (child.pid === undefined) resolveExit()
+    })
+  })
   const result = new Promise<JobReply<JobValue[K]>>((resolvePromise, reject) => {
     let stderr = ''
     child.stderr?.on('data', (d: Buffer) => {
@@ -78,7 +93,10 @@ export function startJob<K extends JobRequest['kind']>(
     }, timeoutMs)
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'event') options.onEvent?.(m.event)
-      else finish(() => resolvePromise(m.reply as JobReply<JobValue[K]>))
+      else {
+        finish(() => resolvePromise(m.reply as JobReply<JobValue[K]>))
+        setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS).unref()
+      }
     })
     child.on('error', (e) => {
       // A started worker's failed send (EPIPE: it died early) is followed by 'exit', which says
@@ -122,6 +140,7 @@ export function startJob<K extends JobRequest['kind']>(
   return {
     result,
     pid: child.pid,
+    exited,
     cancel() {
       if (settled || cancelled) return
       cancelled = true

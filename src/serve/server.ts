@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import { MAX_UPLOAD_BYTES, ok } from '../shared/api.js'
+import { MAX_UPLOAD_BYTES } from '../shared/api.js'
 import type { VolsegService } from '../service/create-service.js'
 import {
   allowedHosts,
@@ -41,18 +41,6 @@ export const UPLOAD_HEADER_ROOM = 64 * 1024
  */
 export function maxUploadBytes(maxFrameBytes: number): number {
   return Math.max(0, Math.min(MAX_UPLOAD_BYTES, maxFrameBytes - UPLOAD_HEADER_ROOM))
-}
-
-/** `service` whose `hello` also reports the upload limit of this transport. */
-function withUploadLimit(service: VolsegService, maxFrameBytes: number): VolsegService {
-  const limit = maxUploadBytes(maxFrameBytes)
-  return {
-    ...service,
-    async hello(req) {
-      const r = await service.hello(req)
-      return r.ok ? ok({ ...r.value, maxUploadBytes: limit }) : r
-    },
-  }
 }
 
 /** Options of {@link startServer}. */
@@ -135,7 +123,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let port = 0
   let allowed = new Set<string>()
   const maxFrameBytes = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
-  const service = withUploadLimit(o.service, maxFrameBytes)
+  const uploadLimit = maxUploadBytes(maxFrameBytes)
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: maxFrameBytes,
@@ -192,7 +180,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const { path, query } = splitTarget(req.url)
     if (!authorised(req, query)) return refuseUpgrade(socket, 401, 'Unauthorized')
     if (path !== '/ws') return refuseUpgrade(socket, 404, 'Not Found')
-    wss.handleUpgrade(req, socket, head, (ws) => attachConnection(ws, service))
+    wss.handleUpgrade(req, socket, head, (ws) => attachConnection(ws, o.service, uploadLimit))
   })
   server.on('clientError', (_e, socket) => socket.destroy())
 

@@ -6,9 +6,16 @@
  * Events of the service are pushed to the connection as event frames.
  */
 import type { WebSocket, RawData } from 'ws'
-import { err, requestGuards, type ApiMethod, type Result, type VolsegApi } from '../shared/api.js'
+import {
+  err,
+  ok,
+  requestGuards,
+  type ApiMethod,
+  type Result,
+  type VolsegApi,
+} from '../shared/api.js'
 import { decodeFrame, decodeMessage, encodeEvent, encodeResponse } from '../shared/wire.js'
-import type { VolsegService } from '../service/create-service.js'
+import type { ServiceSession, VolsegService } from '../service/create-service.js'
 
 /** Most requests one connection may have in flight; more are refused with `E_ARGS`. */
 export const MAX_IN_FLIGHT = 64
@@ -38,14 +45,35 @@ function dispatch(api: VolsegApi, method: ApiMethod, params: unknown): Promise<R
   return fn.call(api, params)
 }
 
-/** Serves one accepted (authenticated) WebSocket connection until it closes. */
-export function attachConnection(ws: WebSocket, service: VolsegService): void {
+/** `session` whose `hello` also reports the upload limit of this transport. */
+function withUploadLimit(session: ServiceSession, maxUploadBytes: number): VolsegApi {
+  return {
+    ...session,
+    async hello(req) {
+      const r = await session.hello(req)
+      return r.ok ? ok({ ...r.value, maxUploadBytes }) : r
+    },
+  }
+}
+
+/**
+ * Serves one accepted (authenticated) WebSocket connection until it closes. The connection gets
+ * its own session of `service`; when it closes, the session is detached (architecture.md §7:
+ * what it opened is released after the grace period unless a reloaded page resumes it).
+ */
+export function attachConnection(
+  ws: WebSocket,
+  service: VolsegService,
+  maxUploadBytes: number,
+): void {
   let inFlight = 0
   const send = (frame: Uint8Array): void => {
     if (ws.readyState === ws.OPEN) ws.send(frame, { binary: true })
   }
-  const unsubscribe = service.subscribe((event) => send(encodeEvent(event)))
-  ws.on('close', () => unsubscribe())
+  const session = service.openSession()
+  const api = withUploadLimit(session, maxUploadBytes)
+  session.subscribe((event) => send(encodeEvent(event)))
+  ws.on('close', () => session.detach())
   ws.on('error', () => ws.terminate())
   ws.on('message', (data, isBinary) => {
     if (!isBinary) {
@@ -75,7 +103,7 @@ export function attachConnection(ws: WebSocket, service: VolsegService): void {
       return
     }
     inFlight++
-    dispatch(service, method, params)
+    dispatch(api, method, params)
       .catch((x: unknown) => err('E_INTERNAL', `unexpected failure: ${String(x)}`))
       .then((result) => {
         let out: Uint8Array

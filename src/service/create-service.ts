@@ -1,19 +1,24 @@
 /**
  * `createService()`: the {@link VolsegApi} over a {@link JobRunner} and two roots: `--data`
- * (read) and `--out` (write). It holds open volumes and label maps as bytes, resolves and
- * confines every path (architecture.md §5, S4/S5), and dispatches all parsing, inference and writing to the
- * job worker, so the process it runs in (serve, Electron main) never blocks its loop on them.
- * Every method resolves to a `Result`; nothing rejects.
+ * (read) and `--out` (write). Each connection gets a session (`openSession`) that holds what it
+ * opened (architecture.md §7, `sessions.ts`); one {@link Admission} bounds workers, volumes and
+ * held memory for all of them. It resolves and confines every path (architecture.md §5, S4/S5)
+ * and dispatches all parsing, inference and writing to the job worker, so the process it runs in
+ * (serve, Electron main) never blocks its loop on them. Every method resolves to a `Result`.
  */
-import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises'
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import {
+  API_METHODS,
   API_VERSION,
   err,
   errorResult,
   ok,
   type ApiEvent,
+  type ApiMethod,
+  type ApiRequest,
+  type ApiValue,
+  type HeldItems,
   type HelloInfo,
   type JobId,
   type JobRequest,
@@ -30,8 +35,10 @@ import {
   type OpenUploadRequest,
   type ProviderStatus,
   type Result,
+  type ResumeSessionRequest,
   type SaveMaskRequest,
   type SaveReport,
+  type SessionKey,
   type SourceListing,
   type SourceRef,
   type StartSegmentationRequest,
@@ -44,17 +51,23 @@ import {
 } from '../shared/api.js'
 import { AppError } from '../shared/errors.js'
 import type { ModelList, ServiceJobRequest, ServiceJobValue } from '../shared/jobs.js'
-import type { JobRunner, RunOptions } from './job-runner.js'
+import { Admission, type AdmissionLimits, type AdmissionStats, type Grant } from './admission.js'
 import { isInside, printable, refOf, resolveUnder } from './confine.js'
-import { listFolder } from './sources.js'
+import { Holdings, type HeldLabels, type HeldVolume } from './holdings.js'
+import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
-import { SegmentationJobs, type HeldLabels, type HeldVolume } from './segmentation-jobs.js'
+import { newId } from './new-id.js'
+import { SegmentationJobs } from './segmentation-jobs.js'
+import { Sessions, type SessionState } from './sessions.js'
+import { listFolder } from './sources.js'
 import { UploadStore, type StoredUpload } from './uploads.js'
 
 /** Model pre-selected in the UI when installed (the bundled default of `volseg segment`). */
 export const DEFAULT_MODEL_ID = 'brain-extract'
 /** Sample opened on first start when present directly under `--data`. */
 export const SAMPLE_NAME = 'ch2.nii.gz'
+/** How long a closed connection's holdings wait for a reloaded page to resume them, ms. */
+export const DEFAULT_SESSION_GRACE_MS = 20_000
 
 /** Options of {@link createService}. */
 export interface ServiceOptions {
@@ -67,8 +80,10 @@ export interface ServiceOptions {
   readonly openTimeoutMs?: number
   /** Limit for one segmentation job, ms (default 24 hours). */
   readonly segmentTimeoutMs?: number
-  /** Most volumes held open at once (default 8); opening one more is refused. */
-  readonly maxVolumes?: number
+  /** Limits shared by every connection (defaults: {@link Admission}). */
+  readonly limits?: Partial<AdmissionLimits>
+  /** Grace period of a closed connection's session, ms ({@link DEFAULT_SESSION_GRACE_MS}). */
+  readonly sessionGraceMs?: number
   /**
    * Folder in which the private folder for dropped files (`openUpload`) is created (default the
    * OS temporary folder); refused when inside `dataRoot`.
@@ -76,18 +91,36 @@ export interface ServiceOptions {
   readonly uploadParent?: string
 }
 
-/** The API plus what its host needs: event subscription and shutdown. */
-export interface VolsegService extends VolsegApi {
-  /** Calls `fn` with every {@link ApiEvent}; returns the unsubscribe function. */
+/** The API as one connection sees it, plus its events and its end. */
+export interface ServiceSession extends VolsegApi {
+  readonly key: SessionKey
+  /** Calls `fn` with every {@link ApiEvent} of this session; returns the unsubscribe function. */
   subscribe(fn: (e: ApiEvent) => void): () => void
+  /** The connection ended: what it holds is closed after the grace period unless resumed. */
+  detach(): void
+}
+
+/** What the service holds and runs now (tests, diagnostics). */
+export interface ServiceStats extends AdmissionStats {
+  readonly sessions: number
+  readonly detachedSessions: number
+}
+
+/** The service: one session per connection, and shutdown. */
+export interface VolsegService {
+  /** A new session for a new connection. */
+  openSession(): ServiceSession
+  stats(): ServiceStats
   /** Cancels running jobs (killing workers after a short grace) and forgets every volume. */
   close(): Promise<void>
 }
 
-/** A fresh id: `prefix` + 16 hex digits. */
-export function newId<T extends string>(prefix: 'vol' | 'job' | 'lbl'): T {
-  return `${prefix}_${randomBytes(8).toString('hex')}` as T
+/** Handlers of every API method, given the calling session. */
+type Handlers = {
+  readonly [M in ApiMethod]: (s: SessionState, req: ApiRequest<M>) => Promise<Result<ApiValue<M>>>
 }
+
+const noop = (): void => undefined
 
 async function readAppVersion(): Promise<string> {
   try {
@@ -116,25 +149,13 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
   const outDir = await realpath(resolve(o.outDir))
   const appVersion = await readAppVersion()
   const dataRootName = basename(dataRoot)
-  const subscribers = new Set<(e: ApiEvent) => void>()
-  const volumes = new Map<VolumeId, HeldVolume>()
-  const labels = new Map<LabelsId, HeldLabels>()
+  const admission = new Admission(o.limits)
+  const holdings = new Holdings()
   const running = new Set<{ cancel(): void; result: Promise<unknown> }>()
   const reservedOut = new Set<string>()
   const uploads = new UploadStore(dataRoot, o.uploadParent)
-  const uploaded = new Map<VolumeId, StoredUpload>()
   let models: Promise<Result<ModelList>> | undefined
   let closed = false
-
-  const emit = (e: ApiEvent): void => {
-    for (const fn of subscribers) {
-      try {
-        fn(e)
-      } catch {
-        // A failing subscriber (a closed socket) must not stop the others.
-      }
-    }
-  }
 
   /** A path the UI may see: relative to `--data` or `--out`, else only the base name. */
   const display = (file: string | undefined): string | undefined => {
@@ -152,68 +173,94 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     return err(r.error.code, r.error.message, display(r.error.file))
   }
 
-  /** Runs one job to its reply; crashes, timeouts and worker errors become failed Results. */
+  /** Replaces absolute paths under the roots in a message by their display form. */
+  const scrub = (text: string): string =>
+    text
+      .split(dataRoot + sep)
+      .join('')
+      .split(outDir + sep)
+      .join('')
+
+  /**
+   * Runs one job to its reply on a worker the admission control grants (`what` names it in an
+   * `E_BUSY` refusal); crashes, timeouts and worker errors become failed Results.
+   */
   async function run<K extends ServiceJobRequest['kind']>(
     req: Extract<ServiceJobRequest, { kind: K }>,
-    options: RunOptions = {},
+    options: RunOptions,
+    what: string,
   ): Promise<Result<ServiceJobValue[K]>> {
     if (closed) return err('E_INTERNAL', 'the service is shutting down')
-    const job = o.runner.start(req, { cancelGraceMs: 5000, ...options })
-    running.add(job)
+    let worker: Grant | undefined
     try {
-      const reply = await job.result
-      if (reply.ok) return ok(reply.value)
-      const e = reply.error
-      return err(e.code, e.message, display(e.file))
+      worker = await admission.worker(what).granted
+      if (closed) return err('E_INTERNAL', 'the service is shutting down')
+      const job = o.runner.start(req, { cancelGraceMs: 5000, ...options })
+      running.add(job)
+      // The slot stays taken until the worker process is gone, not just until it answered.
+      const slot = worker
+      worker = undefined
+      void (job.exited ?? job.result.then(noop, noop)).finally(() => slot.release())
+      try {
+        const reply = await job.result
+        if (reply.ok) return ok(reply.value)
+        const e = reply.error
+        return err(e.code, e.message, display(e.file))
+      } finally {
+        running.delete(job)
+      }
     } catch (x) {
       return fail(x)
     } finally {
-      running.delete(job)
+      worker?.release()
     }
   }
 
   const listing = (): Promise<Result<ModelList>> => {
-    models ??= run({ kind: 'models' }, { timeoutMs: 120_000 }).then((r) => {
+    models ??= run({ kind: 'models' }, { timeoutMs: 120_000 }, 'listing the models').then((r) => {
       if (!r.ok) models = undefined // retry next time
       return r
     })
     return models
   }
 
+  /** Forgets volume `id`: cancels its jobs, drops its label maps and its dropped-file copy. */
+  const closeHeld = async (id: VolumeId): Promise<void> => {
+    segmentation.forgetVolume(id)
+    const v = holdings.drop(id)
+    if (v?.upload) await uploads.remove(v.upload)
+  }
+
+  const sessions = new Sessions(o.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS, {
+    release: (key) => {
+      for (const v of holdings.ownedBy(key)) void closeHeld(v.id)
+    },
+    transfer: (from, to) => {
+      for (const v of holdings.ownedBy(from)) v.owner = to
+    },
+  })
+
   const segmentation = new SegmentationJobs({
     runner: o.runner,
-    emit,
-    labels,
+    admission,
+    holdings,
+    emitTo: (owner, e) => sessions.emitTo(owner, e),
     running,
     display,
     timeoutMs: o.segmentTimeoutMs ?? 24 * 3600_000,
   })
 
-  const volume = (id: VolumeId): HeldVolume => {
-    const v = volumes.get(id)
-    if (!v) throw new AppError('E_ARGS', `no open volume ${id} (closed, or never opened)`)
-    return v
+  const labelsOf = (s: SessionState, sel: LabelsSelector): HeldLabels => {
+    const id = 'jobId' in sel ? segmentation.labelsOfJob(sel.jobId, s.key) : sel.labelsId
+    return holdings.labels(id, s.key)
   }
 
-  const labelsOf = (sel: LabelsSelector): HeldLabels => {
-    const id = 'jobId' in sel ? segmentation.labelsOfJob(sel.jobId) : sel.labelsId
-    const l = labels.get(id)
-    if (!l) throw new AppError('E_ARGS', `no label map ${id}`)
-    return l
-  }
+  const held = (s: SessionState): HeldItems => ({
+    volumes: holdings.items(s.key),
+    jobs: segmentation.jobsOf(s.key),
+  })
 
-  /** Wraps a handler so that anything thrown becomes a failed Result. */
-  const guard =
-    <A, T>(fn: (a: A) => Promise<Result<T>>) =>
-    async (a: A): Promise<Result<T>> => {
-      try {
-        return await fn(a)
-      } catch (x) {
-        return fail(x)
-      }
-    }
-
-  async function hello(): Promise<Result<HelloInfo>> {
+  async function hello(s: SessionState): Promise<Result<HelloInfo>> {
     const m = await listing()
     const packs = m.ok ? m.value.packs : []
     const ids = packs.map((p) => p.id)
@@ -237,44 +284,70 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       providers,
       defaultModelId,
       sampleSource: sample,
+      session: { key: s.key, graceSeconds: Math.round(sessions.graceMs / 1000) },
     })
   }
 
-  async function listSources(req: ListSourcesRequest): Promise<Result<SourceListing>> {
-    return ok(await listFolder(dataRoot, req.under ?? '', dataRootName))
-  }
-
-  async function openSource(req: OpenSourceRequest): Promise<Result<OpenedSource>> {
-    const abs = await resolveUnder(dataRoot, req.source, 'source')
-    return openPath(abs, req.source, basename(abs), req.seriesKey)
-  }
-
   /**
-   * Reads `abs` in a worker and holds the volume as `source`, shown as `base` (plus the series
-   * description for DICOM). Shared by `openSource` and `openUpload`.
+   * Reads `abs` in a worker and holds the volume for session `s` as `source`, shown as `base`
+   * (plus the series description for DICOM). A volume slot is reserved before the read, its bytes
+   * counted after it. Shared by `openSource` and `openUpload` (`upload`, `hide`).
    */
   async function openPath(
+    s: SessionState,
     abs: string,
     source: SourceRef,
     base: string,
-    seriesKey?: string,
+    extra: { seriesKey?: string; upload?: StoredUpload; hide?: (t: string) => string } = {},
   ): Promise<Result<OpenedSource>> {
-    if (volumes.size >= (o.maxVolumes ?? 8)) {
-      return err('E_TOO_LARGE', `${volumes.size} volumes are open; close one first`)
+    const slot = admission.reserveVolume()
+    let r: Result<ServiceJobValue['open']>
+    try {
+      r = await run(
+        {
+          kind: 'open',
+          input: [abs],
+          ...(extra.seriesKey === undefined ? {} : { seriesKey: extra.seriesKey }),
+        },
+        { timeoutMs: o.openTimeoutMs ?? 600_000 },
+        `opening ${base}`,
+      )
+    } catch (x) {
+      slot.release()
+      throw x
     }
-    const r = await run(
-      { kind: 'open', input: [abs], ...(seriesKey === undefined ? {} : { seriesKey }) },
-      { timeoutMs: o.openTimeoutMs ?? 600_000 },
-    )
+    if (!r.ok || r.value.kind === 'series-choice') slot.release()
     if (!r.ok) return r
     const v = r.value
+    const hide = (t: string): string => (extra.hide ?? ((x: string) => x))(scrub(t))
     if (v.kind === 'series-choice') {
-      const series = v.series.map((c) => ({ ...c, warnings: c.warnings.map((w) => scrub(w)) }))
+      const series = v.series.map((c) => ({ ...c, warnings: c.warnings.map(hide) }))
       return ok({ kind: 'series-choice', source, series })
     }
-    const id = newId<VolumeId>('vol')
     const name = v.seriesDescription ? `${base} (${v.seriesDescription})` : base
-    volumes.set(id, {
+    let bytes
+    try {
+      bytes = admission.holdBytes(v.volume.voxels.byteLength, `opening ${name}`)
+    } catch (x) {
+      slot.release()
+      throw x
+    }
+    const id = newId<VolumeId>('vol')
+    const opened: OpenedVolume = {
+      kind: 'volume',
+      volumeId: id,
+      source,
+      name,
+      geometry: v.volume.geometry,
+      dataType: v.volume.dataType,
+      intensityRange: v.intensityRange,
+      percentiles: v.percentiles,
+      warnings: v.warnings.map(hide),
+      ...(v.modality === undefined ? {} : { modality: v.modality }),
+    }
+    // The page may have gone (and its grace ended) while the file was read: hold nothing then.
+    const owner = sessions.live(s)
+    const volume: HeldVolume = {
       id,
       source,
       name,
@@ -284,51 +357,49 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       files: v.files,
       labels: new Set(),
       styles: [],
+      opened,
+      owner: owner?.key ?? s.key,
+      grants: [slot, bytes],
+      ...(extra.upload ? { upload: extra.upload } : {}),
       ...(v.xformCodes ? { xformCodes: v.xformCodes } : {}),
       ...(v.gantryTilt ? { gantryTilt: v.gantryTilt } : {}),
       ...(v.modality === undefined ? {} : { modality: v.modality }),
-    })
-    return ok({
-      kind: 'volume',
-      volumeId: id,
-      source,
-      name,
-      geometry: v.volume.geometry,
-      dataType: v.volume.dataType,
-      intensityRange: v.intensityRange,
-      percentiles: v.percentiles,
-      warnings: v.warnings.map((w) => scrub(w)),
-      ...(v.modality === undefined ? {} : { modality: v.modality }),
-    })
+    }
+    holdings.add(volume)
+    if (!owner) {
+      await closeHeld(id)
+      return err('E_CANCELLED', `${name}: the page that opened it has gone`)
+    }
+    return ok(opened)
   }
 
   /**
    * A dropped file: kept in the private upload folder (never under --data), then read exactly
    * as `openSource` reads a file. Errors name the file as dropped and never show the folder.
    */
-  async function openUpload(req: OpenUploadRequest): Promise<Result<OpenedVolume>> {
+  async function openUpload(
+    s: SessionState,
+    req: OpenUploadRequest,
+  ): Promise<Result<OpenedVolume>> {
     if (closed) return err('E_INTERNAL', 'the service is shutting down')
-    if (volumes.size >= (o.maxVolumes ?? 8)) {
-      return err('E_TOO_LARGE', `${volumes.size} volumes are open; close one first`)
-    }
     const shown = printable(req.name)
     const stored = await uploads.store(req.name, req.bytes)
-    let r: Result<OpenedSource>
-    try {
-      r = await openPath(stored.path, `upload:${shown}` as SourceRef, shown)
-    } catch (x) {
-      r = fail(x)
-    }
     const hide = (text: string): string =>
       text
         .split(stored.folder + sep)
         .join('')
         .split(stored.folder)
         .join('')
-    if (r.ok && r.value.kind === 'volume') {
-      uploaded.set(r.value.volumeId, stored)
-      return ok({ ...r.value, warnings: r.value.warnings.map(hide) })
+    let r: Result<OpenedSource>
+    try {
+      r = await openPath(s, stored.path, `upload:${shown}` as SourceRef, shown, {
+        upload: stored,
+        hide,
+      })
+    } catch (x) {
+      r = fail(x)
     }
+    if (r.ok && r.value.kind === 'volume') return ok(r.value)
     await uploads.remove(stored)
     if (r.ok) return err('E_UNSUPPORTED', `${shown}: not a single image`, shown)
     const message = hide(r.error.message)
@@ -336,92 +407,19 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     return err(r.error.code, text, shown)
   }
 
-  /** Replaces absolute paths under the roots in a message by their display form. */
-  const scrub = (text: string): string =>
-    text
-      .split(dataRoot + sep)
-      .join('')
-      .split(outDir + sep)
-      .join('')
-
-  async function readVoxels(req: VolumeRequest): Promise<Result<VoxelBlock>> {
-    const v = volume(req.volumeId)
-    return ok({
-      volumeId: v.id,
-      dataType: v.dataType,
-      sizeIJK: v.geometry.sizeIJK,
-      byteLength: v.bytes.byteLength,
-      bytes: v.bytes,
-    })
-  }
-
-  async function closeVolume(req: VolumeRequest): Promise<Result<null>> {
-    const v = volume(req.volumeId)
-    segmentation.cancelForVolume(v.id)
-    for (const l of v.labels) labels.delete(l)
-    volumes.delete(v.id)
-    const u = uploaded.get(v.id)
-    uploaded.delete(v.id)
-    if (u) await uploads.remove(u)
-    return ok(null)
-  }
-
-  async function listModels(): Promise<Result<readonly ModelSummary[]>> {
-    models = undefined // packs may have been installed meanwhile
-    const m = await listing()
-    return m.ok ? ok(m.value.packs.map(modelSummary)) : m
-  }
-
-  async function startSegmentation(
-    req: StartSegmentationRequest,
-  ): Promise<Result<{ readonly jobId: JobId }>> {
-    if (closed) return err('E_INTERNAL', 'the service is shutting down')
-    const v = volume(req.volumeId)
-    const m = await listing()
-    if (!m.ok) return m
-    const pack = m.value.packs.find((p) => p.id === req.modelId)
-    if (!pack) {
-      const known = m.value.packs.map((p) => p.id).join(', ') || 'none installed'
-      return err('E_MODEL', `no model pack "${req.modelId}" (installed: ${known})`)
-    }
-    return ok({ jobId: segmentation.start(v, pack, req) })
-  }
-
-  async function cancelJob(req: JobRequest): Promise<Result<null>> {
-    segmentation.cancel(req.jobId)
-    return ok(null)
-  }
-
-  async function readLabels(req: LabelsSelector): Promise<Result<LabelsBlock>> {
-    const l = labelsOf(req)
-    return ok({ ...l.header, bytes: l.bytes })
-  }
-
-  async function readUncertainty(req: LabelsSelector): Promise<Result<UncertaintyBlock>> {
-    const l = labelsOf(req)
-    const u = l.uncertainty
-    if (!u) {
-      return err('E_ARGS', `label map ${l.header.labelsId} was computed without uncertainty`)
-    }
-    return ok({
-      labelsId: l.header.labelsId,
-      dataType: 'float32',
-      sizeIJK: l.header.sizeIJK,
-      byteLength: u.bytes.byteLength,
-      kind: u.kind,
-      range: u.range,
-      bytes: u.bytes,
-    })
-  }
-
-  async function uploadLabels(req: UploadLabelsRequest): Promise<Result<LabelsHeader>> {
-    const v = volume(req.volumeId)
+  async function uploadLabels(
+    s: SessionState,
+    req: UploadLabelsRequest,
+  ): Promise<Result<LabelsHeader>> {
+    const v = holdings.volume(req.volumeId, s.key)
     if (req.sizeIJK.some((n, k) => n !== v.geometry.sizeIJK[k])) {
       return err(
         'E_ARGS',
         `labels of ${req.sizeIJK.join('×')} voxels do not fit the volume's ${v.geometry.sizeIJK.join('×')} grid`,
       )
     }
+    // Counted before the copy: uploads are bounded by the memory held for every connection.
+    const grant = admission.holdBytes(req.bytes.byteLength, `a label map for ${v.name}`)
     // Own copy: the request's bytes are a view into a received network frame.
     const bytes = req.bytes.slice()
     const id = newId<LabelsId>('lbl')
@@ -434,8 +432,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       labels: countLabels(bytes, req.dataType, v.geometry.spacingMm, v.styles),
       warnings: [],
     }
-    labels.set(id, { header, bytes })
-    v.labels.add(id)
+    holdings.addLabels(v, { header, bytes, grant })
     return ok(header)
   }
 
@@ -458,10 +455,10 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     throw new AppError('E_WRITE', `no free file name for "${base}" in the output folder`)
   }
 
-  async function saveMask(req: SaveMaskRequest): Promise<Result<SaveReport>> {
-    const v = volume(req.volumeId)
-    const l = labels.get(req.labelsId)
-    if (!l || l.header.volumeId !== v.id) {
+  async function saveMask(s: SessionState, req: SaveMaskRequest): Promise<Result<SaveReport>> {
+    const v = holdings.volume(req.volumeId, s.key)
+    const l = holdings.labels(req.labelsId, s.key)
+    if (l.header.volumeId !== v.id) {
       return err('E_ARGS', `no label map ${req.labelsId} on volume ${v.id}`)
     }
     const path = await freeOutPath(req.name)
@@ -479,6 +476,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
           ...(v.xformCodes ? { xformCodes: v.xformCodes } : {}),
         },
         { timeoutMs: 600_000 },
+        `saving ${req.name}`,
       )
       if (!r.ok) return r
       return ok({
@@ -491,33 +489,121 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     }
   }
 
+  const handlers: Handlers = {
+    hello: (s) => hello(s),
+    listSources: async (_s, req: ListSourcesRequest): Promise<Result<SourceListing>> =>
+      ok(await listFolder(dataRoot, req.under ?? '', dataRootName)),
+    openSource: async (s, req: OpenSourceRequest) => {
+      const abs = await resolveUnder(dataRoot, req.source, 'source')
+      return openPath(s, abs, req.source, basename(abs), {
+        ...(req.seriesKey === undefined ? {} : { seriesKey: req.seriesKey }),
+      })
+    },
+    openUpload,
+    readVoxels: async (s, req: VolumeRequest): Promise<Result<VoxelBlock>> => {
+      const v = holdings.volume(req.volumeId, s.key)
+      return ok({
+        volumeId: v.id,
+        dataType: v.dataType,
+        sizeIJK: v.geometry.sizeIJK,
+        byteLength: v.bytes.byteLength,
+        bytes: v.bytes,
+      })
+    },
+    closeVolume: async (s, req: VolumeRequest) => {
+      await closeHeld(holdings.volume(req.volumeId, s.key).id)
+      return ok(null)
+    },
+    listHeld: async (s) => ok(held(s)),
+    resumeSession: async (s, req: ResumeSessionRequest) => {
+      sessions.resume(s, req.key)
+      return ok(held(s))
+    },
+    listModels: async (): Promise<Result<readonly ModelSummary[]>> => {
+      models = undefined // packs may have been installed meanwhile
+      const m = await listing()
+      return m.ok ? ok(m.value.packs.map(modelSummary)) : m
+    },
+    startSegmentation: async (
+      s,
+      req: StartSegmentationRequest,
+    ): Promise<Result<{ readonly jobId: JobId }>> => {
+      if (closed) return err('E_INTERNAL', 'the service is shutting down')
+      const v = holdings.volume(req.volumeId, s.key)
+      const m = await listing()
+      if (!m.ok) return m
+      const pack = m.value.packs.find((p) => p.id === req.modelId)
+      if (!pack) {
+        const known = m.value.packs.map((p) => p.id).join(', ') || 'none installed'
+        return err('E_MODEL', `no model pack "${req.modelId}" (installed: ${known})`)
+      }
+      return ok({ jobId: segmentation.start(v, pack, req) })
+    },
+    cancelJob: async (s, req: JobRequest) => {
+      segmentation.cancel(req.jobId, s.key)
+      return ok(null)
+    },
+    readLabels: async (s, req: LabelsSelector): Promise<Result<LabelsBlock>> => {
+      const l = labelsOf(s, req)
+      return ok({ ...l.header, bytes: l.bytes })
+    },
+    readUncertainty: async (s, req: LabelsSelector): Promise<Result<UncertaintyBlock>> => {
+      const l = labelsOf(s, req)
+      const u = l.uncertainty
+      if (!u) {
+        return err('E_ARGS', `label map ${l.header.labelsId} was computed without uncertainty`)
+      }
+      return ok({
+        labelsId: l.header.labelsId,
+        dataType: 'float32',
+        sizeIJK: l.header.sizeIJK,
+        byteLength: u.bytes.byteLength,
+        kind: u.kind,
+        range: u.range,
+        bytes: u.bytes,
+      })
+    },
+    uploadLabels,
+    saveMask,
+  }
+
   return {
-    hello: guard(hello),
-    listSources: guard(listSources),
-    openSource: guard(openSource),
-    openUpload: guard(openUpload),
-    readVoxels: guard(readVoxels),
-    closeVolume: guard(closeVolume),
-    listModels: guard(listModels),
-    startSegmentation: guard(startSegmentation),
-    cancelJob: guard(cancelJob),
-    readLabels: guard(readLabels),
-    readUncertainty: guard(readUncertainty),
-    uploadLabels: guard(uploadLabels),
-    saveMask: guard(saveMask),
-    subscribe(fn) {
-      subscribers.add(fn)
-      return () => subscribers.delete(fn)
+    openSession(): ServiceSession {
+      const s = sessions.open()
+      const api = {} as Record<ApiMethod, (req: unknown) => Promise<Result<unknown>>>
+      for (const m of Object.keys(API_METHODS) as ApiMethod[]) {
+        const h = handlers[m] as (s: SessionState, req: unknown) => Promise<Result<unknown>>
+        // Anything thrown becomes a failed Result; a detached session answers nothing more.
+        api[m] = async (req: unknown) => {
+          try {
+            if (!s.attached) return err('E_ARGS', 'this connection has ended')
+            return await h(s, req)
+          } catch (x) {
+            return fail(x)
+          }
+        }
+      }
+      return {
+        ...(api as unknown as VolsegApi),
+        key: s.key,
+        subscribe(fn) {
+          s.subscribers.add(fn)
+          return () => s.subscribers.delete(fn)
+        },
+        detach: () => sessions.detach(s),
+      }
+    },
+    stats(): ServiceStats {
+      const c = sessions.count()
+      return { ...admission.stats(), sessions: c.attached, detachedSessions: c.detached }
     },
     async close() {
       closed = true
+      admission.rejectQueued('the service is shutting down')
       for (const j of running) j.cancel()
       await Promise.allSettled([...running].map((j) => j.result))
-      volumes.clear()
-      labels.clear()
-      uploaded.clear()
+      sessions.releaseAll()
       await uploads.close()
-      subscribers.clear()
     },
   }
 }

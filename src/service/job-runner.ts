@@ -18,6 +18,8 @@ export interface RunOptions {
 /** A started job: its reply (rejects with an `AppError` on crash, timeout, cancel) and a stop. */
 export interface RunningJob<T> {
   readonly result: Promise<WorkerReply<T>>
+  /** Settles once the worker process is gone; its admission slot is held until then. */
+  readonly exited?: Promise<void>
   cancel(): void
 }
 

@@ -1,81 +1,64 @@
 /**
- * Segmentation jobs of the service: one worker per job, worker events mapped to `job:*`
- * {@link ApiEvent}s (with an ETA from the inference rate), the result kept as a label map.
- * Every job ends with exactly one of `job:done`, `job:failed`, `job:cancelled`.
+ * Segmentation jobs of the service: one worker per job, admitted by the service's one
+ * {@link Admission} (a segmentation slot and a worker; the result's bytes reserved up front),
+ * worker events mapped to `job:*` {@link ApiEvent}s for the session owning the volume (with an ETA
+ * from the inference rate), the result kept as a label map. Every job ends with exactly one of
+ * `job:done`, `job:failed`, `job:cancelled`; a job still waiting for a worker says `job:queued`.
  */
-import { randomBytes } from 'node:crypto'
 import type {
   ApiEvent,
+  HeldItems,
   JobId,
+  JobState,
   LabelsHeader,
   LabelsId,
   ModelId,
+  SessionKey,
   StartSegmentationRequest,
   VolumeId,
 } from '../shared/api.js'
-import { toAppError } from '../shared/errors.js'
-import type { GantryTilt } from '../shared/gantry-tilt.js'
-import type { VolumeGeometry } from '../shared/geometry.js'
+import { AppError, toAppError } from '../shared/errors.js'
 import type { ModelListEntry, SegmentVolumeJobValue, WorkerReply } from '../shared/jobs.js'
 import type { ModelReport, SegmentEvent } from '../shared/segment-report.js'
-import type { PixelType } from '../shared/volume.js'
-import { AppError } from '../shared/errors.js'
+import type { Admission, Grant } from './admission.js'
+import type { Holdings, HeldVolume } from './holdings.js'
 import type { JobRunner } from './job-runner.js'
 import { modelLabelStats, type LabelStyle } from './label-stats.js'
-
-/** An open volume as the service holds it. */
-export interface HeldVolume {
-  readonly id: VolumeId
-  readonly source: string
-  readonly name: string
-  readonly geometry: VolumeGeometry
-  readonly dataType: PixelType
-  readonly bytes: Uint8Array
-  /** Absolute input files: never overwritten by a save. */
-  readonly files: readonly string[]
-  readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
-  /** DICOM gantry tilt resampled away on open: the source's sheared geometry, for exports. */
-  readonly gantryTilt?: GantryTilt
-  /** DICOM Modality of the source (DICOM input): checked against the model card. */
-  readonly modality?: string
-  /** Label maps on this grid. */
-  readonly labels: Set<LabelsId>
-  /** Label names and colours of the last model run on this volume (for uploads). */
-  styles: readonly LabelStyle[]
-}
-
-/** A label map the service holds (a model result or an upload). */
-export interface HeldLabels {
-  readonly header: LabelsHeader
-  readonly bytes: Uint8Array
-  readonly uncertainty?: {
-    readonly bytes: Uint8Array
-    readonly kind: 'entropy' | 'tta-variance'
-    readonly range: readonly [number, number]
-  }
-}
+import { newId } from './new-id.js'
 
 interface HeldJob {
   readonly id: JobId
-  readonly volumeId: VolumeId
-  state: 'running' | 'done' | 'failed' | 'cancelled'
+  readonly volume: HeldVolume
+  state: JobState
   cancel: () => void
   labelsId?: LabelsId
   error?: AppError
+  /** Its volume was closed: the job is dropped once it has ended. */
+  forgotten?: boolean
+  /** Cancel was asked for (a job granted a worker meanwhile must not start). */
+  stop?: boolean
 }
 
 /** What {@link SegmentationJobs} needs from the service. */
 export interface SegmentationDeps {
   readonly runner: JobRunner
-  readonly emit: (e: ApiEvent) => void
-  readonly labels: Map<LabelsId, HeldLabels>
+  readonly admission: Admission
+  readonly holdings: Holdings
+  /** Sends an event to the connection(s) of session `owner`. */
+  readonly emitTo: (owner: SessionKey, e: ApiEvent) => void
   readonly running: Set<{ cancel(): void; result: Promise<unknown> }>
   readonly display: (file: string | undefined) => string | undefined
   readonly timeoutMs: number
 }
 
-const id = <T extends string>(prefix: string): T =>
-  `${prefix}_${randomBytes(8).toString('hex')}` as T
+const noop = (): void => undefined
+
+/** Bytes a result on `v` will hold: labels (1 or 2 bytes a voxel) and a float32 uncertainty. */
+function resultBytes(v: HeldVolume, pack: ModelListEntry, uncertainty: boolean): number {
+  const n = v.geometry.sizeIJK[0] * v.geometry.sizeIJK[1] * v.geometry.sizeIJK[2]
+  const maxValue = Math.max(0, ...pack.card.labels.map((l) => l.value))
+  return n * ((maxValue > 255 ? 2 : 1) + (uncertainty ? 4 : 0))
+}
 
 /** Starts, tracks and cancels segmentation jobs. */
 export class SegmentationJobs {
@@ -83,16 +66,74 @@ export class SegmentationJobs {
 
   constructor(private readonly d: SegmentationDeps) {}
 
-  /** Starts segmenting `v` with `pack`; events follow; returns the job id at once. */
+  /**
+   * Starts segmenting `v` with `pack`, or queues it behind the service's limits; events follow;
+   * returns the job id at once. Throws `E_BUSY` (queue full) or `E_TOO_LARGE` (the result would
+   * not fit the memory held for the UI) before anything starts.
+   */
   start(v: HeldVolume, pack: ModelListEntry, req: StartSegmentationRequest): JobId {
-    const jobId = id<JobId>('job')
+    const jobId = newId<JobId>('job')
+    const emit = (e: ApiEvent): void => this.d.emitTo(v.owner, e)
+    const reserved = this.d.admission.holdBytes(
+      resultBytes(v, pack, req.uncertainty === true || req.tta === true),
+      `the result of segmenting ${v.name}`,
+    )
+    let ticket
+    try {
+      ticket = this.d.admission.worker(`segmenting ${v.name}`, true)
+    } catch (e) {
+      reserved.release()
+      throw e
+    }
+    const job: HeldJob = {
+      id: jobId,
+      volume: v,
+      state: ticket.ahead === undefined ? 'running' : 'queued',
+      cancel: () => {
+        job.stop = true
+        ticket.cancel()
+      },
+    }
+    this.jobs.set(jobId, job)
+    const ahead = ticket.ahead
+    // After the answer to startSegmentation: the page learns the job id before its events.
+    if (ahead !== undefined) setImmediate(() => emit({ type: 'job:queued', jobId, ahead }))
+    ticket.granted.then(
+      (worker) => this.run(job, pack, req, emit, worker, reserved),
+      (x: unknown) => {
+        reserved.release()
+        this.failed(job, toAppError(x, 'E_INTERNAL'), emit)
+      },
+    )
+    return jobId
+  }
+
+  /** Runs an admitted job in a worker; `worker` and `reserved` are released when it ends. */
+  private run(
+    job: HeldJob,
+    pack: ModelListEntry,
+    req: StartSegmentationRequest,
+    emit: (e: ApiEvent) => void,
+    worker: Grant,
+    reserved: Grant,
+  ): void {
+    const v = job.volume
+    const jobId = job.id
+    if (job.stop || (job.state !== 'queued' && job.state !== 'running')) {
+      worker.release()
+      reserved.release()
+      this.failed(job, new AppError('E_CANCELLED', 'segmentation was cancelled'), emit)
+      if (job.forgotten) this.jobs.delete(jobId)
+      return
+    }
+    job.state = 'running'
     const card = pack.card
     let model: ModelReport | undefined
     let inferStart: number | undefined
     const onEvent = (e: SegmentEvent): void => {
       if (e.kind === 'model') model = e.model
       else if (e.kind === 'plan') {
-        this.d.emit({
+        emit({
           type: 'job:plan',
           jobId,
           tiles: e.tiles,
@@ -107,7 +148,7 @@ export class SegmentationJobs {
           inferStart ??= now
           if (e.done > 0) etaSeconds = ((now - inferStart) / 1000 / e.done) * (e.total - e.done)
         }
-        this.d.emit({
+        emit({
           type: 'job:progress',
           jobId,
           stage: e.stage,
@@ -125,12 +166,16 @@ export class SegmentationJobs {
         ep: req.provider ?? 'auto',
         tta: req.tta ?? false,
         uncertainty: req.uncertainty ?? false,
+        // The service's inference budget is shared by its concurrent segmentations.
+        maxBytes: this.d.admission.segmentationBudgetBytes(),
         ...(v.modality === undefined ? {} : { modality: v.modality }),
       },
       { onEvent, timeoutMs: this.d.timeoutMs, cancelGraceMs: 5000 },
     )
-    const job: HeldJob = { id: jobId, volumeId: v.id, state: 'running', cancel: handle.cancel }
-    this.jobs.set(jobId, job)
+    job.cancel = () => {
+      job.stop = true
+      handle.cancel()
+    }
     this.d.running.add(handle)
     const styles: LabelStyle[] = card.labels.map((l) => ({
       value: l.value,
@@ -141,11 +186,11 @@ export class SegmentationJobs {
       if (!reply.ok) {
         const e = reply.error
         const file = this.d.display(e.file)
-        this.failed(job, new AppError(e.code, e.message, file === undefined ? {} : { file }))
+        this.failed(job, new AppError(e.code, e.message, file === undefined ? {} : { file }), emit)
         return
       }
       const r = reply.value
-      const labelsId = id<LabelsId>('lbl')
+      const labelsId = newId<LabelsId>('lbl')
       const header: LabelsHeader = {
         labelsId,
         volumeId: v.id,
@@ -164,64 +209,99 @@ export class SegmentationJobs {
         // The input checked against the card, provider fallbacks, an empty mask (worker side).
         warnings: [...r.warnings],
       }
-      const u = r.uncertainty
-      this.d.labels.set(labelsId, {
+      const u = r.uncertainty && r.uncertaintyKind !== 'none' ? r.uncertainty : undefined
+      // Hold exactly what arrived (never more than was reserved).
+      reserved.release()
+      const grant = this.d.admission.holdBytes(
+        r.labels.byteLength + (u?.bytes.byteLength ?? 0),
+        `the result of segmenting ${v.name}`,
+      )
+      const kept = this.d.holdings.addLabels(v, {
         header,
         bytes: r.labels,
+        grant,
         ...(u && r.uncertaintyKind !== 'none'
           ? { uncertainty: { bytes: u.bytes, kind: r.uncertaintyKind, range: u.range } }
           : {}),
       })
-      v.labels.add(labelsId)
+      if (!kept) {
+        this.failed(job, new AppError('E_CANCELLED', 'its volume was closed'), emit)
+        return
+      }
       v.styles = styles
       job.state = 'done'
       job.labelsId = labelsId
-      this.d.emit({ type: 'job:done', jobId, labels: header })
+      emit({ type: 'job:done', jobId, labels: header })
     }
     handle.result
-      .then(finish, (x: unknown) => this.failed(job, toAppError(x, 'E_INTERNAL')))
-      .catch((x: unknown) => this.failed(job, toAppError(x, 'E_INTERNAL')))
-      .finally(() => this.d.running.delete(handle))
-    return jobId
+      .then(finish, (x: unknown) => this.failed(job, toAppError(x, 'E_INTERNAL'), emit))
+      .catch((x: unknown) => this.failed(job, toAppError(x, 'E_INTERNAL'), emit))
+      .finally(() => {
+        this.d.running.delete(handle)
+        reserved.release()
+        if (job.forgotten) this.jobs.delete(jobId)
+      })
+    // The slot stays taken until the worker process is gone, not just until it answered.
+    void (handle.exited ?? handle.result.then(noop, noop)).finally(() => worker.release())
   }
 
-  private failed(job: HeldJob, e: AppError): void {
-    if (job.state !== 'running') return
+  private failed(job: HeldJob, e: AppError, emit: (e: ApiEvent) => void): void {
+    if (job.state !== 'running' && job.state !== 'queued') return
+    if (job.forgotten && job.state === 'queued') this.jobs.delete(job.id)
     if (e.code === 'E_CANCELLED') {
       job.state = 'cancelled'
       job.error = e
-      this.d.emit({ type: 'job:cancelled', jobId: job.id })
+      emit({ type: 'job:cancelled', jobId: job.id })
       return
     }
     job.state = 'failed'
     job.error = e
     const file = this.d.display(e.file)
-    this.d.emit({
+    emit({
       type: 'job:failed',
       jobId: job.id,
       error: { code: e.code, message: e.message, ...(file === undefined ? {} : { file }) },
     })
   }
 
-  /** Asks a job to stop; finished jobs are left alone. Throws `E_ARGS` for an unknown id. */
-  cancel(jobId: JobId): void {
+  /** Job `jobId` of session `owner`; `E_ARGS` for an unknown (or another session's) id. */
+  private job(jobId: JobId, owner: SessionKey): HeldJob {
     const job = this.jobs.get(jobId)
-    if (!job) throw new AppError('E_ARGS', `no job ${jobId}`)
-    if (job.state === 'running') job.cancel()
+    if (!job || job.volume.owner !== owner || job.forgotten) {
+      throw new AppError('E_ARGS', `no job ${jobId}`)
+    }
+    return job
   }
 
-  /** Cancels every running job on volume `volumeId`. */
-  cancelForVolume(volumeId: VolumeId): void {
-    for (const job of this.jobs.values()) {
-      if (job.volumeId === volumeId && job.state === 'running') job.cancel()
+  /** Asks a job to stop; finished jobs are left alone. Throws `E_ARGS` for an unknown id. */
+  cancel(jobId: JobId, owner: SessionKey): void {
+    const job = this.job(jobId, owner)
+    if (job.state === 'running' || job.state === 'queued') job.cancel()
+  }
+
+  /** Cancels the jobs on volume `volumeId` (being closed) and forgets them once they end. */
+  forgetVolume(volumeId: VolumeId): void {
+    for (const job of [...this.jobs.values()]) {
+      if (job.volume.id !== volumeId) continue
+      job.forgotten = true
+      if (job.state === 'running' || job.state === 'queued') job.cancel()
+      else this.jobs.delete(job.id)
     }
   }
 
+  /** The jobs of session `owner`, for `listHeld`. */
+  jobsOf(owner: SessionKey): HeldItems['jobs'] {
+    return [...this.jobs.values()]
+      .filter((j) => j.volume.owner === owner && !j.forgotten)
+      .map((j) => ({ jobId: j.id, volumeId: j.volume.id, state: j.state }))
+  }
+
   /** The label map of a finished job; throws `E_ARGS` (running, unknown) or the job's error. */
-  labelsOfJob(jobId: JobId): LabelsId {
-    const job = this.jobs.get(jobId)
-    if (!job) throw new AppError('E_ARGS', `no job ${jobId}`)
-    if (job.state === 'running') throw new AppError('E_ARGS', `job ${jobId} is still running`)
+  labelsOfJob(jobId: JobId, owner: SessionKey): LabelsId {
+    const job = this.job(jobId, owner)
+    if (job.state === 'running' || job.state === 'queued') {
+      throw new AppError('E_ARGS', `job ${jobId} is still running`)
+    }
     if (job.labelsId === undefined) {
       throw job.error ?? new AppError('E_ARGS', `job ${jobId} has no result`)
     }

@@ -20,7 +20,7 @@ import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.j
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 2
+export const API_VERSION = 3
 
 // ---- Results and errors ----
 
@@ -67,6 +67,11 @@ export type VolumeId = Brand<'VolumeId'>
 export type JobId = Brand<'JobId'>
 /** A label map held by the core: a model result or an upload (`lbl_` + 1–64 letters/digits). */
 export type LabelsId = Brand<'LabelsId'>
+/**
+ * One connection's claim on what it opened (`ses_` + 32 hex digits), from `hello`. A page keeps
+ * it for the tab (a reload) and presents it with `resumeSession` to take its volumes back.
+ */
+export type SessionKey = Brand<'SessionKey'>
 /** An installed model pack: the card's `id` (`[a-z0-9][a-z0-9._-]{0,63}`). */
 export type ModelId = Brand<'ModelId'>
 /**
@@ -98,6 +103,7 @@ export const ID_PATTERNS = {
   jobId: /^job_[A-Za-z0-9]{1,64}$/,
   labelsId: /^lbl_[A-Za-z0-9]{1,64}$/,
   modelId: /^[a-z0-9][a-z0-9._-]{0,63}$/,
+  sessionKey: /^ses_[0-9a-f]{32}$/,
 } as const
 
 /** A guard for the ids matching `re`. */
@@ -112,6 +118,8 @@ export const isJobId = idGuard<JobId>(ID_PATTERNS.jobId)
 export const isLabelsId = idGuard<LabelsId>(ID_PATTERNS.labelsId)
 /** True when `x` is a well-formed {@link ModelId}. */
 export const isModelId = idGuard<ModelId>(ID_PATTERNS.modelId)
+/** True when `x` is a well-formed {@link SessionKey}. */
+export const isSessionKey = idGuard<SessionKey>(ID_PATTERNS.sessionKey)
 /** True when `x` is a well-formed {@link SourceRef} (non-empty, ≤ {@link MAX_STRING}, no NUL). */
 export function isSourceRef(x: unknown): x is SourceRef {
   return isText(x) && x.length > 0
@@ -149,6 +157,34 @@ export interface HelloInfo {
    * refuses bigger dropped files before reading them. Absent: {@link MAX_UPLOAD_BYTES}.
    */
   readonly maxUploadBytes?: number
+  /**
+   * This connection's session: what it opens is closed `graceSeconds` after the connection
+   * ends, unless a new connection presents `key` with `resumeSession` first (a page reload).
+   */
+  readonly session?: { readonly key: SessionKey; readonly graceSeconds: number }
+}
+
+/** Argument of `resumeSession`: the key an earlier connection's `hello` gave. */
+export interface ResumeSessionRequest {
+  readonly key: SessionKey
+}
+
+/** State of a job in {@link HeldItems}. */
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
+
+/** What one connection holds: its volumes (as opened) with their label maps, and its jobs. */
+export interface HeldItems {
+  /** In the order they were opened. */
+  readonly volumes: readonly {
+    readonly volume: OpenedVolume
+    /** Label maps on its grid, oldest first. */
+    readonly labels: readonly LabelsHeader[]
+  }[]
+  readonly jobs: readonly {
+    readonly jobId: JobId
+    readonly volumeId: VolumeId
+    readonly state: JobState
+  }[]
 }
 
 /** What a listed entry is; `dicom-folder` is a folder the core found DICOM files in. */
@@ -418,6 +454,13 @@ export interface VolsegApi {
   readVoxels(req: VolumeRequest): Promise<Result<VoxelBlock>>
   /** Forgets an open volume and the label maps on its grid; cancels its jobs. */
   closeVolume(req: VolumeRequest): Promise<Result<null>>
+  /** What this connection holds (volumes, label maps, jobs), so a page can show or close it. */
+  listHeld(req: EmptyRequest): Promise<Result<HeldItems>>
+  /**
+   * Takes over what an earlier connection of this page held (a reload), while that connection's
+   * grace period runs; answers what this connection now holds.
+   */
+  resumeSession(req: ResumeSessionRequest): Promise<Result<HeldItems>>
   /** Installed model packs whose cards validated. */
   listModels(req: EmptyRequest): Promise<Result<readonly ModelSummary[]>>
   /** Starts segmenting an open volume; progress arrives as `job:*` {@link ApiEvent}s. */
@@ -450,6 +493,8 @@ export const API_METHODS = {
   openUpload: 1,
   readVoxels: 1,
   closeVolume: 1,
+  listHeld: 1,
+  resumeSession: 1,
   listModels: 1,
   startSegmentation: 1,
   cancelJob: 1,
@@ -491,6 +536,12 @@ export type ApiEvent =
       /** Estimated seconds left for the whole job, once known. */
       readonly etaSeconds?: number
     }
+  | {
+      /** The job waits for a free worker (the service's limits); `ahead` jobs wait before it. */
+      readonly type: 'job:queued'
+      readonly jobId: JobId
+      readonly ahead: number
+    }
   | { readonly type: 'job:done'; readonly jobId: JobId; readonly labels: LabelsHeader }
   | { readonly type: 'job:failed'; readonly jobId: JobId; readonly error: ApiError }
   | { readonly type: 'job:cancelled'; readonly jobId: JobId }
@@ -502,6 +553,7 @@ export type ApiEventType = ApiEvent['type']
 export const API_EVENTS = {
   'job:plan': 1,
   'job:progress': 1,
+  'job:queued': 1,
   'job:done': 1,
   'job:failed': 1,
   'job:cancelled': 1,
@@ -599,6 +651,10 @@ function isStart(x: unknown): x is StartSegmentationRequest {
   )
 }
 
+function isResume(x: unknown): x is ResumeSessionRequest {
+  return isPlain(x) && hasKeys(x, ['key']) && isSessionKey(x.key)
+}
+
 function isJobRequest(x: unknown): x is JobRequest {
   return isPlain(x) && hasKeys(x, ['jobId']) && isJobId(x.jobId)
 }
@@ -643,6 +699,8 @@ export const requestGuards: {
   openUpload: isOpenUpload,
   readVoxels: isVolumeRequest,
   closeVolume: isVolumeRequest,
+  listHeld: isEmpty,
+  resumeSession: isResume,
   listModels: isEmpty,
   startSegmentation: isStart,
   cancelJob: isJobRequest,

@@ -41,6 +41,11 @@ export type ErrorCode =
   | 'E_MODALITY'
   /** The user cancelled the job. */
   | 'E_CANCELLED'
+  /**
+   * The service is at one of its limits (workers, queued jobs, open volumes, held memory): nothing
+   * was started; retry once something finishes or is closed.
+   */
+  | 'E_BUSY'
   /** Invalid arguments from the caller. */
   | 'E_ARGS'
   /** A bug: something that should not happen. */
@@ -70,6 +75,7 @@ export const ERROR_CODES = {
   E_PROVIDER: 1,
   E_MODALITY: 1,
   E_CANCELLED: 1,
+  E_BUSY: 1,
   E_ARGS: 1,
   E_INTERNAL: 1,
 } as const satisfies Record<ErrorCode, 1>

@@ -19,13 +19,14 @@ import { readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, relative } from 'node:path'
 import { after, before, test } from 'node:test'
-import type {
-  ApiEvent,
-  JobId,
-  ModelId,
-  OpenedVolume,
-  SourceRef,
-  VolumeId,
+import {
+  API_VERSION,
+  type ApiEvent,
+  type JobId,
+  type ModelId,
+  type OpenedVolume,
+  type SourceRef,
+  type VolumeId,
 } from '../../src/shared/api.js'
 import type { VolumeInfo } from '../../src/shared/info.js'
 import { openVolume } from '../../src/io/open-volume.js'
@@ -125,7 +126,7 @@ function jobEvents(): { events: ApiEvent[]; until: (jobId: JobId) => Promise<Api
 test('hello, listSources and listModels', async () => {
   const h = await c.hello({})
   assert.ok(h.ok)
-  assert.equal(h.value.apiVersion, 2)
+  assert.equal(h.value.apiVersion, API_VERSION)
   assert.equal(h.value.sampleSource, 'ch2.nii.gz')
   assert.ok(h.value.providers.some((p) => p.id === 'cpu' && p.available))
   const l = await c.listSources({})

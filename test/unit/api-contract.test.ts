@@ -66,6 +66,8 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
   ],
   readVoxels: [{ volumeId: VOL }],
   closeVolume: [{ volumeId: VOL }],
+  listHeld: [{}],
+  resumeSession: [{ key: `ses_${'0a'.repeat(16)}` }],
   listModels: [{}, Object.create(null) as object],
   startSegmentation: [
     { volumeId: VOL, modelId: 'brain-extract' },
@@ -126,6 +128,17 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['newline in name', { name: 'a\n.nii', bytes: new Uint8Array(1) }],
     ['long name', { name: `${'a'.repeat(252)}.nii`, bytes: new Uint8Array(1) }],
     ['extra key', { name: 'a.nii', bytes: new Uint8Array(1), path: '/etc/passwd' }],
+  ],
+  listHeld: [
+    ['extra key', { all: true }],
+    ['null', null],
+  ],
+  resumeSession: [
+    ['missing key', {}],
+    ['short key', { key: 'ses_abc' }],
+    ['upper-case hex', { key: `ses_${'0A'.repeat(16)}` }],
+    ['volume id', { key: VOL }],
+    ['extra key', { key: `ses_${'0a'.repeat(16)}`, steal: true }],
   ],
   readVoxels: [
     ['bad id', { volumeId: 'vol_' }],

@@ -7,7 +7,9 @@ import {
   MAX_UPLOAD_BYTES,
   type ApiError,
   type ApiEvent,
+  type HeldItems,
   type JobId,
+  type LabelsSelector,
   type ModelId,
   type OpenedVolume,
   type Result,
@@ -20,6 +22,7 @@ import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
 import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
 import { autoWindow, WINDOW_PRESETS, type LoadedVolume, type Store } from './state.js'
+import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
 import { formatBytes } from '../panels/dom.js'
 
@@ -108,7 +111,48 @@ export class Controller {
     const preferred = models.find((m) => m.id === hello.defaultModelId) ?? models[0]
     this.#store.set({ models, modelId: preferred?.id })
     await this.browse(undefined)
+    // A reload: take back what this tab's previous connection held, instead of opening again.
+    const previous = readSessionKey()
+    if (hello.session) writeSessionKey(hello.session.key)
+    if (previous !== undefined && previous !== hello.session?.key) {
+      const r = await this.api.resumeSession({ key: previous })
+      if (r.ok && (await this.#restore(r.value))) return
+    }
     if (hello.sampleSource) await this.open(hello.sampleSource)
+  }
+
+  /**
+   * Shows the newest volume of a resumed session with its newest label map, and follows a job
+   * still running on it; closes the older ones (this viewer shows one volume). False when the
+   * session held no volume.
+   */
+  async #restore(items: HeldItems): Promise<boolean> {
+    const last = items.volumes.at(-1)
+    if (!last) return false
+    for (const v of items.volumes.slice(0, -1)) {
+      void this.api.closeVolume({ volumeId: v.volume.volumeId })
+    }
+    await this.#load(last.volume)
+    const labels = last.labels.at(-1)
+    const job = items.jobs.find(
+      (j) => j.volumeId === last.volume.volumeId && (j.state === 'running' || j.state === 'queued'),
+    )
+    if (job) {
+      this.#store.set({
+        job: {
+          jobId: job.jobId,
+          modelId: this.#store.state.modelId ?? '',
+          stage: job.state === 'queued' ? 'queued' : 'starting',
+          done: 0,
+          total: job.state === 'queued' ? 0 : 1,
+          startedAt: performance.now(),
+        },
+      })
+    } else if (labels) {
+      await this.#showLabels({ labelsId: labels.labelsId }, labels.run?.uncertainty)
+    }
+    this.#store.notify('info', `Reconnected: ${last.volume.name} is open as before.`)
+    return true
   }
 
   async browse(under: SourceRef | undefined): Promise<void> {
@@ -276,6 +320,10 @@ export class Controller {
     switch (e.type) {
       case 'job:plan':
         break
+      case 'job:queued':
+        // `total` carries the jobs ahead while queued (the panel says so in words).
+        this.#store.set({ job: { ...job, stage: 'queued', done: 0, total: e.ahead } })
+        break
       case 'job:progress':
         this.#store.set({
           job: { ...job, stage: e.stage, done: e.done, total: e.total, etaSeconds: e.etaSeconds },
@@ -297,7 +345,15 @@ export class Controller {
   }
 
   async #loadResult(jobId: JobId): Promise<void> {
-    const block = this.#value(await this.api.readLabels({ jobId }), 'Could not read the result')
+    await this.#showLabels({ jobId }, undefined)
+  }
+
+  /** Shows a label map (and its uncertainty map when it has one) over the open volume. */
+  async #showLabels(
+    sel: LabelsSelector,
+    uncertainty: 'entropy' | 'tta-variance' | 'none' | undefined,
+  ): Promise<void> {
+    const block = this.#value(await this.api.readLabels(sel), 'Could not read the result')
     if (!block) return
     const v = asTypedArray(block.bytes, block.dataType)
     if (!(v instanceof Uint8Array || v instanceof Uint16Array)) return
@@ -311,12 +367,13 @@ export class Controller {
       overlay: { ...this.#store.state.overlay, visible: true },
     })
     for (const w of header.warnings) this.#store.notify('warning', w)
-    if (header.run && header.run.uncertainty !== 'none') await this.#loadUncertainty(jobId)
+    const kind = uncertainty ?? header.run?.uncertainty
+    if (kind !== undefined && kind !== 'none') await this.#loadUncertainty(sel)
   }
 
-  async #loadUncertainty(jobId: JobId): Promise<void> {
+  async #loadUncertainty(sel: LabelsSelector): Promise<void> {
     const block = this.#value(
-      await this.api.readUncertainty({ jobId }),
+      await this.api.readUncertainty(sel),
       'Could not read the uncertainty map',
     )
     if (!block) return

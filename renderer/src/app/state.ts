@@ -56,7 +56,7 @@ export interface ViewCamera {
 export interface JobState {
   readonly jobId: JobId
   readonly modelId: string
-  readonly stage: JobStage | 'starting'
+  readonly stage: JobStage | 'starting' | 'queued'
   readonly done: number
   readonly total: number
   readonly etaSeconds?: number

@@ -146,7 +146,10 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
     if (s.job) {
       const frac = s.job.total > 0 ? s.job.done / s.job.total : 0
       bar.value = frac
-      progressText.textContent = `${s.job.stage}: ${s.job.done}/${s.job.total} · ${eta(s.job.etaSeconds)}`
+      progressText.textContent =
+        s.job.stage === 'queued'
+          ? `waiting for a free worker (${s.job.total} ${s.job.total === 1 ? 'job' : 'jobs'} ahead)`
+          : `${s.job.stage}: ${s.job.done}/${s.job.total} · ${eta(s.job.etaSeconds)}`
     }
     const r = s.lastRun
     ran.textContent = r
