@@ -6,8 +6,8 @@
  * Every method resolves to a `Result`; nothing rejects.
  */
 import { randomBytes } from 'node:crypto'
-import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises'
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import {
   API_VERSION,
   err,
@@ -45,11 +45,14 @@ import {
 import { AppError } from '../shared/errors.js'
 import type { ModelList, ServiceJobRequest, ServiceJobValue } from '../shared/jobs.js'
 import type { JobRunner, RunOptions } from './job-runner.js'
-import { isInside, printable, refOf, resolveUnder } from './confine.js'
+import { printable, refOf, resolveUnder } from './confine.js'
 import { listFolder } from './sources.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { SegmentationJobs, type HeldLabels, type HeldVolume } from './segmentation-jobs.js'
 import { UploadStore, type StoredUpload } from './uploads.js'
+import { freeOutName } from './out-names.js'
+import { ClientPaths } from './client-paths.js'
+import { sweepLeftovers } from './sweep-leftovers.js'
 
 /** Model pre-selected in the UI when installed (the bundled default of `volseg segment`). */
 export const DEFAULT_MODEL_ID = 'brain-extract'
@@ -98,12 +101,6 @@ async function readAppVersion(): Promise<string> {
   }
 }
 
-const exists = (p: string): Promise<boolean> =>
-  lstat(p).then(
-    () => true,
-    () => false,
-  )
-
 /** Creates the service; resolves the roots (real paths) and creates `--out`. */
 export async function createService(o: ServiceOptions): Promise<VolsegService> {
   const dataRoot = await realpath(resolve(o.dataRoot)).catch(() => {
@@ -114,6 +111,11 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
   }
   await mkdir(resolve(o.outDir), { recursive: true })
   const outDir = await realpath(resolve(o.outDir))
+  // What a crashed VolSeg left in --out and the temporary folder (sweep-leftovers.ts).
+  await sweepLeftovers({
+    outDir,
+    ...(o.uploadParent === undefined ? {} : { uploadParent: o.uploadParent }),
+  })
   const appVersion = await readAppVersion()
   const dataRootName = basename(dataRoot)
   const subscribers = new Set<(e: ApiEvent) => void>()
@@ -136,21 +138,13 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     }
   }
 
-  /** A path the UI may see: relative to `--data` or `--out`, else only the base name. */
-  const display = (file: string | undefined): string | undefined => {
-    if (file === undefined) return undefined
-    if (!isAbsolute(file)) return file
-    for (const root of [dataRoot, outDir]) {
-      if (isInside(root, file)) return relative(root, file).split(sep).join('/') || basename(root)
-    }
-    return basename(file)
-  }
-
-  const fail = (x: unknown): Result<never> => {
-    const r = errorResult(x)
-    if (r.ok) return r
-    return err(r.error.code, r.error.message, display(r.error.file))
-  }
+  // Everything sent to a client names paths relative to --data / --out (client-paths.ts).
+  const paths = new ClientPaths([
+    { dir: dataRoot, shown: dataRootName },
+    { dir: outDir, shown: basename(outDir) },
+  ])
+  const display = (file: string | undefined): string | undefined => paths.file(file)
+  const fail = (x: unknown): Result<never> => paths.result(errorResult(x) as Result<never>)
 
   /** Runs one job to its reply; crashes, timeouts and worker errors become failed Results. */
   async function run<K extends ServiceJobRequest['kind']>(
@@ -164,7 +158,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       const reply = await job.result
       if (reply.ok) return ok(reply.value)
       const e = reply.error
-      return err(e.code, e.message, display(e.file))
+      return paths.result(err(e.code, e.message, e.file))
     } catch (x) {
       return fail(x)
     } finally {
@@ -182,7 +176,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
 
   const segmentation = new SegmentationJobs({
     runner: o.runner,
-    emit,
+    emit: (e) => emit(paths.event(e)),
     labels,
     running,
     display,
@@ -263,7 +257,13 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       return err('E_TOO_LARGE', `${volumes.size} volumes are open; close one first`)
     }
     const r = await run(
-      { kind: 'open', input: [abs], ...(seriesKey === undefined ? {} : { seriesKey }) },
+      // Detached data files stay under --data (a dropped file has none: uploads.ts refuses them).
+      {
+        kind: 'open',
+        input: [abs],
+        confineTo: dataRoot,
+        ...(seriesKey === undefined ? {} : { seriesKey }),
+      },
       { timeoutMs: o.openTimeoutMs ?? 600_000 },
     )
     if (!r.ok) return r
@@ -319,12 +319,12 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     } catch (x) {
       r = fail(x)
     }
-    const hide = (text: string): string =>
-      text
-        .split(stored.folder + sep)
-        .join('')
-        .split(stored.folder)
-        .join('')
+    // The private copy is named by its dropped name, its folder never shown.
+    const asDropped = [
+      { dir: stored.path, shown },
+      { dir: stored.folder, shown: '' },
+    ]
+    const hide = (text: string): string => paths.text(text, asDropped)
     if (r.ok && r.value.kind === 'volume') {
       uploaded.set(r.value.volumeId, stored)
       return ok({ ...r.value, warnings: r.value.warnings.map(hide) })
@@ -336,13 +336,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     return err(r.error.code, text, shown)
   }
 
-  /** Replaces absolute paths under the roots in a message by their display form. */
-  const scrub = (text: string): string =>
-    text
-      .split(dataRoot + sep)
-      .join('')
-      .split(outDir + sep)
-      .join('')
+  const scrub = (text: string): string => paths.text(text)
 
   async function readVoxels(req: VolumeRequest): Promise<Result<VoxelBlock>> {
     const v = volume(req.volumeId)
@@ -439,38 +433,20 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     return ok(header)
   }
 
-  /** The first free `<base>.nii.gz`, `<base>-1.nii.gz`, ... under `--out`. */
-  async function freeOutPath(name: string): Promise<string> {
-    const base = name.replace(/\.nii(\.gz)?$/i, '')
-    // eslint-disable-next-line no-control-regex
-    if (base === '' || base.startsWith('.') || /[\u0000-\u001f/\\]/.test(base)) {
-      throw new AppError('E_ARGS', `refused file name "${printable(name)}"`, {
-        file: printable(name),
-      })
-    }
-    for (let n = 0; n < 1000; n++) {
-      const p = join(outDir, `${base}${n === 0 ? '' : `-${n}`}.nii.gz`)
-      if (!isInside(outDir, p) || relative(outDir, p).includes(sep)) {
-        throw new AppError('E_ARGS', `refused file name "${printable(name)}"`)
-      }
-      if (!reservedOut.has(p) && !(await exists(p))) return p
-    }
-    throw new AppError('E_WRITE', `no free file name for "${base}" in the output folder`)
-  }
-
   async function saveMask(req: SaveMaskRequest): Promise<Result<SaveReport>> {
     const v = volume(req.volumeId)
     const l = labels.get(req.labelsId)
     if (!l || l.header.volumeId !== v.id) {
       return err('E_ARGS', `no label map ${req.labelsId} on volume ${v.id}`)
     }
-    const path = await freeOutPath(req.name)
+    const { path, stem, n } = await freeOutName(outDir, req.name, reservedOut)
     reservedOut.add(path)
     try {
       const r = await run(
         {
           kind: 'save-mask',
           path,
+          nextFree: { stem, from: n },
           geometry: v.geometry,
           dataType: l.header.dataType,
           labels: l.bytes,
@@ -482,7 +458,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       )
       if (!r.ok) return r
       return ok({
-        path: refOf(outDir, path),
+        path: refOf(outDir, r.value.path),
         bytes: r.value.bytes,
         verification: r.value.verification,
       })
