@@ -115,7 +115,8 @@ export async function writeFileAtomic(
     if (options.noReplace) written = await publishNoReplace(temp, written, options, target)
     else await renameWithRetry(temp, written)
   } catch (e) {
-    await rm(temp, { force: true })
+    // The cleanup's own failure must never hide the error that made it necessary.
+    await rm(temp, { force: true }).catch(() => undefined)
     if (e instanceof AppError) throw e
     throw new AppError('E_WRITE', (e as Error).message, { file: target, cause: e })
   } finally {

@@ -21,8 +21,8 @@ export interface ShownRoot {
 /** Longest message handed to a client; a longer one is cut in the middle. */
 export const MAX_CLIENT_MESSAGE = 2000
 
-// An absolute POSIX or Windows path left in a text after the roots were taken out.
-const ABSOLUTE_PATH = /(^|[\s'"`(=[<:])((?:\/|[A-Za-z]:\\)[^\s'"`)\]>,;]+)/g
+// An absolute POSIX or Windows path left in a text after the roots were taken out (not `//` of a URL).
+const ABSOLUTE_PATH = /(^|[\s'"`(=[<:])((?:\/(?!\/)|[A-Za-z]:\\)[^\s'"`)\]>,;]+)/g
 
 /** The paths the client knows, and the one scrubbing step for everything it is sent. */
 export class ClientPaths {

@@ -319,7 +319,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     } catch (x) {
       r = fail(x)
     }
-    // The private copy is named by its dropped name, its folder never shown.
+    // The private copy's folder is never shown; the copy itself goes by the dropped name.
     const asDropped = [
       { dir: stored.path, shown },
       { dir: stored.folder, shown: '' },
