@@ -180,14 +180,17 @@ async function claim(temp: string, path: string): Promise<boolean> {
 }
 
 /**
- * Without hard links: an exclusive create of `path` (O_EXCL, which every file system honours)
+ * Publishes `temp` as `path` unless `path` exists (true when it did), on a file system without
+ * hard links: an exclusive create of `path` (O_EXCL, which every file system honours)
  * claims the name, then the temp file is renamed over that empty placeholder. Chosen over a
- * plain `rename` because the claim stays atomic: another writer using O_EXCL or `link` (every
- * VolSeg writer) can never lose its file. What remains: for the moment between the claim and the
- * rename a reader sees an empty file under the name (never a partial one), and a crash in that
- * moment leaves that empty file behind (it reads as E_EMPTY, not as a mask).
+ * plain `rename` (whose window is everything since the caller's free-name check) because the
+ * claim itself is atomic: another writer using O_EXCL or `link` (every VolSeg writer) can never
+ * lose its file. What remains, for the microseconds between claim and rename: a reader sees an
+ * empty file under the name (never a partial one); a tool that renames over names without looking
+ * would lose its file to ours; a crash then leaves the empty file (it reads as E_EMPTY, not as a
+ * mask).
  */
-async function claimWithoutLinks(temp: string, path: string): Promise<boolean> {
+export async function claimWithoutLinks(temp: string, path: string): Promise<boolean> {
   let placeholder
   try {
     placeholder = await open(path, 'wx', 0o644)

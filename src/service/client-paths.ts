@@ -78,8 +78,12 @@ export class ClientPaths {
     return err(r.error.code, this.text(r.error.message, extra), this.file(r.error.file, extra))
   }
 
-  /** An event made client-safe: a failed job's error. */
+  /** An event made client-safe: a failed job's error, a finished job's warnings. */
   event(e: ApiEvent): ApiEvent {
+    if (e.type === 'job:done') {
+      const warnings = e.labels.warnings.map((w) => this.text(w))
+      return { ...e, labels: { ...e.labels, warnings } }
+    }
     if (e.type !== 'job:failed') return e
     const file = this.file(e.error.file)
     return {

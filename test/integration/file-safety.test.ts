@@ -31,7 +31,7 @@ import type * as Serve from '../../src/cli/serve.js'
 import type * as WsGate from '../../src/serve/ws-gate.js'
 import type * as SegmentJob from '../../src/jobs/segment-job.js'
 import { encodeFrame } from '../../src/shared/wire.js'
-import { writeFileAtomic } from '../../src/io/atomic-write.js'
+import { claimWithoutLinks, writeFileAtomic } from '../../src/io/atomic-write.js'
 import { openVolume } from '../../src/io/open-volume.js'
 import { connectNodeClient } from '../../src/serve/ws-node-client.js'
 import { ROOT, derived, rejectsWith } from '../helpers.js'
@@ -186,6 +186,19 @@ test('3: writeFileAtomic noReplace: a target created between check and publish s
   )
   assert.match(e.message, /only\.nii\.gz exists/)
   assert.deepEqual(readFileSync(only), PRECIOUS)
+})
+
+test('3: without hard links, the exclusive-create claim never replaces a file either', async () => {
+  // The fallback for file systems where link() fails (FAT, some network mounts), run directly.
+  const dir = mkdtempSync(join(tmp, 'nolink-'))
+  const temp = join(dir, tempName(process.pid, 'abcdef01'))
+  writeFileSync(temp, 'new mask')
+  writeFileSync(join(dir, 'taken.nii.gz'), PRECIOUS)
+  assert.equal(await claimWithoutLinks(temp, join(dir, 'taken.nii.gz')), false)
+  assert.deepEqual(readFileSync(join(dir, 'taken.nii.gz')), PRECIOUS)
+  assert.equal(await claimWithoutLinks(temp, join(dir, 'free.nii.gz')), true)
+  assert.equal(readFileSync(join(dir, 'free.nii.gz'), 'utf8'), 'new mask')
+  assert.deepEqual(readdirSync(dir).sort(), ['free.nii.gz', 'taken.nii.gz'])
 })
 
 test('3: saveMask whose name is taken after the service chose it lands under the next free name', async () => {
