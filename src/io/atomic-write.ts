@@ -31,15 +31,6 @@ export interface AtomicWriteOptions {
   readonly alternative?: (n: number) => string | undefined
 }
 
-/** True for the `E_WRITE` of a `noReplace` write whose every target name was taken. */
-export function isNameTaken(e: unknown): boolean {
-  return (
-    e instanceof AppError &&
-    e.code === 'E_WRITE' &&
-    (e.details as { taken?: unknown } | undefined)?.taken === true
-  )
-}
-
 async function sameFile(a: string, b: string): Promise<boolean> {
   try {
     const [sa, sb] = await Promise.all([stat(a), stat(b)])
@@ -100,7 +91,7 @@ export async function writeFileAtomic(
     })
   }
   const temp = tempPathIn(dir)
-  let written = join(dir, basename(target))
+  let written = target
   liveTemps.add(temp)
   try {
     const fh = await open(temp, 'wx', 0o644)
@@ -112,8 +103,10 @@ export async function writeFileAtomic(
     }
     await options.verify?.(temp)
     publishGuard?.()
-    if (options.noReplace) written = await publishNoReplace(temp, written, options, target)
-    else await renameWithRetry(temp, written)
+    if (options.noReplace) {
+      const name = await publishNoReplace(temp, join(dir, basename(target)), options, target)
+      written = join(dirname(target), name)
+    } else await renameWithRetry(temp, join(dir, basename(target)))
   } catch (e) {
     // The cleanup's own failure must never hide the error that made it necessary.
     await rm(temp, { force: true }).catch(() => undefined)
@@ -139,7 +132,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSY
 
 /**
  * Publishes `temp` under `first` or the next free alternative without replacing anything;
- * returns the path used. The temp file is gone afterwards (published or not: the caller removes
+ * returns the file name used. The temp file is gone afterwards (published or not: the caller removes
  * it on a throw).
  */
 async function publishNoReplace(
@@ -160,8 +153,7 @@ async function publishNoReplace(
         { file: target, details: { taken: true } },
       )
     }
-    const path = join(dir, basename(name))
-    if (await claim(temp, path)) return path
+    if (await claim(temp, join(dir, basename(name)))) return basename(name)
   }
 }
 

@@ -147,21 +147,22 @@ function nestingOver(b: Uint8Array, max: number): boolean {
 
 /**
  * Splits a received frame into its JSON header and payload. Never throws: a short frame is
- * `E_TRUNCATED`, a header over {@link MAX_HEADER_BYTES} `E_TOO_LARGE`, one over `limits` (a
- * request's far smaller size, or nesting too deep) or invalid UTF-8 or JSON `E_BAD_HEADER`, all
- * checked before parsing. The payload is a view into `frame` (no copy).
+ * `E_TRUNCATED`, a header over {@link MAX_HEADER_BYTES} `E_TOO_LARGE`, one over smaller `limits`
+ * (a request's size, or nesting too deep) or invalid UTF-8 or JSON `E_BAD_HEADER`, all checked
+ * before parsing. The payload is a view into `frame` (no copy).
  */
 export function decodeFrame(frame: Uint8Array, limits: HeaderLimits = FRAME_LIMITS): Result<Frame> {
   if (frame.byteLength < 4) return err('E_TRUNCATED', `frame of ${frame.byteLength} bytes`)
   const length = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true)
-  if (length > MAX_HEADER_BYTES) {
-    return err('E_TOO_LARGE', `frame header of ${length} bytes is over the limit`)
-  }
-  if (length > limits.maxBytes) {
+  if (length > limits.maxBytes && limits.maxBytes < MAX_HEADER_BYTES) {
+    // A request far over any legitimate size (whatever it claims): refused as malformed.
     return err(
       'E_BAD_HEADER',
       `frame header of ${length} bytes is over the ${limits.maxBytes}-byte limit`,
     )
+  }
+  if (length > MAX_HEADER_BYTES) {
+    return err('E_TOO_LARGE', `frame header of ${length} bytes is over the limit`)
   }
   if (4 + length > frame.byteLength) {
     return err('E_TRUNCATED', `frame header says ${length} bytes, ${frame.byteLength - 4} came`)
