@@ -20,6 +20,11 @@ export interface OpenOptions {
   readonly seriesKey?: string
   /** Cap on decoded voxel bytes. */
   readonly maxVoxelBytes?: number
+  /**
+   * A folder every detached data file (NRRD `data file`, MetaImage `ElementDataFile`) must stay
+   * under (the service's `--data` root); absent: beside the header, wherever it points (CLI).
+   */
+  readonly confineTo?: string
 }
 
 export interface OpenedVolume {

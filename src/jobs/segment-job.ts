@@ -3,9 +3,8 @@
  * for each case open → segment → write mask (+ uncertainty) atomically and verified. One
  * failing case is reported and the batch goes on; cancellation stops within one tile.
  */
-import { randomBytes } from 'node:crypto'
 import { access, copyFile, link, rename, rm } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { totalmem } from 'node:os'
 import { AppError, toAppError } from '../shared/errors.js'
 import type { InputCheck } from '../shared/input-fit.js'
@@ -22,7 +21,7 @@ import {
 } from '../shared/segment-report.js'
 import { openVolume } from '../io/open-volume.js'
 import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
-import { writeFileAtomic } from '../io/atomic-write.js'
+import { tempPathIn, writeFileAtomic } from '../io/atomic-write.js'
 import { segmentVolume } from '../inference/segment-volume.js'
 import { loadModelPack } from '../inference/ort/model-store.js'
 import { openModelSession, type ModelSession } from '../inference/ort/open-session.js'
@@ -36,28 +35,34 @@ const exists = (p: string): Promise<boolean> =>
   )
 
 /**
- * Runs `write` (the mask, then its uncertainty map) so that both are published or neither: when
- * it fails, the mask at `maskPath` is put back as it was (or removed when there was none).
+ * Runs `writeMask`, then `writeRest` (its uncertainty map), so that both are published or neither:
+ * when the second fails, the mask at `maskPath` is put back as it was (or removed when there was
+ * none). When the mask itself was not written (e.g. its name was taken meanwhile), the file there
+ * is not ours and is left alone.
  */
-async function publishTogether<T>(maskPath: string, write: () => Promise<T>): Promise<T> {
+async function publishTogether<M, R>(
+  maskPath: string,
+  writeMask: () => Promise<M>,
+  writeRest: () => Promise<R>,
+): Promise<{ mask: M; rest: R }> {
   // A hard link keeps the previous mask reachable while the new one is renamed over it.
-  const backup = join(
-    dirname(maskPath),
-    `.${basename(maskPath)}.${process.pid}.${randomBytes(4).toString('hex')}.bak`,
-  )
+  const backup = tempPathIn(dirname(maskPath), 'bak')
   let hasBackup = false
   if (await exists(maskPath)) {
     await link(maskPath, backup).catch(() => copyFile(maskPath, backup))
     hasBackup = true
   }
   try {
-    return await write()
-  } catch (e) {
-    if (hasBackup) {
-      await rename(backup, maskPath)
-      hasBackup = false
-    } else await rm(maskPath, { force: true })
-    throw e
+    const mask = await writeMask()
+    try {
+      return { mask, rest: await writeRest() }
+    } catch (e) {
+      if (hasBackup) {
+        await rename(backup, maskPath)
+        hasBackup = false
+      } else await rm(maskPath, { force: true })
+      throw e
+    }
   } finally {
     if (hasBackup) await rm(backup, { force: true })
   }
@@ -148,7 +153,10 @@ async function runCase(
         sform_code: opened.nifti.xforms.sform_code || 1,
       }
     : {}
+  // Not overwriting: a file that appeared at an output while this case ran is never replaced.
+  const noReplace = spec.skipExisting
   const maskOptions = {
+    noReplace,
     path: c.output,
     labels: result.labels,
     geometry: v,
@@ -160,18 +168,20 @@ async function runCase(
   const uncertaintyPath = c.uncertaintyOutput
   const { written, uncertaintyWritten } =
     uncertaintyPath !== undefined && uncertainty
-      ? await publishTogether(c.output, async () => {
-          const mask = await writeMaskNifti(maskOptions)
-          const unc = await writeMaskNifti({
-            path: uncertaintyPath,
-            labels: uncertainty,
-            geometry: v,
-            sourceFiles: [...opened.files, c.output],
-            ...codes,
-            descrip: `VolSeg ${card.id} ${result.uncertaintyKind}`,
-          })
-          return { written: mask, uncertaintyWritten: unc }
-        })
+      ? await publishTogether(
+          c.output,
+          () => writeMaskNifti(maskOptions),
+          () =>
+            writeMaskNifti({
+              noReplace,
+              path: uncertaintyPath,
+              labels: uncertainty,
+              geometry: v,
+              sourceFiles: [...opened.files, c.output],
+              ...codes,
+              descrip: `VolSeg ${card.id} ${result.uncertaintyKind}`,
+            }),
+        ).then((w) => ({ written: w.mask, uncertaintyWritten: w.rest }))
       : { written: await writeMaskNifti(maskOptions), uncertaintyWritten: undefined }
   const voxelMl = (v.spacingMm[0] * v.spacingMm[1] * v.spacingMm[2]) / 1000
   return {

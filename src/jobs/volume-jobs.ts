@@ -4,6 +4,7 @@
  * in the forked job worker, so parsing, inference and gzip never block the serve process.
  */
 import { totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
 import { AppError } from '../shared/errors.js'
 import type {
   OpenJobRequest,
@@ -18,6 +19,7 @@ import type { SeriesChoice } from '../shared/api.js'
 import type { SegmentEvent } from '../shared/segment-report.js'
 import type { Volume, VoxelArray } from '../shared/volume.js'
 import { asTypedArray } from '../shared/wire.js'
+import { MAX_NAME_SUFFIX, numberedMaskName } from '../shared/file-names.js'
 import { intensityRange } from '../core/volume/intensity.js'
 import { openVolume } from '../io/open-volume.js'
 import type { DicomSeriesSummary } from '../io/dicom/read-dicom.js'
@@ -68,6 +70,7 @@ export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
     opened = await openVolume(req.input, {
       ...(req.seriesKey === undefined ? {} : { seriesKey: req.seriesKey }),
       ...(req.maxVoxelBytes === undefined ? {} : { maxVoxelBytes: req.maxVoxelBytes }),
+      ...(req.confineTo === undefined ? {} : { confineTo: req.confineTo }),
     })
   } catch (e) {
     // Several series and none chosen: the UI must ask (itk-wasm would take the first silently).
@@ -172,16 +175,34 @@ export async function runSegmentVolumeJob(
   }
 }
 
-/** `save-mask`: atomic, verified `.nii.gz` on the source grid; never over a source file. */
+/**
+ * `save-mask`: atomic, verified `.nii.gz` on the source grid; never over a source file, never
+ * over any existing file (a name taken after the service chose it moves on to the next free one).
+ */
 export async function runSaveMaskJob(req: SaveMaskJobRequest): Promise<SaveMaskJobValue> {
   const labels = asTypedArray(req.labels, req.dataType) as Uint8Array | Uint16Array
+  const next = req.nextFree
   const r = await writeMaskNifti({
     path: req.path,
+    noReplace: true,
+    ...(next
+      ? {
+          alternative: (n: number) =>
+            next.from + n > MAX_NAME_SUFFIX
+              ? undefined
+              : join(dirname(req.path), numberedMaskName(next.stem, next.from + n)),
+        }
+      : {}),
     labels,
     geometry: req.geometry,
     sourceFiles: req.sourceFiles,
     descrip: req.descrip,
     ...(req.xformCodes ?? {}),
   })
-  return { bytes: r.bytes, labelVoxels: r.labelVoxels, verification: r.verification }
+  return {
+    path: r.path,
+    bytes: r.bytes,
+    labelVoxels: r.labelVoxels,
+    verification: r.verification,
+  }
 }

@@ -14,7 +14,13 @@ import {
   type Result,
   type VolsegApi,
 } from '../shared/api.js'
-import { decodeFrame, decodeMessage, encodeEvent, encodeResponse } from '../shared/wire.js'
+import {
+  REQUEST_LIMITS,
+  decodeFrame,
+  decodeMessage,
+  encodeEvent,
+  encodeResponse,
+} from '../shared/wire.js'
 import type { ServiceSession, VolsegService } from '../service/create-service.js'
 
 /** Most requests one connection may have in flight; more are refused with `E_ARGS`. */
@@ -32,7 +38,7 @@ function toBytes(data: RawData): Uint8Array {
 
 /** The id of a frame that failed to decode as a message, when its header still has one. */
 function idOf(frame: Uint8Array): number {
-  const f = decodeFrame(frame)
+  const f = decodeFrame(frame, REQUEST_LIMITS)
   if (!f.ok) return UNATTRIBUTED_ID
   const h = f.value.header as { id?: unknown } | null
   const id = typeof h === 'object' && h !== null ? h.id : undefined
@@ -81,7 +87,8 @@ export function attachConnection(
       return
     }
     const frame = toBytes(data)
-    const m = decodeMessage(frame)
+    // Size and nesting are capped before parsing: a huge or deep header must not block the loop.
+    const m = decodeMessage(frame, REQUEST_LIMITS)
     if (!m.ok) {
       send(encodeResponse(idOf(frame), m))
       return

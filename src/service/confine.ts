@@ -8,6 +8,7 @@
 import { realpath } from 'node:fs/promises'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { AppError } from '../shared/errors.js'
+import { visibleName } from '../shared/file-names.js'
 
 /** Why `text` is not a safe relative POSIX path, or undefined when it is. */
 function unsafeReason(text: string): string | undefined {
@@ -56,9 +57,14 @@ export function checkRefSyntax(ref: string, what = 'path'): void {
 // eslint-disable-next-line no-control-regex -- control characters are what it finds
 const CONTROL = /[\u0000-\u001f]/g
 
-/** `ref` with control characters made visible, for messages. */
+/**
+ * `ref` with control characters made visible (`\\x1f`), and every other character the name rule
+ * refuses (C1 controls, bidi controls, invisible characters) as `<U+XXXX>`, for messages.
+ */
 export function printable(ref: string): string {
-  return ref.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  return visibleName(
+    ref.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`),
+  )
 }
 
 /**

@@ -6,8 +6,8 @@
  * and dispatches all parsing, inference and writing to the job worker, so the process it runs in
  * (serve, Electron main) never blocks its loop on them. Every method resolves to a `Result`.
  */
-import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises'
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import {
   API_METHODS,
   API_VERSION,
@@ -52,14 +52,17 @@ import {
 import { AppError } from '../shared/errors.js'
 import type { ModelList, ServiceJobRequest, ServiceJobValue } from '../shared/jobs.js'
 import { Admission, type AdmissionLimits, type AdmissionStats, type Grant } from './admission.js'
-import { isInside, printable, refOf, resolveUnder } from './confine.js'
+import { ClientPaths } from './client-paths.js'
+import { printable, refOf, resolveUnder } from './confine.js'
 import { Holdings, type HeldLabels, type HeldVolume } from './holdings.js'
 import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { newId } from './new-id.js'
+import { freeOutName } from './out-names.js'
 import { SegmentationJobs } from './segmentation-jobs.js'
 import { Sessions, type SessionState } from './sessions.js'
 import { listFolder } from './sources.js'
+import { sweepLeftovers } from './sweep-leftovers.js'
 import { UploadStore, type StoredUpload } from './uploads.js'
 
 /** Model pre-selected in the UI when installed (the bundled default of `volseg segment`). */
@@ -131,12 +134,6 @@ async function readAppVersion(): Promise<string> {
   }
 }
 
-const exists = (p: string): Promise<boolean> =>
-  lstat(p).then(
-    () => true,
-    () => false,
-  )
-
 /** Creates the service; resolves the roots (real paths) and creates `--out`. */
 export async function createService(o: ServiceOptions): Promise<VolsegService> {
   const dataRoot = await realpath(resolve(o.dataRoot)).catch(() => {
@@ -147,6 +144,11 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
   }
   await mkdir(resolve(o.outDir), { recursive: true })
   const outDir = await realpath(resolve(o.outDir))
+  // What a crashed VolSeg left in --out and the temporary folder (sweep-leftovers.ts).
+  await sweepLeftovers({
+    outDir,
+    ...(o.uploadParent === undefined ? {} : { uploadParent: o.uploadParent }),
+  })
   const appVersion = await readAppVersion()
   const dataRootName = basename(dataRoot)
   const admission = new Admission(o.limits)
@@ -157,29 +159,14 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
   let models: Promise<Result<ModelList>> | undefined
   let closed = false
 
-  /** A path the UI may see: relative to `--data` or `--out`, else only the base name. */
-  const display = (file: string | undefined): string | undefined => {
-    if (file === undefined) return undefined
-    if (!isAbsolute(file)) return file
-    for (const root of [dataRoot, outDir]) {
-      if (isInside(root, file)) return relative(root, file).split(sep).join('/') || basename(root)
-    }
-    return basename(file)
-  }
-
-  const fail = (x: unknown): Result<never> => {
-    const r = errorResult(x)
-    if (r.ok) return r
-    return err(r.error.code, r.error.message, display(r.error.file))
-  }
-
-  /** Replaces absolute paths under the roots in a message by their display form. */
-  const scrub = (text: string): string =>
-    text
-      .split(dataRoot + sep)
-      .join('')
-      .split(outDir + sep)
-      .join('')
+  // Everything sent to a client names paths relative to --data / --out (client-paths.ts).
+  const paths = new ClientPaths([
+    { dir: dataRoot, shown: dataRootName },
+    { dir: outDir, shown: basename(outDir) },
+  ])
+  const display = (file: string | undefined): string | undefined => paths.file(file)
+  const fail = (x: unknown): Result<never> => paths.result(errorResult(x) as Result<never>)
+  const scrub = (text: string): string => paths.text(text)
 
   /**
    * Runs one job to its reply on a worker the admission control grants (`what` names it in an
@@ -205,7 +192,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
         const reply = await job.result
         if (reply.ok) return ok(reply.value)
         const e = reply.error
-        return err(e.code, e.message, display(e.file))
+        return paths.result(err(e.code, e.message, e.file))
       } finally {
         running.delete(job)
       }
@@ -244,7 +231,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     runner: o.runner,
     admission,
     holdings,
-    emitTo: (owner, e) => sessions.emitTo(owner, e),
+    emitTo: (owner, e) => sessions.emitTo(owner, paths.event(e)),
     running,
     display,
     timeoutMs: o.segmentTimeoutMs ?? 24 * 3600_000,
@@ -304,9 +291,11 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     let r: Result<ServiceJobValue['open']>
     try {
       r = await run(
+        // Detached data files stay under --data (a dropped file has none: uploads.ts refuses them).
         {
           kind: 'open',
           input: [abs],
+          confineTo: dataRoot,
           ...(extra.seriesKey === undefined ? {} : { seriesKey: extra.seriesKey }),
         },
         { timeoutMs: o.openTimeoutMs ?? 600_000 },
@@ -319,7 +308,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     if (!r.ok || r.value.kind === 'series-choice') slot.release()
     if (!r.ok) return r
     const v = r.value
-    const hide = (t: string): string => (extra.hide ?? ((x: string) => x))(scrub(t))
+    const hide = extra.hide ?? scrub
     if (v.kind === 'series-choice') {
       const series = v.series.map((c) => ({ ...c, warnings: c.warnings.map(hide) }))
       return ok({ kind: 'series-choice', source, series })
@@ -384,12 +373,12 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     if (closed) return err('E_INTERNAL', 'the service is shutting down')
     const shown = printable(req.name)
     const stored = await uploads.store(req.name, req.bytes)
-    const hide = (text: string): string =>
-      text
-        .split(stored.folder + sep)
-        .join('')
-        .split(stored.folder)
-        .join('')
+    // The private copy's folder is never shown; the copy itself goes by the dropped name.
+    const asDropped = [
+      { dir: stored.path, shown },
+      { dir: stored.folder, shown: '' },
+    ]
+    const hide = (text: string): string => paths.text(text, asDropped)
     let r: Result<OpenedSource>
     try {
       r = await openPath(s, stored.path, `upload:${shown}` as SourceRef, shown, {
@@ -436,38 +425,20 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     return ok(header)
   }
 
-  /** The first free `<base>.nii.gz`, `<base>-1.nii.gz`, ... under `--out`. */
-  async function freeOutPath(name: string): Promise<string> {
-    const base = name.replace(/\.nii(\.gz)?$/i, '')
-    // eslint-disable-next-line no-control-regex
-    if (base === '' || base.startsWith('.') || /[\u0000-\u001f/\\]/.test(base)) {
-      throw new AppError('E_ARGS', `refused file name "${printable(name)}"`, {
-        file: printable(name),
-      })
-    }
-    for (let n = 0; n < 1000; n++) {
-      const p = join(outDir, `${base}${n === 0 ? '' : `-${n}`}.nii.gz`)
-      if (!isInside(outDir, p) || relative(outDir, p).includes(sep)) {
-        throw new AppError('E_ARGS', `refused file name "${printable(name)}"`)
-      }
-      if (!reservedOut.has(p) && !(await exists(p))) return p
-    }
-    throw new AppError('E_WRITE', `no free file name for "${base}" in the output folder`)
-  }
-
   async function saveMask(s: SessionState, req: SaveMaskRequest): Promise<Result<SaveReport>> {
     const v = holdings.volume(req.volumeId, s.key)
     const l = holdings.labels(req.labelsId, s.key)
     if (l.header.volumeId !== v.id) {
       return err('E_ARGS', `no label map ${req.labelsId} on volume ${v.id}`)
     }
-    const path = await freeOutPath(req.name)
+    const { path, stem, n } = await freeOutName(outDir, req.name, reservedOut)
     reservedOut.add(path)
     try {
       const r = await run(
         {
           kind: 'save-mask',
           path,
+          nextFree: { stem, from: n },
           geometry: v.geometry,
           dataType: l.header.dataType,
           labels: l.bytes,
@@ -480,7 +451,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       )
       if (!r.ok) return r
       return ok({
-        path: refOf(outDir, path),
+        path: refOf(outDir, r.value.path),
         bytes: r.value.bytes,
         verification: r.value.verification,
       })

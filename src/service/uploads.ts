@@ -11,9 +11,14 @@ import { chmod, mkdir, mkdtemp, open, realpath, rename, rm } from 'node:fs/promi
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AppError } from '../shared/errors.js'
+import { cutToUtf8, sanitiseName } from '../shared/file-names.js'
 import { isInside, printable } from './confine.js'
 
-/** Prefix of the upload folder under the OS temporary folder. */
+/**
+ * Prefix of the upload folder under the OS temporary folder; the folder is
+ * `<prefix><pid>-<6 random>`, so a later start can tell a dead server's folder from a live one's
+ * (`sweep-leftovers.ts`).
+ */
 export const UPLOAD_DIR_PREFIX = 'volseg-uploads-'
 
 /** Extensions a dropped file may have (lower case), longest first. */
@@ -50,18 +55,21 @@ export function uploadExtension(name: string): (typeof ACCEPTED)[number] {
   throw new AppError('E_UNSUPPORTED', `${shown}: ${why}`, { file: shown })
 }
 
+/** Longest stored name of a dropped file, UTF-8 bytes (well under the 255-byte limit). */
+const MAX_STORED_NAME_BYTES = 120
+
 /**
- * `name` as a safe file name: characters other than letters, digits, `._-+()` and space become
- * `_`, a leading `.` or `-` too, and the stem is cut so the whole name fits 120 characters; the
- * accepted extension is kept (in lower case).
+ * `name` as a safe file name, by the one name rule (`src/shared/file-names.ts`): every character
+ * it refuses becomes `_`, a leading `.` or `-` too, and the stem is cut (never inside a character)
+ * so the whole name fits {@link MAX_STORED_NAME_BYTES} bytes; the accepted extension is kept (in
+ * lower case).
  */
 export function sanitiseUploadName(name: string): string {
   const ext = uploadExtension(name)
-  const stem = name
-    .slice(0, name.length - ext.length)
-    .replace(/[^\p{L}\p{N}._+() -]/gu, '_')
-    .replace(/^[.-]/, '_')
-    .slice(0, 120 - ext.length)
+  const stem = cutToUtf8(
+    sanitiseName(name.slice(0, name.length - ext.length)).replace(/^[.-]/, '_'),
+    MAX_STORED_NAME_BYTES - ext.length,
+  )
   return `${stem || 'upload'}${ext}`
 }
 
@@ -140,7 +148,7 @@ export class UploadStore {
         'the temporary folder is inside the data folder, so dropped files cannot be kept apart; set TMPDIR to another folder',
       )
     }
-    const dir = await mkdtemp(join(parent, UPLOAD_DIR_PREFIX))
+    const dir = await mkdtemp(join(parent, `${UPLOAD_DIR_PREFIX}${process.pid}-`))
     await chmod(dir, 0o700)
     return realpath(dir)
   }

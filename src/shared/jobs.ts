@@ -58,6 +58,12 @@ export interface OpenJobRequest {
   readonly seriesKey?: string
   /** Cap on decoded voxel bytes. */
   readonly maxVoxelBytes?: number
+  /**
+   * Real path of the folder detached data files (NRRD `data file`, MetaImage `ElementDataFile`)
+   * must stay under: the service's `--data` root. A header pointing elsewhere is refused with the
+   * same words whether that file exists or not.
+   */
+  readonly confineTo?: string
 }
 
 /** What `open` answers: the volume, or the series to choose from (never a silent pick). */
@@ -114,11 +120,18 @@ export interface SegmentVolumeJobValue {
   readonly warnings: readonly string[]
 }
 
-/** `save-mask`: write labels as `.nii.gz` atomically, re-read and verify against `geometry`. */
+/**
+ * `save-mask`: write labels as `.nii.gz` atomically, re-read and verify against `geometry`. Never
+ * replaces an existing file: when `path` is taken at the moment of publishing, the next free
+ * `<stem>-<n>.nii.gz` after `nextFree.from` in the same folder is used (without `nextFree`, it
+ * fails); the answer's `path` is the one written.
+ */
 export interface SaveMaskJobRequest {
   readonly kind: 'save-mask'
   /** Absolute target path, already confined by the service. */
   readonly path: string
+  /** The stem and number `path` was made of (`numberedMaskName(stem, from)`). */
+  readonly nextFree?: { readonly stem: string; readonly from: number }
   readonly geometry: VolumeGeometry
   readonly dataType: 'uint8' | 'uint16'
   readonly labels: Uint8Array
@@ -130,6 +143,8 @@ export interface SaveMaskJobRequest {
 
 /** What `save-mask` answers. */
 export interface SaveMaskJobValue {
+  /** Absolute path written (`path`, or the next free name when it was taken). */
+  readonly path: string
   readonly bytes: number
   readonly labelVoxels: number
   /** What the re-read of the written file compared (a mismatch is an E_VERIFY error instead). */

@@ -24,7 +24,11 @@ export interface SegmentJobSpec {
   readonly model: string
   readonly ep: ProviderName | 'auto'
   readonly tta: boolean
-  /** Skip cases whose output exists (resumable batches). */
+  /**
+   * Not overwriting: skip cases whose output exists (resumable batches), and publish every mask
+   * and uncertainty map without replacing a file that appeared while the case ran (that case
+   * fails, naming it). False with `--overwrite`: outputs are replaced.
+   */
   readonly skipExisting: boolean
   /** Tiles per network run. */
   readonly batch?: number

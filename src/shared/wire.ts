@@ -32,6 +32,25 @@ export const FRAME_ALIGN = 8
 /** Longest JSON header accepted (bytes, padding included): 8 MiB. */
 export const MAX_HEADER_BYTES = 8 * 1024 * 1024
 
+/** Limits on a received JSON header, checked by a linear scan before `JSON.parse`. */
+export interface HeaderLimits {
+  /** Longest header, bytes (padding included). */
+  readonly maxBytes: number
+  /** Deepest nesting of arrays and objects. */
+  readonly maxDepth: number
+}
+
+/** Limits for frames from the other side in general (responses and events may be large). */
+export const FRAME_LIMITS: HeaderLimits = { maxBytes: MAX_HEADER_BYTES, maxDepth: 64 }
+
+/**
+ * Limits for requests, as the server receives them. The largest legitimate request header is an
+ * `openSource` with a 4096-character ref and series key: at most 6 bytes per character once
+ * JSON-escaped, under 50 KiB; its deepest nesting is 3 (`uploadLabels`' `params.sizeIJK`). An
+ * 8 MiB `[[[[…]]]]` would block the server's loop for seconds in `JSON.parse`.
+ */
+export const REQUEST_LIMITS: HeaderLimits = { maxBytes: 64 * 1024, maxDepth: 8 }
+
 /** UI → core: call `method` with `params`; answered by a {@link WireResponse} with the same id. */
 export interface WireRequest<M extends ApiMethod = ApiMethod> {
   /** Chosen by the client, unique among its pending calls; a non-negative safe integer. */
@@ -99,23 +118,62 @@ export function encodeFrame(header: unknown, payload: Uint8Array = EMPTY): Uint8
   return out
 }
 
+const OPEN = new Uint8Array(256)
+for (const c of '[{') OPEN[c.charCodeAt(0)] = 1
+for (const c of ']}') OPEN[c.charCodeAt(0)] = 2
+OPEN[0x22] = 3 // "
+OPEN[0x5c] = 4 // \
+
+/**
+ * The deepest array/object nesting of JSON text `b`, stopping as soon as it passes `max`
+ * (one pass, strings skipped; malformed text is left to `JSON.parse`).
+ */
+function nestingOver(b: Uint8Array, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < b.length; i++) {
+    const k = OPEN[b[i] as number]
+    if (k === 0) continue
+    if (inString) {
+      if (k === 4) i++
+      else if (k === 3) inString = false
+    } else if (k === 3) inString = true
+    else if (k === 1) {
+      if (++depth > max) return true
+    } else if (k === 2) depth--
+  }
+  return false
+}
+
 /**
  * Splits a received frame into its JSON header and payload. Never throws: a short frame is
- * `E_TRUNCATED`, an oversized header `E_TOO_LARGE`, invalid UTF-8 or JSON `E_BAD_HEADER`.
- * The payload is a view into `frame` (no copy).
+ * `E_TRUNCATED`, a header over {@link MAX_HEADER_BYTES} `E_TOO_LARGE`, one over smaller `limits`
+ * (a request's size, or nesting too deep) or invalid UTF-8 or JSON `E_BAD_HEADER`, all checked
+ * before parsing. The payload is a view into `frame` (no copy).
  */
-export function decodeFrame(frame: Uint8Array): Result<Frame> {
+export function decodeFrame(frame: Uint8Array, limits: HeaderLimits = FRAME_LIMITS): Result<Frame> {
   if (frame.byteLength < 4) return err('E_TRUNCATED', `frame of ${frame.byteLength} bytes`)
   const length = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0, true)
+  if (length > limits.maxBytes && limits.maxBytes < MAX_HEADER_BYTES) {
+    // A request far over any legitimate size (whatever it claims): refused as malformed.
+    return err(
+      'E_BAD_HEADER',
+      `frame header of ${length} bytes is over the ${limits.maxBytes}-byte limit`,
+    )
+  }
   if (length > MAX_HEADER_BYTES) {
     return err('E_TOO_LARGE', `frame header of ${length} bytes is over the limit`)
   }
   if (4 + length > frame.byteLength) {
     return err('E_TRUNCATED', `frame header says ${length} bytes, ${frame.byteLength - 4} came`)
   }
+  const text = frame.subarray(4, 4 + length)
+  if (nestingOver(text, limits.maxDepth)) {
+    return err('E_BAD_HEADER', `frame header nests deeper than ${limits.maxDepth} levels`)
+  }
   let header: unknown
   try {
-    header = JSON.parse(decoder.decode(frame.subarray(4, 4 + length)))
+    header = JSON.parse(decoder.decode(text))
   } catch (e) {
     return err('E_BAD_HEADER', `frame header is not UTF-8 JSON: ${(e as Error).message}`)
   }
@@ -183,12 +241,15 @@ function attach(target: unknown, h: Obj, payload: Uint8Array, where: string): Re
 }
 
 /**
- * Decodes a frame into a {@link WireMessage}. Never throws; checks the envelope only (id, method
+ * Decodes a frame into a {@link WireMessage} (the server passes {@link REQUEST_LIMITS}). Never throws; checks the envelope only (id, method
  * name, result and event shape, payload length). The gate must still run `requestGuards[method]`
  * on `params` before calling anything, and answer `E_ARGS` with the request's id when it fails.
  */
-export function decodeMessage(frame: Uint8Array): Result<WireMessage> {
-  const f = decodeFrame(frame)
+export function decodeMessage(
+  frame: Uint8Array,
+  limits: HeaderLimits = FRAME_LIMITS,
+): Result<WireMessage> {
+  const f = decodeFrame(frame, limits)
   if (!f.ok) return f
   const h = f.value.header
   if (!isObj(h)) return err('E_BAD_HEADER', 'frame header is not an object')

@@ -13,7 +13,9 @@ import { after, before, test } from 'node:test'
 import type { OpenedVolume, SourceRef } from '../../src/shared/api.js'
 import { connectNodeClient } from '../../src/serve/ws-node-client.js'
 import {
+  ARTIFACTS,
   buildRenderer,
+  ensureArtifacts,
   launch,
   makeDataDir,
   startServer,

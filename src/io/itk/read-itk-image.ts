@@ -4,7 +4,7 @@
  * images from truncated files without an error, as it does for NIfTI).
  */
 import { open, stat } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { metaReadImageNode, nrrdReadImageNode } from '@itk-wasm/image-io'
 import { AppError, toAppError } from '../../shared/errors.js'
 import type { Volume } from '../../shared/volume.js'
@@ -14,6 +14,7 @@ import { itkImageToVolume } from './itk-image-to-volume.js'
 import { muteWasmStdio } from './quiet.js'
 import { notRegularFile } from '../read-head.js'
 import { checkCompressedPayload } from './check-compressed.js'
+import { dataFilePath } from './data-file.js'
 import { tmpdir } from 'node:os'
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises'
 
@@ -27,7 +28,7 @@ export async function readItkImage(
   path: string,
   format: 'nrrd' | 'meta',
   head: Uint8Array,
-  options: { maxVoxelBytes?: number } = {},
+  options: { maxVoxelBytes?: number; confineTo?: string } = {},
 ): Promise<ReadItkImageResult> {
   const abs = resolve(path)
   const text = new TextDecoder('latin1').decode(head)
@@ -52,9 +53,14 @@ export async function readItkImage(
     copies: 2,
     file: path,
   })
+  // A detached data file, confined to the --data root for the service (data-file.ts).
+  const dataPath =
+    info.dataFile === undefined
+      ? abs
+      : await dataFilePath(abs, info.dataFile, options.confineTo, path)
   if (info.dataFile !== undefined) {
     // A FIFO as the data file would block the reader (and itk-wasm) until the job times out.
-    const odd = await notRegularFile(resolve(dirname(abs), info.dataFile))
+    const odd = await notRegularFile(dataPath)
     if (odd !== undefined) {
       throw new AppError(
         'E_UNSUPPORTED',
@@ -64,7 +70,6 @@ export async function readItkImage(
     }
   }
   if (info.encoding === 'raw') {
-    const dataPath = info.dataFile === undefined ? abs : resolve(dirname(abs), info.dataFile)
     let have: number
     try {
       have = (await stat(dataPath)).size - (info.headerBytes ?? 0)
@@ -86,8 +91,7 @@ export async function readItkImage(
   let readPath = abs
   let tempDir: string | undefined
   if (info.encoding === 'compressed') {
-    await checkCompressedStart(abs, info, path)
-    const dataPath = info.dataFile === undefined ? abs : resolve(dirname(abs), info.dataFile)
+    await checkCompressedStart(dataPath, info, path)
     const at = info.dataFile === undefined ? (info.headerBytes ?? 0) : 0
     const declared = format === 'meta' ? info.compressedDataSize : undefined
     const streamBytes = await checkCompressedPayload(dataPath, at, payload, path, declared)
@@ -138,11 +142,10 @@ export function startsCompressedStream(b: Uint8Array): boolean {
  * an error (found by the mutation tests on MHA), so check the payload starts like a stream.
  */
 async function checkCompressedStart(
-  abs: string,
+  dataPath: string,
   info: TextHeaderInfo,
   path: string,
 ): Promise<void> {
-  const dataPath = info.dataFile === undefined ? abs : resolve(dirname(abs), info.dataFile)
   const at = info.dataFile === undefined ? (info.headerBytes ?? 0) : 0
   let head = new Uint8Array(3)
   try {

@@ -33,6 +33,10 @@ export interface WriteMaskOptions {
   readonly qform_code?: number
   readonly sform_code?: number
   readonly descrip?: string
+  /** Never replace an existing file (see `AtomicWriteOptions.noReplace`); `path` in the report is the one written. */
+  readonly noReplace?: boolean
+  /** With `noReplace`: the n-th other path to try when the previous one is taken. */
+  readonly alternative?: (n: number) => string | undefined
 }
 
 export interface WriteMaskReport {
@@ -80,8 +84,10 @@ export async function writeMaskNifti(o: WriteMaskOptions): Promise<WriteMaskRepo
   raw.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), MASK_VOX_OFFSET)
   const packed = await gzipAsync(raw, { level: 6 })
   let verification: MaskVerification | undefined
-  await writeFileAtomic(o.path, packed, {
+  const written = await writeFileAtomic(o.path, packed, {
     protect: o.sourceFiles,
+    ...(o.noReplace ? { noReplace: true } : {}),
+    ...(o.alternative ? { alternative: o.alternative } : {}),
     verify: async (temp) => {
       verification = await rereadMask(temp, o.geometry, o.labels)
       if (!verificationPassed(verification)) {
@@ -93,7 +99,7 @@ export async function writeMaskNifti(o: WriteMaskOptions): Promise<WriteMaskRepo
     },
   })
   if (verification === undefined) throw new AppError('E_INTERNAL', 'the mask was not re-read')
-  return { path: o.path, bytes: packed.length, datatype, labelVoxels, verification }
+  return { path: written, bytes: packed.length, datatype, labelVoxels, verification }
 }
 
 /**
