@@ -42,12 +42,22 @@ function header(store: Store): HTMLElement {
   return bar
 }
 
+/** True for an element that takes typed text (a text or number field, a select, a text area). */
+function typesText(t: EventTarget | null): boolean {
+  if (!(t instanceof HTMLElement)) return false
+  if (t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable) return true
+  if (t.tagName !== 'INPUT') return false
+  const type = (t as HTMLInputElement).type
+  return !['checkbox', 'radio', 'range', 'button', 'submit', 'reset', 'color', 'file'].includes(
+    type,
+  )
+}
+
 function keyboard(store: Store, ctl: Controller, views: Map<ViewName, SliceView>): void {
   window.addEventListener('keydown', (e) => {
-    const t = e.target as HTMLElement | null
-    if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) {
-      if (e.key !== 'Escape') return
-    }
+    // Only fields that take typed text keep the keys; after a click on a checkbox, a button or a
+    // range slider the shortcuts work at once.
+    if (typesText(e.target) && e.key !== 'Escape') return
     if (e.ctrlKey || e.metaKey || e.altKey) return
     const view = views.get(store.state.activeView)
     switch (e.key) {
@@ -87,6 +97,10 @@ function keyboard(store: Store, ctl: Controller, views: Map<ViewName, SliceView>
       case 's':
       case 'S':
         void ctl.save()
+        break
+      case 'r':
+      case 'R':
+        store.set({ cameras: {} })
         break
       case 'Escape':
         if (store.state.help || store.state.seriesChoice) {

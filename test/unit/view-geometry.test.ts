@@ -13,6 +13,8 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import type { Mat3, Vec3, VolumeGeometry } from '../../src/shared/geometry.js'
 import {
+  sliceIndex,
+  sliceStepMm,
   PATIENT_FRAMES,
   VIEW_NAMES,
   add,
@@ -311,4 +313,23 @@ test('voxel index ↔ LPS round trip for oblique, flipped and anisotropic grids'
     ),
     { numRuns: 300 },
   )
+})
+
+test('sliceStepMm: one slice of a 7 mm series is 7 mm; oblique views never skip a voxel', () => {
+  const g: VolumeGeometry = {
+    sizeIJK: [64, 64, 20],
+    spacingMm: [0.9, 0.9, 7],
+    originLPS: [0, 0, 0],
+    directionLPS: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+  }
+  assert.equal(sliceStepMm(g, [0, 0, 1]), 7)
+  assert.equal(sliceStepMm(g, [0, 0, -1]), 7)
+  assert.equal(sliceStepMm(g, [0, 1, 0]), 0.9)
+  // 45° between j (0.9 mm) and k (7 mm): one voxel of j is 0.9 / cos 45° along the normal
+  const n45: Vec3 = [0, Math.SQRT1_2, Math.SQRT1_2]
+  assert.ok(Math.abs(sliceStepMm(g, n45) - 0.9 * Math.SQRT2) < 1e-9)
+  // the counter: k index + 1 of 20, clamped to the grid
+  assert.deepEqual(sliceIndex(g, [0, 0, 1], [10, 10, 7 * 11]), { index: 12, count: 20 })
+  assert.deepEqual(sliceIndex(g, [0, 0, 1], [10, 10, -50]), { index: 1, count: 20 })
+  assert.deepEqual(sliceIndex(g, [0, 0, 1], [10, 10, 1e4]), { index: 20, count: 20 })
 })

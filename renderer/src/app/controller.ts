@@ -63,6 +63,15 @@ export function savedLine(r: SaveReport): string {
   return `Saved: ${r.path} — re-read: ${describeVerification(r.verification)}`
 }
 
+/**
+ * True when a volume without a DICOM Modality looks like CT in Hounsfield units: air near −1000
+ * (a minimum from −3100 to −500, the scanner's padding included) and tissue above it.
+ */
+export function looksLikeCT(v: OpenedVolume): boolean {
+  const [min] = v.intensityRange
+  return min >= -3100 && min <= -500 && v.percentiles.p99_5 > 0
+}
+
 /** A sentence for an API error, with its code and file. */
 export function describeError(e: ApiError): string {
   return `${e.message}${e.file ? ` (${e.file})` : ''} [${e.code}]`
@@ -243,8 +252,10 @@ export class Controller {
     const voxels = asTypedArray(block.bytes, block.dataType)
     const previous = this.#store.state.volume
     const volume: LoadedVolume = { info, voxels, grid: gridTransform(info.geometry) }
-    const isCT = info.modality === 'CT'
+    const isCT = info.modality === 'CT' || looksLikeCT(info)
     this.#store.set({
+      // The previous file's warnings are about that file: they go with it.
+      notices: this.#store.state.notices.filter((n) => n.level !== 'warning'),
       volume,
       crosshairLPS: centreLPS(info.geometry),
       cameras: {},

@@ -197,14 +197,39 @@ export function centreLPS(g: VolumeGeometry): Vec3 {
   return gridTransform(g).toLPS([(ni - 1) / 2, (nj - 1) / 2, (nk - 1) / 2])
 }
 
-/** Slice step in mm along `normal`: the voxel extent of the grid in that direction. */
+/**
+ * One slice along `normal`, mm: the distance after which the plane has moved by one voxel along
+ * some grid axis (`min_c spacing_c / |cos(normal, axis_c)|`). For a view parallel to the slices
+ * that is the slice spacing (7 mm for a 7 mm series: one wheel notch, one slice); an oblique view
+ * never skips a voxel of any axis.
+ */
 export function sliceStepMm(g: VolumeGeometry, normal: Vec3): number {
-  let step = 0
+  let step = Infinity
   for (let c = 0; c < 3; c++) {
-    step = Math.max(step, Math.abs(dot(column(g.directionLPS, c), normal)) * g.spacingMm[c]!)
+    const cos = Math.abs(dot(column(g.directionLPS, c), normal))
+    if (cos > 1e-6) step = Math.min(step, g.spacingMm[c]! / cos)
   }
-  // a purely oblique normal would otherwise step by more than a voxel: use the smallest spacing
-  return Math.min(step, Math.min(...g.spacingMm)) || 1
+  return Number.isFinite(step) && step > 0 ? step : 1
+}
+
+/**
+ * Which slice `pointLPS` is on along `normal`, counted along the grid axis closest to the
+ * normal: 1-based `index` (clamped to the grid) of `count`, for a "12 / 20" counter.
+ */
+export function sliceIndex(
+  g: VolumeGeometry,
+  normal: Vec3,
+  pointLPS: Vec3,
+): { readonly index: number; readonly count: number } {
+  let axis = 0
+  let best = -1
+  for (let c = 0; c < 3; c++) {
+    const cos = Math.abs(dot(column(g.directionLPS, c), normal))
+    if (cos > best) [axis, best] = [c, cos]
+  }
+  const count = g.sizeIJK[axis]!
+  const at = Math.round(gridTransform(g).toIJK(pointLPS)[axis]!)
+  return { index: Math.min(count, Math.max(1, at + 1)), count }
 }
 
 /** Half-extent (mm) of the grid's corners along `axis` around `centre`. */

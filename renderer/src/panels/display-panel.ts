@@ -30,6 +30,24 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
     ),
   )
   const wl = el('div', { className: 'wl muted' })
+  // Typed window: width and level in the image's units (HU for CT), applied on Enter or blur.
+  const typed = (cls: string, label: string): HTMLInputElement =>
+    el('input', { type: 'number', className: cls, step: 'any', title: label, ariaLabel: label })
+  const wIn = typed('wl-width', 'Window width')
+  const lIn = typed('wl-level', 'Window level')
+  const applyTyped = (): void => {
+    const width = Number(wIn.value)
+    const level = Number(lIn.value)
+    if (!(width > 0) || !Number.isFinite(level)) return
+    store.set({ window: { width, level }, presetName: 'manual' })
+  }
+  for (const input of [wIn, lIn]) {
+    input.onchange = applyTyped
+  }
+  const wlForm = el('div', { className: 'wl-typed' }, [
+    el('label', {}, ['W ', wIn]),
+    el('label', {}, [' L ', lIn]),
+  ])
   const [alignLabel, align] = check('align', 'Align slices to acquisition (voxel) axes', (on) =>
     store.set({ alignment: on ? 'acquisition' : 'patient', cameras: {} }),
   )
@@ -64,6 +82,7 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
       el('h2', {}, ['Window (W)']),
       presets,
       wl,
+      wlForm,
       alignLabel,
       el('h2', {}, ['Labels']),
       visLabel,
@@ -88,6 +107,13 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
     wl.textContent = s.volume
       ? `W ${s.window.width.toPrecision(4)} / L ${s.window.level.toPrecision(4)}`
       : ''
+    // Show the current window in the fields unless the user is typing in one.
+    for (const [input, v] of [
+      [wIn, s.window.width],
+      [lIn, s.window.level],
+    ] as const) {
+      if (document.activeElement !== input) input.value = String(Number(v.toPrecision(6)))
+    }
     align.checked = s.alignment === 'acquisition'
     vis.checked = s.overlay.visible
     outline.checked = s.overlay.outline

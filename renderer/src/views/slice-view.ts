@@ -7,7 +7,8 @@
  * with the picture.
  *
  * Mouse: left-click sets the crosshair, left-drag window/level, right- or ctrl-drag zoom,
- * middle- or shift-drag pan, wheel steps slices.
+ * middle- or shift-drag pan, wheel steps slices (one notch, one slice; wheel up = arrow up =
+ * towards the normal's positive end), double-click on the title resets zoom and pan.
  */
 import type { Vec3 } from '../../../src/shared/geometry.js'
 import type { AppState, Store, ViewCamera } from '../app/state.js'
@@ -20,6 +21,7 @@ import {
   extentAlong,
   niceLengthMm,
   scale,
+  sliceIndex,
   sliceStepMm,
   sub,
   viewFrame,
@@ -40,6 +42,8 @@ const PLANE_COLOURS: Record<ViewName, string> = {
   sagittal: 'rgba(240, 220, 70, 0.8)',
 }
 const CLICK_SLOP_PX = 3
+/** Wheel travel of one notch in pixels (Chromium and Firefox report 100–120 per notch). */
+const NOTCH_PX = 100
 
 /** Heat colour (black-body-like) of `t` in [0, 1]. */
 function heat(t: number): [number, number, number] {
@@ -77,6 +81,9 @@ export class SliceView {
   #imageKey: unknown[] = []
   #image: ImageData | undefined
   #labelBuf = new Uint16Array(0)
+  /** Where the pointer is over this view (CSS px), so the read-out follows a scroll. */
+  #pointer: { x: number; y: number } | undefined
+  #wheel = 0
 
   constructor(name: ViewName, store: Store) {
     this.#name = name
@@ -90,7 +97,10 @@ export class SliceView {
       top: letter('top'),
       bottom: letter('bottom'),
     }
-    this.#title = el('div', { className: 'view-title' })
+    this.#title = el('div', {
+      className: 'view-title',
+      title: 'Double-click: reset zoom and pan of this view (R: all views)',
+    })
     this.#barLabel = el('span', { className: 'scalebar-label' })
     this.#bar = el('div', { className: 'scalebar' }, [this.#barLabel])
     this.#readout = el('div', { className: 'readout' })
@@ -149,6 +159,15 @@ export class SliceView {
 
   #planeCentre(s: AppState, f: ViewFrame, cam: ViewCamera): Vec3 {
     return add(cam.centreLPS, scale(f.normal, dot(sub(s.crosshairLPS, cam.centreLPS), f.normal)))
+  }
+
+  /** Back to the fit of the whole volume (zoom and pan of this view only). */
+  resetCamera(): void {
+    this.#store.set((st) => {
+      const cameras = { ...st.cameras }
+      delete cameras[this.#name]
+      return { cameras }
+    })
   }
 
   /** Moves the slice by `n` steps along the view normal. */
@@ -228,12 +247,15 @@ export class SliceView {
     const pos = dot(s.crosshairLPS, f.normal)
     const towards = directionLetters(pos >= 0 ? f.normal : scale(f.normal, -1), 1)
     const acq = s.alignment === 'acquisition' ? ' (acq.)' : ''
-    this.#title.textContent = `${TITLES[this.#name]}${acq}  ${towards} ${Math.abs(pos).toFixed(1)} mm`
+    const slice = sliceIndex(s.volume.info.geometry, f.normal, s.crosshairLPS)
+    this.#title.textContent = `${TITLES[this.#name]}${acq}  ${towards} ${Math.abs(pos).toFixed(1)} mm · ${slice.index} / ${slice.count}`
     const cssW = this.root.clientWidth
     const lengthMm = niceLengthMm(cssW * 0.25 * cam.mmPerPx)
     this.#bar.hidden = false
     this.#bar.style.width = `${lengthMm / cam.mmPerPx}px`
     this.#barLabel.textContent = `${lengthMm} mm`
+    // The voxel under a still pointer changes when the slice does (scrolling, another view).
+    if (this.#pointer) this.#readoutAt(this.#pointer.x, this.#pointer.y)
   }
 
   #draw(s: AppState, f: ViewFrame, centre: Vec3, pxMm: number, w: number, h: number): void {
@@ -418,14 +440,24 @@ export class SliceView {
       'wheel',
       (e) => {
         e.preventDefault()
-        this.step(e.deltaY > 0 ? 1 : e.deltaY < 0 ? -1 : 0)
+        // Lines or pages (deltaMode 1, 2): one event per notch; pixels: add up to notches, so a
+        // trackpad's many small deltas do not race through the volume.
+        this.#wheel += e.deltaMode === 0 ? e.deltaY / NOTCH_PX : Math.sign(e.deltaY)
+        const notches = Math.trunc(this.#wheel)
+        if (notches === 0) return
+        this.#wheel -= notches
+        // wheel up (negative deltaY) moves the way ArrowUp does
+        this.step(-notches)
       },
       { passive: false },
     )
     c.addEventListener('pointerenter', () => this.#store.set({ activeView: this.#name }))
     c.addEventListener('pointerleave', () => {
+      this.#pointer = undefined
       this.#readout.textContent = ''
     })
+    this.#title.addEventListener('pointerdown', (e) => e.stopPropagation())
+    this.#title.addEventListener('dblclick', () => this.resetCamera())
     c.addEventListener('pointerdown', (e) => {
       const s = this.#store.state
       const cam = this.camera(s)
@@ -449,6 +481,8 @@ export class SliceView {
       e.preventDefault()
     })
     c.addEventListener('pointermove', (e) => {
+      if (e.target === this.#title) return
+      this.#pointer = { x: e.offsetX, y: e.offsetY }
       this.#readoutAt(e.offsetX, e.offsetY)
       const d = this.#drag
       if (!d) return
