@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { JSHandle, Page } from 'playwright-core'
@@ -393,7 +393,7 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
   await page.click('button.save')
   await page.waitForFunction(
     () =>
-      /Saved:|Not saved/.test(
+      /Saved to|Not saved/.test(
         (globalThis as unknown as BrowserGlobals).document.querySelector('.saved')?.textContent ??
           '',
       ),
@@ -403,9 +403,9 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
     },
   )
   const text = (await page.textContent('.saved')) ?? ''
-  const m = /^Saved: (.+?) — re-read: geometry (?:exact|≤ \S+ mm), ([\d,]+) voxels equal$/.exec(
-    text,
-  )
+  // "Saved to out/<file> — ...": the --out folder by name, then the file in it
+  const m =
+    /^Saved to out\/(.+?) — re-read: geometry (?:exact|≤ \S+ mm), ([\d,]+) voxels equal$/.exec(text)
   const rel = m?.[1]
   assert.ok(rel, `no saved path in "${text}"`)
   const saved = await openVolume(join(dirs.out, rel))
@@ -420,6 +420,14 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
   let labelled = 0
   for (let i = 0; i < saved.volume.voxels.length; i++) if (saved.volume.voxels[i] !== 0) labelled++
   assert.ok(labelled > 0, 'the saved mask is empty')
+  // Saving the unchanged mask again writes no copy: it says where the saved one is.
+  await page.click('button.save')
+  await page.waitForSelector(`.notices :text("Already saved, no changes since: out/${rel}")`)
+  assert.deepEqual(
+    (await readdir(dirs.out)).filter((n) => n.endsWith('.nii.gz')),
+    [rel],
+    'a second save wrote a copy',
+  )
 })
 
 test('cancels a run', async () => {

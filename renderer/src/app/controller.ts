@@ -13,15 +13,14 @@ import {
   type ModelId,
   type OpenedVolume,
   type Result,
-  type SaveReport,
   type SourceRef,
 } from '../../../src/shared/api.js'
-import { describeVerification } from '../../../src/shared/mask-verification.js'
 import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
 import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
 import { autoWindow, WINDOW_PRESETS, type LoadedVolume, type Store } from './state.js'
+import { maskFileName, savedLine } from './save-names.js'
 import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
 import { formatBytes } from '../panels/dom.js'
@@ -56,11 +55,6 @@ export function dropRefusal(
     return `${name}: ${formatBytes(size)} is more than a drop can carry (${formatBytes(maxBytes)}); put the file under --data and open it from the file list`
   }
   return undefined
-}
-
-/** "Saved: x_seg.nii.gz — re-read: geometry ≤ 4e-6 mm, 7,086,177 voxels equal". */
-export function savedLine(r: SaveReport): string {
-  return `Saved: ${r.path} — re-read: ${describeVerification(r.verification)}`
 }
 
 /**
@@ -440,18 +434,25 @@ export class Controller {
       this.#store.notify('info', 'Nothing to save yet: run a model first.')
       return
     }
-    const stem = s.volume.info.name
-      .replace(/\.nii(\.gz)?$|\.(nrrd|mha|mhd|dcm)$/i, '')
-      .replace(/[/\\]/g, '_')
+    const outDir = s.hello?.outDirName
+    if (s.saved && s.savedLabelsId === s.labels.header.labelsId) {
+      // Nothing changed since: a second identical file would only be a copy to tell apart.
+      this.#store.notify(
+        'info',
+        `Already saved, no changes since: ${outDir ? `${outDir}/` : ''}${s.saved.path}`,
+      )
+      return
+    }
+    const labelsId = s.labels.header.labelsId
     const r = await this.api.saveMask({
       volumeId: s.volume.info.volumeId,
-      labelsId: s.labels.header.labelsId,
-      name: `${stem || 'mask'}_seg.nii.gz`,
+      labelsId,
+      name: maskFileName(s.volume.info.name),
     })
     const report = this.#value(r, 'Could not save the mask')
     if (report) {
-      this.#store.set({ saved: report, saveFailed: undefined })
-      this.#store.notify('info', savedLine(report))
+      this.#store.set({ saved: report, savedLabelsId: labelsId, saveFailed: undefined })
+      this.#store.notify('info', savedLine(report, outDir))
     } else if (!r.ok) {
       // A failed save (a re-read that did not match: E_VERIFY) leaves the labels unsaved.
       this.#store.set({ saved: undefined, saveFailed: r.error })

@@ -9,6 +9,7 @@ import type {
   JobId,
   JobStage,
   LabelsHeader,
+  LabelsId,
   ModelSummary,
   OpenedVolume,
   ProviderChoice,
@@ -99,6 +100,8 @@ export interface AppState {
   readonly job?: JobState
   readonly lastRun?: LabelsHeader['run']
   readonly saved?: SaveReport
+  /** The label map `saved` holds: saving it again is refused as a copy. */
+  readonly savedLabelsId?: LabelsId
   /** The last save that failed (E_VERIFY, E_WRITE, ...): the labels stay unsaved. */
   readonly saveFailed?: ApiError
   readonly notices: readonly Notice[]

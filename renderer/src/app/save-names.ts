@@ -1,0 +1,28 @@
+/**
+ * What the viewer calls a saved mask and how it reports the save: pure text functions (no DOM),
+ * tested in Node.
+ */
+import type { SaveReport } from '../../../src/shared/api.js'
+import { describeVerification } from '../../../src/shared/mask-verification.js'
+
+/**
+ * "Saved to volseg-out/x_seg.nii.gz — re-read: geometry ≤ 4e-6 mm, 7,086,177 voxels equal": where
+ * the file went (the --out folder by name, the path in it) and what the re-read proved.
+ */
+export function savedLine(r: SaveReport, outDirName?: string): string {
+  const where = outDirName ? `${outDirName}/${r.path}` : r.path
+  return `Saved to ${where} — re-read: ${describeVerification(r.verification)}`
+}
+
+/**
+ * The file name a mask of `volumeName` is saved under: `<stem>_seg.nii.gz`, the stem without the
+ * image's extension and with every run of characters other than letters, digits, `.`, `-` and
+ * `_` (spaces, brackets of a DICOM series description) made one `_`.
+ */
+export function maskFileName(volumeName: string): string {
+  const stem = volumeName
+    .replace(/\.nii(\.gz)?$|\.(nrrd|nhdr|mha|mhd|dcm)$/i, '')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '_')
+    .replace(/^[_.-]+|_+$/g, '')
+  return `${stem || 'mask'}_seg.nii.gz`
+}
