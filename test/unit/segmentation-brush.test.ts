@@ -14,9 +14,11 @@ const oblique = (): Mat3 => {
   const rz = [Math.cos(a), -Math.sin(a), 0, Math.sin(a), Math.cos(a), 0, 0, 0, 1]
   const rx = [1, 0, 0, 0, Math.cos(b), -Math.sin(b), 0, Math.sin(b), Math.cos(b)]
   const m: number[] = []
-  for (let r = 0; r < 3; r++)
-    for (let c = 0; c < 3; c++)
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) {
       m.push(rx[r * 3]! * rz[c]! + rx[r * 3 + 1]! * rz[3 + c]! + rx[r * 3 + 2]! * rz[6 + c]!)
+    }
+  }
   return m as unknown as Mat3
 }
 const geom = (size: Vec3, spacing: Vec3, dir: Mat3 = AXIAL): VolumeGeometry => ({

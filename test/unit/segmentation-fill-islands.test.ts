@@ -27,9 +27,11 @@ test('3-D fill grows through in-range voxels, 6-connected (a diagonal-only touch
   const vol = createLabelVolume(g)
   const intensity = new Float32Array(1000)
   // A 4×4×4 bright cube at 1..4, and a bright voxel touching it only at a corner (5,5,5).
-  for (let k = 1; k <= 4; k++)
-    for (let j = 1; j <= 4; j++)
+  for (let k = 1; k <= 4; k++) {
+    for (let j = 1; j <= 4; j++) {
       for (let i = 1; i <= 4; i++) intensity[voxelIndex(g.sizeIJK, i, j, k)] = 100
+    }
+  }
   intensity[voxelIndex(g.sizeIJK, 5, 5, 5)] = 100
   const r = floodFill(vol, { seedIJK: [2, 2, 2], intensity, range: [50, 150], value: 7 })
   assert.equal(r.regionVoxels, 64)
@@ -81,10 +83,12 @@ const blobs = () => {
   const vol = createLabelVolume(g)
   const set = (i: number, j: number, k: number, v: number) =>
     (vol.labels[voxelIndex(g.sizeIJK, i, j, k)] = v)
-  for (let k = 0; k < 3; k++)
+  for (let k = 0; k < 3; k++) {
     for (let j = 0; j < 3; j++) for (let i = 0; i < 3; i++) set(i, j, k, 1)
-  for (let k = 6; k < 8; k++)
+  }
+  for (let k = 6; k < 8; k++) {
     for (let j = 6; j < 8; j++) for (let i = 6; i < 8; i++) set(i, j, k, 1)
+  }
   set(11, 11, 11, 1)
   set(11, 0, 0, 2)
   return vol

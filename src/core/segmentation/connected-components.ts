@@ -23,13 +23,15 @@ export function forEachComponent(
   const lab = vol.labels
   const seen = new Uint32Array(Math.ceil((ni * nj * nk) / 32))
   const offs: [number, number, number][] = []
-  for (let dk = -1; dk <= 1; dk++)
-    for (let dj = -1; dj <= 1; dj++)
+  for (let dk = -1; dk <= 1; dk++) {
+    for (let dj = -1; dj <= 1; dj++) {
       for (let di = -1; di <= 1; di++) {
         const m = Math.abs(di) + Math.abs(dj) + Math.abs(dk)
         if (m === 0 || (connectivity === 6 && m > 1)) continue
         offs.push([di, dj, dk])
       }
+    }
+  }
   const stack = new IndexList()
   const comp = new IndexList()
   const mark = (n: number): boolean => {

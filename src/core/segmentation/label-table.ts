@@ -26,8 +26,9 @@ export function addLabel(
 ): LabelTable {
   let v = value ?? 1
   if (value === undefined) while (t.some((e) => e.value === v)) v++
-  if (!(v >= 1 && v <= maxValue) || t.some((e) => e.value === v))
+  if (!(v >= 1 && v <= maxValue) || t.some((e) => e.value === v)) {
     throw new RangeError(`label value ${v} is not free`)
+  }
   return [...t, { value: v, name, colour, hidden: false }]
 }
 
