@@ -32,6 +32,7 @@ export function forEachComponent(
       }
     }
   }
+  const flat = Int32Array.from(offs, ([di, dj, dk]) => di + ni * (dj + nj * dk))
   const stack = new IndexList()
   const comp = new IndexList()
   const mark = (n: number): boolean => {
@@ -53,6 +54,14 @@ export function forEachComponent(
       const i = n % ni
       const j = ((n - i) / ni) % nj
       const k = (n - i - ni * j) / (ni * nj)
+      if (i > 0 && j > 0 && k > 0 && i < ni - 1 && j < nj - 1 && k < nk - 1) {
+        // Interior voxel: flat offsets, no bounds checks (the common, hot case).
+        for (let x = 0; x < flat.length; x++) {
+          const m = n + flat[x]!
+          if (lab[m] === L && mark(m)) stack.push(m)
+        }
+        continue
+      }
       for (const [di, dj, dk] of offs) {
         const a = i + di,
           b = j + dj,
