@@ -1,0 +1,116 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { VolumeGeometry } from '../../src/shared/geometry.js'
+import {
+  initialReview,
+  nextToReview,
+  reduceReview,
+  reviewProgress,
+  type ReviewEvent,
+  type ReviewState,
+} from '../../src/core/segmentation/review-state.js'
+import {
+  addLabel,
+  deleteLabelVoxels,
+  recolourLabel,
+  removeLabel,
+  renameLabel,
+  reorderLabel,
+  setLabelHidden,
+} from '../../src/core/segmentation/label-table.js'
+import { createLabelVolume } from '../../src/core/segmentation/label-volume.js'
+import { revertDelta } from '../../src/core/segmentation/label-delta.js'
+
+const step = (s: ReviewState, e: ReviewEvent): ReviewState => {
+  const r = reduceReview(s, e)
+  assert.ok(r.ok, r.ok ? '' : r.error)
+  return r.state
+}
+
+test('transitions: accept, reject with reason, edit after accept → edited, reset', () => {
+  let s = initialReview([1, 2, 3])
+  s = step(s, { type: 'accept', label: 1 })
+  assert.deepEqual(s.get(1), { kind: 'accepted' })
+  s = step(s, { type: 'voxels-changed', label: 1 })
+  assert.deepEqual(s.get(1), { kind: 'edited' })
+  s = step(s, { type: 'voxels-changed', label: 2 })
+  assert.deepEqual(s.get(2), { kind: 'edited' })
+  s = step(s, { type: 'reject', label: 3, reason: ' wrong organ ' })
+  assert.deepEqual(s.get(3), { kind: 'rejected', reason: 'wrong organ' })
+  s = step(s, { type: 'voxels-changed', label: 3 })
+  assert.equal(s.get(3)!.kind, 'rejected')
+  s = step(s, { type: 'reset', label: 3 })
+  assert.deepEqual(s.get(3), { kind: 'pending' })
+})
+
+test('reject without a reason and unknown labels are refused; state unchanged', () => {
+  const s = initialReview([1])
+  const r = reduceReview(s, { type: 'reject', label: 1, reason: '  ' })
+  assert.equal(r.ok, false)
+  assert.deepEqual(s.get(1), { kind: 'pending' })
+  assert.equal(reduceReview(s, { type: 'accept', label: 9 }).ok, false)
+})
+
+test('progress text and next label needing review (wraps round)', () => {
+  let s = initialReview([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  for (const l of [1, 2, 5, 6]) s = step(s, { type: 'accept', label: l })
+  assert.equal(reviewProgress(s).text, '4 of 10 labels reviewed')
+  assert.equal(nextToReview(s), 3)
+  assert.equal(nextToReview(s, 4), 7)
+  s = step(
+    step(step(step(s, { type: 'accept', label: 7 }), { type: 'accept', label: 8 }), {
+      type: 'accept',
+      label: 9,
+    }),
+    { type: 'accept', label: 10 },
+  )
+  assert.equal(nextToReview(s, 9), 3)
+  s = step(step(s, { type: 'accept', label: 3 }), { type: 'accept', label: 4 })
+  assert.equal(nextToReview(s), undefined)
+})
+
+test('label table: add (free value), rename, recolour, hide, reorder, delete with undoable voxels', () => {
+  let t = addLabel([], 'liver', [255, 0, 0])
+  t = addLabel(t, 'spleen', [0, 255, 0])
+  t = addLabel(t, 'kidney', [0, 0, 255], 5)
+  assert.deepEqual(
+    t.map((e) => e.value),
+    [1, 2, 5],
+  )
+  assert.throws(() => addLabel(t, 'x', [0, 0, 0], 2), RangeError)
+  t = renameLabel(t, 2, 'Spleen')
+  t = recolourLabel(t, 2, [1, 2, 3])
+  t = setLabelHidden(t, 1, true)
+  t = reorderLabel(t, 5, 0)
+  assert.deepEqual(
+    t.map((e) => [e.value, e.name, e.hidden]),
+    [
+      [5, 'kidney', false],
+      [1, 'liver', true],
+      [2, 'Spleen', false],
+    ],
+  )
+  assert.deepEqual(t[2]!.colour, [1, 2, 3])
+  t = removeLabel(t, 1)
+  assert.deepEqual(
+    t.map((e) => e.value),
+    [5, 2],
+  )
+  const g: VolumeGeometry = {
+    sizeIJK: [4, 4, 4],
+    spacingMm: [1, 1, 1],
+    originLPS: [0, 0, 0],
+    directionLPS: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+  }
+  const vol = createLabelVolume(g)
+  assert.equal(vol.labels.length, 64) // a new empty labelling
+  vol.labels.set([1, 2, 1, 0], 20) // one row: i = 0..3, j = 1, k = 1
+  const snap = vol.labels.slice()
+  const d = deleteLabelVoxels(vol, 1)
+  assert.equal(d.changed, 2)
+  assert.equal(d.before.length, 3) // box of its voxels, not the volume
+  assert.deepEqual([...vol.labels.subarray(20, 24)], [0, 2, 0, 0])
+  revertDelta(vol, d)
+  assert.deepEqual(vol.labels, snap)
+  assert.ok(createLabelVolume(g, 1000).labels instanceof Uint16Array)
+})
