@@ -2,7 +2,7 @@
  * Entry of the review viewer: connects to the core, lays out the panels and the four views, and
  * binds the keyboard. Nothing here knows the transport (see api/connect.ts).
  */
-import { connect } from './api/connect.js'
+import { NoTokenError, connect } from './api/connect.js'
 import { Controller } from './app/controller.js'
 import { INITIAL_STATE, Store } from './app/state.js'
 import { VIEW_NAMES, type ViewName } from './app/view-geometry.js'
@@ -119,7 +119,7 @@ function keyboard(store: Store, ctl: Controller, views: Map<ViewName, SliceView>
 
 /**
  * What test/bench/bench-viewer.ts drives the viewer through: set on `window.volsegBench` only
- * when the page was opened with `?bench` (read before connect() drops the query).
+ * when the page was opened with `?bench`.
  */
 interface BenchHandle {
   readonly store: Store
@@ -152,6 +152,10 @@ async function main(): Promise<void> {
   try {
     client = await connect()
   } catch (e) {
+    if (e instanceof NoTokenError) {
+      store.notify('error', e.message)
+      return
+    }
     store.notify(
       'error',
       `Cannot reach the VolSeg core: ${e instanceof Error ? e.message : String(e)}. Start it with "volseg serve" and open the address it prints.`,

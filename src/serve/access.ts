@@ -1,6 +1,7 @@
 /**
- * Who may talk to `volseg serve` (architecture.md §5, S1–S3): a random 32-byte token per start, taken from
- * `?token=` or an HttpOnly SameSite=Strict cookie and compared in constant time; the `Host`
+ * Who may talk to `volseg serve` (architecture.md §5, S1–S3): a random 32-byte token per start,
+ * presented only as a WebSocket subprotocol (`src/shared/serve-token.ts`; never a cookie, which
+ * every other server on the host would receive) and compared in constant time; the `Host`
  * header must name the bound address (DNS rebinding) and a WebSocket's `Origin` must be our own.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
@@ -21,28 +22,6 @@ export function tokenMatches(presented: string | undefined, token: string): bool
     return false
   }
   return timingSafeEqual(a, b)
-}
-
-/** The cookie name, per port: two servers on one host do not overwrite each other's token. */
-export function cookieName(port: number): string {
-  return `volseg_token_${port}`
-}
-
-/** The value of cookie `name` in the request, if any. */
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  const header = req.headers.cookie
-  if (header === undefined) return undefined
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq < 0) continue
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim()
-  }
-  return undefined
-}
-
-/** The `Set-Cookie` value that keeps the token for this origin. */
-export function tokenCookie(port: number, token: string): string {
-  return `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`
 }
 
 /** True for 127.0.0.0/8, ::1 and `localhost`. */

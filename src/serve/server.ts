@@ -1,9 +1,11 @@
 /**
- * The `volseg serve` HTTP + WebSocket server (architecture.md §3, §5 S1–S6). Every HTTP request and the
- * WebSocket upgrade need the token (query once, then the cookie) and a `Host` naming this server;
- * the upgrade also needs our `Origin`. Static files come from the built renderer with a CSP
- * header and `nosniff`; no CORS headers are ever sent. The WebSocket (`ws`, `noServer`) caps
- * frames at `maxFrameBytes`: a bigger one closes that socket (1009).
+ * The `volseg serve` HTTP + WebSocket server (architecture.md §3, §5 S1–S6). Every request needs a
+ * `Host` naming this server. All data goes over the WebSocket, whose upgrade also needs our
+ * `Origin` and the token as a subprotocol (`src/shared/serve-token.ts`). HTTP serves only the
+ * built renderer (public code, no data), so it needs no token, with a CSP header and `nosniff`;
+ * no CORS headers and no cookies are ever sent, and a cookie the browser sends is never read.
+ * The WebSocket (`ws`, `noServer`) caps frames at `maxFrameBytes`: a bigger one closes that
+ * socket (1009).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -12,15 +14,19 @@ import { WebSocketServer } from 'ws'
 import { MAX_UPLOAD_BYTES } from '../shared/api.js'
 import type { VolsegService } from '../service/create-service.js'
 import {
+  SOCKET_PATH,
+  SOCKET_PROTOCOL,
+  TOKEN_PARAM,
+  pageUrl,
+  tokenFromProtocols,
+} from '../shared/serve-token.js'
+import {
   allowedHosts,
-  cookieName,
   hostPort,
   hostProblem,
   isWildcard,
   newToken,
   originProblem,
-  readCookie,
-  tokenCookie,
   tokenMatches,
 } from './access.js'
 import { serveStatic } from './static-files.js'
@@ -34,6 +40,13 @@ export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024
 
 /** Room left in a frame for the JSON header of an `openUpload` request (name ≤ 255 chars). */
 export const UPLOAD_HEADER_ROOM = 64 * 1024
+
+/**
+ * Largest request head we parse. Any other server on this host may set cookies that the browser
+ * then sends to us too (cookies ignore the port): Chromium keeps up to 180 of 4 KiB per host,
+ * past Node's 16 KiB default, so a "cookie bomb" would get every request refused (431).
+ */
+export const MAX_HEADER_BYTES = 1024 * 1024
 
 /**
  * The largest dropped file (`openUpload`) whose request fits one frame of `maxFrameBytes`: the
@@ -60,7 +73,7 @@ export interface ServerOptions {
 
 /** A running server. */
 export interface RunningServer {
-  /** `http://host:port/?token=<hex>`: the one URL to open. */
+  /** `http://host:port/#token=<hex>`: the one URL to open (the fragment never leaves the browser). */
   readonly url: string
   readonly host: string
   readonly port: number
@@ -128,31 +141,34 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     noServer: true,
     maxPayload: maxFrameBytes,
     perMessageDeflate: false,
+    // The upgrade was authorised by the token subprotocol; answer with ours only, so the token
+    // is never echoed.
+    handleProtocols: (offered) => (offered.has(SOCKET_PROTOCOL) ? SOCKET_PROTOCOL : false),
   })
 
-  const authorised = (req: IncomingMessage, query: URLSearchParams): boolean =>
-    tokenMatches(query.get('token') ?? undefined, token) ||
-    tokenMatches(readCookie(req, cookieName(port)), token)
+  // Only the subprotocol counts: no cookie (every server on the host gets it) and no query
+  // (URLs end up in logs and history).
+  const authorised = (req: IncomingMessage): boolean =>
+    tokenMatches(tokenFromProtocols(req.headers['sec-websocket-protocol']), token)
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const hostWhy = hostProblem(req, allowed, wildcard)
     if (hostWhy !== undefined) return plain(res, 403, `forbidden: ${hostWhy}`)
-    const { path, query } = splitTarget(req.url)
-    if (!authorised(req, query)) {
-      return plain(res, 401, 'unauthorised: open the URL volseg serve printed (it has the token)')
-    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD')
       return plain(res, 405, 'method not allowed')
     }
-    if (query.has('token')) {
-      // Keep the token in a cookie and take it out of the address bar and history.
-      query.delete('token')
+    const { path, query } = splitTarget(req.url)
+    const old = query.get(TOKEN_PARAM)
+    if (old !== null) {
+      // An old link (`/?token=`): move the token to the fragment, out of every later request.
+      // Not checked here: HTTP serves no data, and the page's socket will be.
+      query.delete(TOKEN_PARAM)
       const rest = query.toString()
       res.writeHead(302, {
-        'Set-Cookie': tokenCookie(port, token),
-        Location: `${path.startsWith('/') ? path.replace(/^\/+/, '/') : '/'}${rest ? `?${rest}` : ''}`,
+        Location: `${path.startsWith('/') ? path.replace(/^\/+/, '/') : '/'}${rest ? `?${rest}` : ''}#${TOKEN_PARAM}=${encodeURIComponent(old)}`,
         'Cache-Control': 'no-store',
+        'Referrer-Policy': 'no-referrer',
       })
       res.end()
       return
@@ -164,7 +180,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     await serveStatic(o.staticRoot, path, res, req.method === 'HEAD')
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     onRequest(req, res).catch(() => {
       if (!res.headersSent) plain(res, 500, 'internal error')
       else res.destroy()
@@ -177,9 +193,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (hostWhy !== undefined) return refuseUpgrade(socket, 403, 'Forbidden')
     const originWhy = originProblem(req)
     if (originWhy !== undefined) return refuseUpgrade(socket, 403, 'Forbidden')
-    const { path, query } = splitTarget(req.url)
-    if (!authorised(req, query)) return refuseUpgrade(socket, 401, 'Unauthorized')
-    if (path !== '/ws') return refuseUpgrade(socket, 404, 'Not Found')
+    if (!authorised(req)) return refuseUpgrade(socket, 401, 'Unauthorized')
+    if (splitTarget(req.url).path !== SOCKET_PATH) return refuseUpgrade(socket, 404, 'Not Found')
     wss.handleUpgrade(req, socket, head, (ws) => attachConnection(ws, o.service, uploadLimit))
   })
   server.on('clientError', (_e, socket) => socket.destroy())
@@ -196,7 +211,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   allowed = allowedHosts(host, port)
   const shown = wildcard ? '127.0.0.1' : host
   return {
-    url: `http://${hostPort(shown, port)}/?token=${token}`,
+    url: pageUrl(`http://${hostPort(shown, port)}`, token),
     host,
     port,
     token,

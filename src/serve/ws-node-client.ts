@@ -14,6 +14,7 @@ import {
   type Result,
   type VolsegApi,
 } from '../shared/api.js'
+import { SOCKET_PATH, TOKEN_PARAM, socketProtocols } from '../shared/serve-token.js'
 import { decodeMessage, encodeRequest } from '../shared/wire.js'
 
 /** Options of {@link connectNodeClient}. */
@@ -22,6 +23,25 @@ export interface NodeClientOptions {
   readonly origin?: string
   /** Extra headers (e.g. a cookie, a forged Host in tests). */
   readonly headers?: Readonly<Record<string, string>>
+  /** The token; default the one in `url`. Presented as a subprotocol, never in the URL. */
+  readonly token?: string
+}
+
+/**
+ * The socket URL and token for `url`: the page URL `volseg serve` printed
+ * (`http://host:port/#token=…`) or a socket URL (`ws://host:port/ws`, optionally `?token=…`,
+ * which is taken out of the URL).
+ */
+export function socketTarget(url: string): { url: string; token: string | undefined } {
+  const u = new URL(url)
+  if (u.protocol === 'http:' || u.protocol === 'https:') {
+    const token = new URLSearchParams(u.hash.slice(1)).get(TOKEN_PARAM) ?? undefined
+    const ws = u.protocol === 'https:' ? 'wss:' : 'ws:'
+    return { url: `${ws}//${u.host}${SOCKET_PATH}`, token }
+  }
+  const token = u.searchParams.get(TOKEN_PARAM) ?? undefined
+  u.searchParams.delete(TOKEN_PARAM)
+  return { url: u.href, token }
 }
 
 /** A connected client: the API plus raw access for tests. */
@@ -38,13 +58,17 @@ export interface NodeClient extends VolsegApi {
   readonly socket: WebSocket
 }
 
-/** Connects to `url` (`ws://host:port/ws?token=...`); rejects when the upgrade is refused. */
+/**
+ * Connects to `url` (see {@link socketTarget}), presenting the token as the renderer does;
+ * rejects when the upgrade is refused.
+ */
 export async function connectNodeClient(
   url: string,
   options: NodeClientOptions = {},
 ): Promise<NodeClient> {
-  const u = new URL(url)
-  const ws = new WebSocket(url, {
+  const target = socketTarget(url)
+  const u = new URL(target.url)
+  const ws = new WebSocket(target.url, socketProtocols(options.token ?? target.token), {
     origin: options.origin ?? `http://${u.host}`,
     ...(options.headers ? { headers: { ...options.headers } } : {}),
     perMessageDeflate: false,

@@ -217,7 +217,9 @@ async function main(): Promise<void> {
     server = await startServer(data, out)
     session = await launch()
     const page = session.page
-    await page.goto(`${server.url}&bench`)
+    const benchUrl = new URL(server.url)
+    benchUrl.search = '?bench'
+    await page.goto(benchUrl.href)
     await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
     await page.evaluate(NAME_SHIM)
     await page.evaluate(installProbes)

@@ -103,7 +103,7 @@ export function startServer(data: string, out: string): Promise<Server> {
     }, 60_000)
     child.stdout.on('data', (b: Buffer) => {
       stdout += b.toString()
-      const m = /VolSeg serving at (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/.exec(stdout)
+      const m = /VolSeg serving at (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64})$/m.exec(stdout)
       if (!m) return
       clearTimeout(timer)
       resolveServer({

@@ -34,13 +34,6 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
-/** The WebSocket URL of `server` for a Node client (the token from the printed URL). */
-function socketUrl(s: Server): string {
-  const u = new URL(s.url)
-  const token = u.searchParams.get('token') ?? new URLSearchParams(u.hash.slice(1)).get('token')
-  return `ws://${u.host}/ws?token=${token}`
-}
-
 before(async () => {
   await buildRenderer()
   const dirs = await makeDataDir()
@@ -82,7 +75,7 @@ test(`${RELOADS} reloads: each resumes the same volume; memory stays bounded; no
     `RSS grew from ${before.toFixed(0)} to ${afterReloads.toFixed(0)} MiB`,
   )
   // The server still serves, and the page's one volume leaves room for 7 more opens.
-  const c = await connectNodeClient(socketUrl(server))
+  const c = await connectNodeClient(server.url)
   try {
     const opened: OpenedVolume[] = []
     for (let k = 0; k < 7; k++) {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -14,6 +15,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -79,9 +81,42 @@ function get(path: string, headers: Record<string, string> = {}): Promise<Reply>
   })
 }
 
+/** A raw WebSocket upgrade of `path`: its status and headers (101 when accepted). */
+function upgrade(path: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolveReply, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+        Origin: `http://127.0.0.1:${port}`,
+        ...headers,
+      },
+    })
+    req.on('upgrade', (res, socket) => {
+      socket.destroy()
+      resolveReply({ status: res.statusCode ?? 0, headers: res.headers, body: '' })
+    })
+    req.on('response', (res) => {
+      res.resume()
+      resolveReply({ status: res.statusCode ?? 0, headers: res.headers, body: '' })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** A cookie with our token, as an old server set it (or another local app might). */
 const cookie = (): Record<string, string> => ({ Cookie: `volseg_token_${port}=${token}` })
-const wsUrl = (withToken = true): string =>
-  `ws://127.0.0.1:${port}/ws${withToken ? `?token=${token}` : ''}`
+/** The subprotocols that carry `t`. */
+const protocols = (t: string): Record<string, string> => ({
+  'Sec-WebSocket-Protocol': `volseg, volseg.token.${t}`,
+})
+const wsUrl = (): string => `ws://127.0.0.1:${port}/ws`
 
 before(async () => {
   mkdirSync(data)
@@ -92,7 +127,7 @@ before(async () => {
   symlinkSync(join(outside, 'outside.nii.gz'), join(data, 'link-out.nii.gz'))
   symlinkSync(outside, join(data, 'dir-out'))
   ;({ proc, url } = await serve(['--port', '0', '--data', data, '--out', out, '--max-frame', '1']))
-  token = url.searchParams.get('token')!
+  token = new URLSearchParams(url.hash.slice(1)).get('token')!
   port = Number(url.port)
 })
 
@@ -105,37 +140,63 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true })
 })
 
-test('S1/S2: loopback URL with a 32-byte hex token', () => {
+test('S1/S2: loopback URL with a 32-byte hex token in the fragment, never sent to a server', () => {
   assert.equal(url.hostname, '127.0.0.1')
   assert.match(token, /^[0-9a-f]{64}$/)
   assert.equal(url.pathname, '/')
+  assert.equal(url.search, '', 'no token in the query')
+  assert.equal(url.hash, `#token=${token}`)
 })
 
-test('S2: HTTP needs the token; ?token= sets an HttpOnly SameSite=Strict cookie', async () => {
-  const none = await get('/')
-  assert.equal(none.status, 401)
-  assert.equal(none.headers['access-control-allow-origin'], undefined)
-  assert.equal((await get(`/?token=${'0'.repeat(64)}`)).status, 401)
-  assert.equal((await get('/', { Cookie: `volseg_token_${port}=${'f'.repeat(64)}` })).status, 401)
-  const first = await get(`/?token=${token}`)
-  assert.equal(first.status, 302)
-  assert.equal(first.headers.location, '/')
-  const set = String(first.headers['set-cookie'])
-  assert.match(set, new RegExp(`volseg_token_${port}=${token}`))
-  assert.match(set, /HttpOnly/)
-  assert.match(set, /SameSite=Strict/)
-  const page = await get('/', cookie())
+test('S2: HTTP serves only the public renderer, with CSP and no CORS; old ?token= links move to the fragment', async () => {
+  const page = await get('/')
   assert.equal(page.status, 200)
   assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/)
   assert.match(String(page.headers['content-security-policy']), /script-src 'self'(;|$)/)
   assert.equal(page.headers['x-content-type-options'], 'nosniff')
+  assert.equal(page.headers['referrer-policy'], 'no-referrer')
   assert.equal(page.headers['access-control-allow-origin'], undefined)
-  // Static files need the token too.
-  assert.equal((await get('/index.html')).status, 401)
+  const old = await get(`/?token=${token}`)
+  assert.equal(old.status, 302)
+  assert.equal(old.headers.location, `/#token=${token}`)
+  const kept = await get(`/?bench&token=${token}`)
+  assert.equal(kept.headers.location, `/?bench=#token=${token}`)
+  // No data over HTTP: the socket path and the data folder are not files here.
+  assert.equal((await get('/ws', cookie())).status, 404)
+  assert.equal((await get('/ch2.nii.gz', cookie())).status, 404)
+  assert.equal((await get('/', { ...cookie(), Connection: 'close' })).status, 200)
+  const post = await new Promise<number>((done, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', method: 'POST' }, (res) => {
+      res.resume()
+      done(res.statusCode ?? 0)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+  assert.equal(post, 405)
 })
 
-test('S3: HTTP with a foreign Host is refused even with the token', async () => {
-  const r = await get('/', { ...cookie(), Host: `evil.example:${port}` })
+test('S2: no response sets a cookie (cookies reach every port of the host)', async () => {
+  const replies = [
+    await get('/'),
+    await get('/index.html'),
+    await get(`/?token=${token}`),
+    await get(`/?token=${'0'.repeat(64)}`),
+    await get('/nope.js'),
+    await get('/', { Host: `evil.example:${port}` }),
+    await upgrade('/ws', protocols(token)),
+    await upgrade('/ws', protocols('0'.repeat(64))),
+    await upgrade(`/ws?token=${token}`),
+  ]
+  assert.deepEqual(
+    replies.map((r) => r.status),
+    [200, 200, 302, 302, 404, 403, 101, 401, 401],
+  )
+  for (const r of replies) assert.equal(r.headers['set-cookie'], undefined, String(r.status))
+})
+
+test('S3: HTTP with a foreign Host is refused', async () => {
+  const r = await get('/', { Host: `evil.example:${port}` })
   assert.equal(r.status, 403)
 })
 
@@ -150,26 +211,46 @@ test('S4: static path traversal is a 404', async () => {
     '/index.html%00.png',
     '/nope.js',
   ]) {
-    const r = await get(p, cookie())
+    const r = await get(p)
     assert.equal(r.status, 404, `${p} → ${r.status}`)
     assert.doesNotMatch(r.body, /root:/)
   }
 })
 
-test('S2/S3: WebSocket refused without token, with a foreign Origin or Host', async () => {
-  await assert.rejects(connectNodeClient(wsUrl(false)), /HTTP 401/)
-  await assert.rejects(connectNodeClient(`${wsUrl(false)}?token=${'0'.repeat(64)}`), /HTTP 401/)
-  await assert.rejects(connectNodeClient(wsUrl(), { origin: 'http://evil.example' }), /HTTP 403/)
+test('S2/S3: WebSocket refused without the token subprotocol, with a foreign Origin or Host', async () => {
+  await assert.rejects(connectNodeClient(wsUrl()), /HTTP 401/)
+  await assert.rejects(connectNodeClient(wsUrl(), { token: '0'.repeat(64) }), /HTTP 401/)
+  await assert.rejects(
+    connectNodeClient(wsUrl(), { token, origin: 'http://evil.example' }),
+    /HTTP 403/,
+  )
   await assert.rejects(
     connectNodeClient(wsUrl(), {
+      token,
       origin: `http://evil.example:${port}`,
       headers: { Host: `evil.example:${port}` },
     }),
     /HTTP 403/,
   )
-  await assert.rejects(connectNodeClient(wsUrl(), { origin: 'null' }), /HTTP 403/)
-  // The cookie alone is enough (the browser case).
-  const c = await connectNodeClient(wsUrl(false), { headers: cookie() })
+  await assert.rejects(connectNodeClient(wsUrl(), { token, origin: 'null' }), /HTTP 403/)
+  // A cookie, even with the right token, and a token in the query do not authenticate.
+  await assert.rejects(connectNodeClient(wsUrl(), { headers: cookie() }), /HTTP 401/)
+  assert.equal((await upgrade('/ws', cookie())).status, 401)
+  assert.equal((await upgrade(`/ws?token=${token}`)).status, 401)
+  assert.equal((await upgrade(`/ws?token=${token}`, cookie())).status, 401)
+  // The subprotocol must come with `volseg`, once.
+  assert.equal(
+    (await upgrade('/ws', { 'Sec-WebSocket-Protocol': `volseg.token.${token}` })).status,
+    401,
+  )
+  const twice = `volseg, volseg.token.${token}, volseg.token.${'0'.repeat(64)}`
+  assert.equal((await upgrade('/ws', { 'Sec-WebSocket-Protocol': twice })).status, 401)
+  // The token subprotocol is enough; the answer names `volseg` only, never the token.
+  const raw = await upgrade('/ws', protocols(token))
+  assert.equal(raw.status, 101)
+  assert.equal(raw.headers['sec-websocket-protocol'], 'volseg')
+  const c = await connectNodeClient(wsUrl(), { token })
+  assert.equal(c.socket.protocol, 'volseg')
   const hello = await c.hello({})
   assert.ok(hello.ok)
   assert.equal(hello.value.sampleSource, 'ch2.nii.gz')
@@ -177,8 +258,17 @@ test('S2/S3: WebSocket refused without token, with a foreign Origin or Host', as
   c.close()
 })
 
+test('S2: a cookie another local app tossed at 127.0.0.1 breaks nothing, even a large one', async () => {
+  // Chromium keeps up to 180 cookies of 4 KiB per host, far past Node's 16 KiB default head.
+  const bomb = Array.from({ length: 180 }, (_, i) => `junk${i}=${'x'.repeat(4000)}`).join('; ')
+  const headers = { Cookie: `volseg_token_${port}=${'f'.repeat(64)}; ${bomb}` }
+  assert.equal((await get('/', headers)).status, 200)
+  assert.equal((await upgrade('/ws', { ...headers, ...protocols(token) })).status, 101)
+})
+
+/** A client as a script would make one: from the URL `volseg serve` printed. */
 async function client(): Promise<NodeClient> {
-  return connectNodeClient(wsUrl())
+  return connectNodeClient(url.href)
 }
 
 test('S4: listSources / openSource refuse refs leaving --data', async () => {
@@ -312,9 +402,7 @@ test('S6: openUpload is capped by the frame size; dropped copies are removed at 
   const s = await serve(['--port', '0', '--data', data, '--out', join(tmp, 'out3')], {
     TMPDIR: tmpParent,
   })
-  const c2 = await connectNodeClient(
-    `ws://${s.url.host}/ws?token=${s.url.searchParams.get('token')}`,
-  )
+  const c2 = await connectNodeClient(s.url.href)
   const h2 = await c2.hello({})
   assert.ok(h2.ok)
   assert.equal(h2.value.maxUploadBytes, MAX_UPLOAD_BYTES)
@@ -329,4 +417,25 @@ test('S6: openUpload is capped by the frame size; dropped copies are removed at 
   s.proc.kill('SIGTERM')
   assert.equal(await exited, 0)
   assert.deepEqual(readdirSync(tmpParent), [], 'the upload folder is removed at shutdown')
+})
+
+test('--open opens the printed URL, token in the fragment', async () => {
+  // A stand-in for the desktop's opener: it records what it was asked to open.
+  const bin = join(tmp, 'bin')
+  mkdirSync(bin)
+  const opened = join(tmp, 'opened.txt')
+  writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`)
+  chmodSync(join(bin, 'xdg-open'), 0o755)
+  const s = await serve(['--port', '0', '--data', data, '--out', join(tmp, 'out4'), '--open'], {
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+  })
+  try {
+    for (let i = 0; i < 100 && !existsSync(opened); i++) await new Promise((r) => setTimeout(r, 50))
+    assert.equal(readFileSync(opened, 'utf8'), s.url.href)
+    assert.match(s.url.href, /^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64}$/)
+  } finally {
+    const exited = new Promise((r) => s.proc.once('exit', r))
+    s.proc.kill('SIGTERM')
+    await exited
+  }
 })

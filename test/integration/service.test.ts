@@ -75,7 +75,7 @@ before(async () => {
     })
     proc.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)))
   })
-  c = await connectNodeClient(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`)
+  c = await connectNodeClient(url.href)
 })
 
 after(async () => {

@@ -137,7 +137,7 @@ test('volseg serve killed mid-job: its workers exit within 3 s', async () => {
         60_000,
       ),
     )
-    const c = await connectNodeClient(`ws://${url.host}/ws?token=${url.searchParams.get('token')}`)
+    const c = await connectNodeClient(url.href)
     const events: ApiEvent[] = []
     c.onEvent((e) => events.push(e))
     const opened = await c.openSource({ source: 'ch2.nii.gz' as SourceRef })

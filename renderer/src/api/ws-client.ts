@@ -30,10 +30,13 @@ interface Pending {
   resolve(r: Result<unknown>): void
 }
 
-/** Opens the socket at `url` and resolves once it is open (or rejects with a sentence). */
-export function connectWebSocket(url: string): Promise<ApiClient> {
+/**
+ * Opens the socket at `url`, offering `protocols` (the token travels as one), and resolves once
+ * it is open (or rejects with a sentence).
+ */
+export function connectWebSocket(url: string, protocols: string[] = []): Promise<ApiClient> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url)
+    const socket = new WebSocket(url, protocols)
     socket.binaryType = 'arraybuffer'
     const pending = new Map<number, Pending>()
     const events = new Set<(e: ApiEvent) => void>()
