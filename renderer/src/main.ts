@@ -162,7 +162,7 @@ async function main(): Promise<void> {
     )
     return
   }
-  const ctl = new Controller(client, store)
+  const ctl = new Controller(client, store, connect)
   mountFilesPanel(left, store, ctl)
   mountSegmentPanel(left, store, ctl)
   mountDisplayPanel(right, store, ctl)

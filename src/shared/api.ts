@@ -413,6 +413,31 @@ export interface UploadLabelsRequest {
   readonly bytes: Uint8Array
 }
 
+/** Review status of one label, as saved with a mask and kept in a backup. */
+export type LabelReviewStatus = 'pending' | 'accepted' | 'edited' | 'rejected'
+
+/**
+ * One label as the reviewer left it: its value in the label map, name, display colour (sRGB
+ * 0–255) and review status; `reason` is present exactly when `status` is `rejected`.
+ */
+export interface LabelReview {
+  readonly value: number
+  readonly name: string
+  readonly colourRGB: readonly [number, number, number]
+  readonly status: LabelReviewStatus
+  readonly reason?: string
+}
+
+/**
+ * The review of a label map: every label in display order (hidden ones too), and when it was
+ * last changed (ISO 8601, UTC). Saved beside a mask and carried by a backup, so that exports can
+ * say what the human changed.
+ */
+export interface ReviewRecord {
+  readonly labels: readonly LabelReview[]
+  readonly updatedAt: string
+}
+
 /** Argument of `saveMask`. */
 export interface SaveMaskRequest {
   readonly volumeId: VolumeId

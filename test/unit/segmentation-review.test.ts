@@ -17,7 +17,9 @@ import {
   renameLabel,
   reorderLabel,
   setLabelHidden,
+  type LabelTable,
 } from '../../src/core/segmentation/label-table.js'
+import { fromReviewRecord, toReviewRecord } from '../../src/core/segmentation/review-record.js'
 import { createLabelVolume } from '../../src/core/segmentation/label-volume.js'
 import { revertDelta } from '../../src/core/segmentation/label-delta.js'
 
@@ -113,4 +115,45 @@ test('label table: add (free value), rename, recolour, hide, reorder, delete wit
   revertDelta(vol, d)
   assert.deepEqual(vol.labels, snap)
   assert.ok(createLabelVolume(g, 1000).labels instanceof Uint16Array)
+})
+
+test('review record: table order, statuses and reasons survive a round trip', () => {
+  const table: LabelTable = [
+    { value: 3, name: 'left lung', colour: [10, 20, 30], hidden: true },
+    { value: 1, name: 'liver', colour: [200, 0, 0], hidden: false },
+    { value: 2, name: 'spleen', colour: [0, 200, 0], hidden: false },
+  ]
+  let review = initialReview([1, 2, 3])
+  for (const e of [
+    { type: 'accept', label: 1 },
+    { type: 'reject', label: 3, reason: ' leaks into the heart ' },
+  ] as const) {
+    const r = reduceReview(review, e)
+    assert.ok(r.ok)
+    review = r.state
+  }
+  const rec = toReviewRecord(table, review, new Date(Date.UTC(2026, 11, 3, 12, 0, 0)))
+  assert.equal(rec.updatedAt, '2026-12-03T12:00:00.000Z')
+  assert.deepEqual(
+    rec.labels.map((l) => [l.value, l.status, l.reason]),
+    [
+      [3, 'rejected', 'leaks into the heart'],
+      [1, 'accepted', undefined],
+      [2, 'pending', undefined],
+    ],
+  )
+  assert.ok(!('reason' in rec.labels[1]!))
+  const back = fromReviewRecord(JSON.parse(JSON.stringify(rec)) as typeof rec)
+  assert.deepEqual(
+    back.table.map((e) => [e.value, e.name, e.colour]),
+    table.map((e) => [e.value, e.name, e.colour]),
+  )
+  assert.deepEqual(
+    [...back.review.entries()],
+    [
+      [3, { kind: 'rejected', reason: 'leaks into the heart' }],
+      [1, { kind: 'accepted' }],
+      [2, { kind: 'pending' }],
+    ],
+  )
 })

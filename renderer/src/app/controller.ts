@@ -71,20 +71,128 @@ export function describeError(e: ApiError): string {
   return `${e.message}${e.file ? ` (${e.file})` : ''} [${e.code}]`
 }
 
+/** Waits between reconnection attempts, ms; the last one repeats. */
+const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000]
+
 export class Controller {
-  readonly #client: ApiClient
+  #client: ApiClient
   readonly #store: Store
+  readonly #reconnect: (() => Promise<ApiClient>) | undefined
   #hotspotWorker: Worker | undefined
   #hotspotRequest = 0
 
-  constructor(client: ApiClient, store: Store) {
+  /** `reconnect` opens a new connection after this one is lost (none: say so and stop). */
+  constructor(client: ApiClient, store: Store, reconnect?: () => Promise<ApiClient>) {
     this.#client = client
     this.#store = store
+    this.#reconnect = reconnect
+    this.#attach(client)
+  }
+
+  #attach(client: ApiClient): void {
     client.onEvent((e) => this.#onEvent(e))
     client.onClose((why) => {
-      store.set({ connected: false, job: undefined })
-      store.notify('error', why)
+      this.#store.set({ connected: false })
+      if (!this.#reconnect) {
+        this.#store.notify('error', why)
+        return
+      }
+      this.#store.notify('warning', `Lost the connection to VolSeg (${why}); reconnecting…`)
+      void this.#reconnectLoop()
     })
+  }
+
+  /** Connects again (with back-off) and takes back what the lost connection held. */
+  async #reconnectLoop(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const wait = RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)]!
+      await new Promise((r) => setTimeout(r, wait))
+      let client: ApiClient
+      try {
+        client = await this.#reconnect!()
+      } catch {
+        continue
+      }
+      this.#client = client
+      this.#attach(client)
+      await this.#resume()
+      return
+    }
+  }
+
+  /**
+   * After a reconnect: resumes the old session (the server keeps a closed connection's work for
+   * its grace period); when that is gone (a restart, a long outage) the image is opened again and
+   * the mask this page still shows is handed back, so nothing on screen is lost.
+   */
+  async #resume(): Promise<void> {
+    const s = this.#store.state
+    const oldKey = s.hello?.session?.key
+    const hello = await this.api.hello({})
+    if (!hello.ok) return
+    this.#store.set({ connected: true, hello: hello.value })
+    if (hello.value.session) writeSessionKey(hello.value.session.key)
+    const r = oldKey ? await this.api.resumeSession({ key: oldKey }) : undefined
+    const volume = s.volume
+    if (r?.ok) {
+      const held = r.value.volumes.some((v) => v.volume.volumeId === volume?.info.volumeId)
+      if (held || !volume) {
+        this.#store.notify('info', 'Reconnected to VolSeg; nothing was lost.')
+        return
+      }
+    }
+    if (!volume) return
+    this.#store.set({ job: undefined })
+    if (volume.info.source.startsWith('upload:')) {
+      this.#store.notify(
+        'error',
+        `Reconnected, but the server no longer holds ${volume.info.name} (it restarted, or the connection was lost for longer than it waits): drop the file again.`,
+      )
+      return
+    }
+    const labels = s.labels
+    const again = await this.api.openSource({ source: volume.info.source })
+    if (!again.ok || again.value.kind !== 'volume') {
+      this.#store.notify(
+        'error',
+        `Reconnected, but ${volume.info.name} could not be opened again: ${again.ok ? 'it asks for a series' : describeError(again.error)}`,
+      )
+      return
+    }
+    await this.#load(again.value)
+    if (!labels) {
+      this.#store.notify(
+        'info',
+        `Reconnected; the server had restarted, ${volume.info.name} is open again.`,
+      )
+      return
+    }
+    const up = await this.api.uploadLabels({
+      volumeId: again.value.volumeId,
+      dataType: labels.header.dataType,
+      sizeIJK: labels.header.sizeIJK,
+      bytes: new Uint8Array(
+        labels.voxels.buffer,
+        labels.voxels.byteOffset,
+        labels.voxels.byteLength,
+      ),
+    })
+    if (!up.ok) {
+      this.#store.notify(
+        'error',
+        `Reconnected, but the mask could not be handed back: ${describeError(up.error)}`,
+      )
+      return
+    }
+    this.#store.set({
+      labels: { header: up.value, voxels: labels.voxels },
+      lastRun: s.lastRun,
+      overlay: { ...this.#store.state.overlay, visible: true },
+    })
+    this.#store.notify(
+      'info',
+      `Reconnected; the server had restarted: ${volume.info.name} is open again with the mask this page showed (not saved yet).`,
+    )
   }
 
   get api(): ApiClient['api'] {

@@ -19,6 +19,8 @@ import type {
   SourceRef,
   UncertaintyHeader,
 } from '../../../src/shared/api.js'
+import type { LabelTable } from '../../../src/core/segmentation/label-table.js'
+import type { ReviewState } from '../../../src/core/segmentation/review-state.js'
 import type { Vec3 } from '../../../src/shared/geometry.js'
 import type { VoxelArray } from '../../../src/shared/volume.js'
 import type { Alignment, GridTransform, ViewName } from './view-geometry.js'
@@ -83,6 +85,17 @@ export interface AppState {
   readonly window: { readonly width: number; readonly level: number }
   readonly presetName: string
   readonly labels?: LoadedLabels
+  /**
+   * Bumped by every edit: of `labels.voxels` (edited in place, never copied), of the label table
+   * or of a review status. Views redraw and backups are scheduled from it.
+   */
+  readonly editVersion: number
+  /** `editVersion` when the labels were last saved or loaded: unsaved edits when they differ. */
+  readonly savedVersion: number
+  /** The labels' names, colours and display order (from the model card, or made by the user). */
+  readonly labelTable?: LabelTable
+  /** Per-label review status of `labels` (absent until labels are shown). */
+  readonly review?: ReviewState
   readonly overlay: {
     readonly visible: boolean
     readonly opacity: number
@@ -120,6 +133,8 @@ export const INITIAL_STATE: AppState = {
   alignment: 'patient',
   window: { width: 1, level: 0.5 },
   presetName: 'auto',
+  editVersion: 0,
+  savedVersion: 0,
   overlay: { visible: true, opacity: 0.5, outline: false, hidden: new Set() },
   showUncertainty: false,
   models: [],
