@@ -9,12 +9,15 @@ import {
   type ApiEvent,
   type HeldItems,
   type JobId,
+  type LabelsHeader,
   type LabelsSelector,
   type ModelId,
   type OpenedVolume,
   type Result,
   type SourceRef,
 } from '../../../src/shared/api.js'
+import type { LabelTable } from '../../../src/core/segmentation/label-table.js'
+import { initialReview } from '../../../src/core/segmentation/review-state.js'
 import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
@@ -64,6 +67,13 @@ export function dropRefusal(
 export function looksLikeCT(v: OpenedVolume): boolean {
   const [min] = v.intensityRange
   return min >= -3100 && min <= -500 && v.percentiles.p99_5 > 0
+}
+
+/** The label table of a label map from the core: its labels (not the background) in value order. */
+export function labelTableOf(header: LabelsHeader): LabelTable {
+  return header.labels
+    .filter((l) => l.value !== 0)
+    .map((l) => ({ value: l.value, name: l.name, colour: l.color, hidden: false }))
 }
 
 /** A sentence for an API error, with its code and file. */
@@ -364,6 +374,8 @@ export class Controller {
       window: isCT ? { width: 400, level: 40 } : autoWindow(info),
       presetName: isCT ? 'CT abdomen' : 'auto',
       labels: undefined,
+      labelTable: undefined,
+      review: undefined,
       uncertainty: undefined,
       hotspots: undefined,
       showUncertainty: false,
@@ -472,13 +484,19 @@ export class Controller {
     if (!(v instanceof Uint8Array || v instanceof Uint16Array)) return
     const { bytes, ...header } = block
     void bytes // the header without its voxels
-    this.#store.set({
+    const table = labelTableOf(header)
+    this.#store.set((st) => ({
       labels: { header, voxels: v },
+      labelTable: table,
+      review: initialReview(table.map((e) => e.value)),
+      // Fresh from the core: nothing to save or back up until the next edit.
+      editVersion: st.editVersion + 1,
+      savedVersion: st.editVersion + 1,
       lastRun: header.run,
       uncertainty: undefined,
       hotspots: undefined,
-      overlay: { ...this.#store.state.overlay, visible: true },
-    })
+      overlay: { ...st.overlay, visible: true },
+    }))
     for (const w of header.warnings) this.#store.notify('warning', w)
     const kind = uncertainty ?? header.run?.uncertainty
     if (kind !== undefined && kind !== 'none') await this.#loadUncertainty(sel)
