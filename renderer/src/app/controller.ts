@@ -83,6 +83,8 @@ export function describeError(e: ApiError): string {
 
 /** Waits between reconnection attempts, ms; the last one repeats. */
 const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000]
+/** Failed attempts (about 7 s) after which the page says how to get going again. */
+const GIVE_HINT_AFTER = 3
 
 export class Controller {
   #client: ApiClient
@@ -121,10 +123,23 @@ export class Controller {
       try {
         client = await this.#reconnect!()
       } catch {
+        // A restarted server has a new access token, which this page cannot know: say so once.
+        if (attempt === GIVE_HINT_AFTER) {
+          this.#store.notify(
+            'error',
+            'VolSeg does not answer at this address. If it stopped, start it again and open the address it prints (a restart makes a new access token); this page keeps trying.',
+          )
+        }
         continue
       }
       this.#client = client
       this.#attach(client)
+      // The "lost" and "does not answer" notices are history now.
+      this.#store.set((st) => ({
+        notices: st.notices.filter(
+          (n) => !/^(Lost the connection to VolSeg|VolSeg does not answer)/.test(n.text),
+        ),
+      }))
       await this.#resume()
       return
     }
