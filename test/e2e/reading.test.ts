@@ -153,3 +153,28 @@ test('a CT in HU without a DICOM Modality opens in a CT window, an MR in the aut
   assert.equal(await page.getAttribute('.presets button.active', 'data-preset'), 'auto')
   assert.deepEqual(session.errors, [], 'no page errors')
 })
+
+test('3-D view: an orientation cube, and a title that follows the camera when rotated', async () => {
+  await open('ch2.nii.gz')
+  const title = (): Promise<string> =>
+    page.textContent('[data-view="3d"] .view-title').then((t) => t ?? '')
+  assert.match(await title(), /anterior view/)
+  const box = await page.locator('[data-view="3d"] .vtk-host').boundingBox()
+  assert.ok(box)
+  // A horizontal drag of a third of the view turns the camera about the vertical axis.
+  const y = box.y + box.height / 2
+  await page.mouse.move(box.x + box.width / 2, y)
+  await page.mouse.down()
+  await page.waitForTimeout(100)
+  await page.mouse.move(box.x + box.width / 2 + box.width / 3, y, { steps: 20 })
+  await page.waitForTimeout(100)
+  await page.mouse.up()
+  await page.waitForTimeout(300)
+  const turned = await title()
+  assert.doesNotMatch(turned, /anterior view/, `after rotation: "${turned}"`)
+  assert.match(turned, /3D \(LPS mm, (oblique view from [LRAP]+|left view|right view)\)/)
+  await page
+    .locator('[data-view="3d"]')
+    .screenshot({ path: join(ARTIFACTS, 'reading-03-3d-rotated.png') })
+  assert.deepEqual(session.errors, [], 'no page errors')
+})

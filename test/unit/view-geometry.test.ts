@@ -21,6 +21,7 @@ import {
   column,
   cross,
   directionLetters,
+  viewFromName,
   dot,
   edgeLetters,
   gridTransform,
@@ -332,4 +333,19 @@ test('sliceStepMm: one slice of a 7 mm series is 7 mm; oblique views never skip 
   assert.deepEqual(sliceIndex(g, [0, 0, 1], [10, 10, 7 * 11]), { index: 12, count: 20 })
   assert.deepEqual(sliceIndex(g, [0, 0, 1], [10, 10, -50]), { index: 1, count: 20 })
   assert.deepEqual(sliceIndex(g, [0, 0, 1], [10, 10, 1e4]), { index: 20, count: 20 })
+})
+
+test('3-D view names follow the camera: anterior, left, superior, then oblique', () => {
+  // The camera position minus the focal point, LPS: anterior is −y.
+  assert.equal(viewFromName([0, -500, 0]), 'anterior view')
+  assert.equal(viewFromName([0, 3, 0]), 'posterior view')
+  assert.equal(viewFromName([10, 0, 0]), 'left view')
+  assert.equal(viewFromName([-1, 0, 0]), 'right view')
+  assert.equal(viewFromName([0, 0, 2]), 'superior view')
+  assert.equal(viewFromName([0, 0, -2]), 'inferior view')
+  // 15° off anterior still reads anterior; 45° towards the right is oblique, from AR.
+  const r15 = (15 * Math.PI) / 180
+  assert.equal(viewFromName([-Math.sin(r15), -Math.cos(r15), 0]), 'anterior view')
+  assert.equal(viewFromName([-1, -1.01, 0]), 'oblique view from AR')
+  assert.equal(viewFromName([0, 0, 0]), 'view')
 })

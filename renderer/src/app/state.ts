@@ -24,6 +24,9 @@ import type { ReviewState } from '../../../src/core/segmentation/review-state.js
 import type { Vec3 } from '../../../src/shared/geometry.js'
 import type { VoxelArray } from '../../../src/shared/volume.js'
 import type { Alignment, GridTransform, ViewName } from './view-geometry.js'
+import type { Hotspot } from '../workers/hotspot-protocol.js'
+
+export type { Hotspot } from '../workers/hotspot-protocol.js'
 
 export interface LoadedVolume {
   readonly info: OpenedVolume
@@ -39,14 +42,6 @@ export interface LoadedLabels {
 export interface LoadedUncertainty {
   readonly header: UncertaintyHeader
   readonly voxels: Float32Array
-}
-
-/** One "review hotspot": a connected region of high uncertainty, attributed to a label. */
-export interface Hotspot {
-  readonly label: number
-  readonly voxels: number
-  readonly meanUncertainty: number
-  readonly centreLPS: Vec3
 }
 
 export interface ViewCamera {

@@ -96,6 +96,28 @@ export function directionLetters(v: Vec3, minor = 0.3): string {
   return out
 }
 
+const SIDE_NAMES: Readonly<Record<string, string>> = {
+  L: 'left',
+  R: 'right',
+  P: 'posterior',
+  A: 'anterior',
+  S: 'superior',
+  I: 'inferior',
+}
+
+/**
+ * The 3-D view's name from where the camera stands: `fromLPS` is the camera position minus the
+ * focal point (LPS, any length). Within about 20° of an axis: "anterior view", "left view", …;
+ * otherwise "oblique view from AR" (dominant side first), so the title never claims a side the
+ * user has rotated away from.
+ */
+export function viewFromName(fromLPS: Vec3): string {
+  const n = Math.hypot(fromLPS[0], fromLPS[1], fromLPS[2])
+  if (!(n > 0)) return 'view'
+  const letters = directionLetters(scale(fromLPS, 1 / n), 0.34)
+  return letters.length === 1 ? `${SIDE_NAMES[letters]} view` : `oblique view from ${letters}`
+}
+
 /** The letters at the four edges of a view: what lies that way in the patient. */
 export function edgeLetters(f: ViewFrame): {
   left: string

@@ -190,8 +190,9 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
 }
 
 /**
- * "brain: 1.2 mL at R 20 A 31 S 40": size in mL and where it is in patient words (LPS mm turned
- * into R/L, A/P, S/I), which a reader can act on; voxel counts and raw entropy are not.
+ * "brain: 0.85 uncertain mL (1.2 mL, mean 0.71) at R 20 A 31 S 40": the ranking figure (size ×
+ * mean uncertainty), its two parts, and where it is in patient words (LPS mm turned into R/L,
+ * A/P, S/I), which a reader can act on; voxel counts are not.
  */
 function hotspotText(
   name: string,
@@ -213,5 +214,10 @@ function hotspotText(
   const where = h.centreLPS
     .map((c, axis) => `${c >= 0 ? letters[axis]![0] : letters[axis]![1]} ${Math.abs(c).toFixed(0)}`)
     .join(' ')
-  return `${name}: ${size} at ${where} (uncertainty ${h.meanUncertainty.toFixed(2)})`
+  // The ranking figure: the region's uncertain volume (size × mean uncertainty).
+  const score =
+    voxelMl !== undefined
+      ? `${(h.voxels * voxelMl * h.meanUncertainty).toPrecision(2)} uncertain mL`
+      : `score ${(h.voxels * h.meanUncertainty).toPrecision(3)}`
+  return `${name}: ${score} (${size}, mean ${h.meanUncertainty.toFixed(2)}) at ${where}`
 }

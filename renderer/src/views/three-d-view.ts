@@ -11,7 +11,9 @@ import vtkDataArray from '@kitware/vtk.js/Common/Core/DataArray'
 import vtkImageData from '@kitware/vtk.js/Common/DataModel/ImageData'
 import vtkPiecewiseFunction from '@kitware/vtk.js/Common/DataModel/PiecewiseFunction'
 import vtkPolyData from '@kitware/vtk.js/Common/DataModel/PolyData'
+import vtkOrientationMarkerWidget from '@kitware/vtk.js/Interaction/Widgets/OrientationMarkerWidget'
 import vtkActor from '@kitware/vtk.js/Rendering/Core/Actor'
+import vtkAnnotatedCubeActor from '@kitware/vtk.js/Rendering/Core/AnnotatedCubeActor'
 import vtkColorTransferFunction from '@kitware/vtk.js/Rendering/Core/ColorTransferFunction'
 import vtkMapper from '@kitware/vtk.js/Rendering/Core/Mapper'
 import vtkVolume from '@kitware/vtk.js/Rendering/Core/Volume'
@@ -19,7 +21,7 @@ import vtkVolumeMapper from '@kitware/vtk.js/Rendering/Core/VolumeMapper'
 import vtkGenericRenderWindow from '@kitware/vtk.js/Rendering/Misc/GenericRenderWindow'
 import type { Mat3 } from '../../../src/shared/geometry.js'
 import type { AppState, LoadedLabels, LoadedVolume, Store } from '../app/state.js'
-import { centreLPS, extentAlong } from '../app/view-geometry.js'
+import { centreLPS, extentAlong, viewFromName } from '../app/view-geometry.js'
 import { el } from '../panels/dom.js'
 import type { SurfaceReply, SurfaceRequest } from '../workers/surface-protocol.js'
 
@@ -63,7 +65,10 @@ export class ThreeDView {
   readonly root: HTMLElement
   readonly #store: Store
   readonly #status: HTMLElement
+  readonly #title: HTMLElement
   readonly #grw: GenericRenderWindow
+  readonly #marker: ReturnType<typeof vtkOrientationMarkerWidget.newInstance>
+  readonly #cube: ReturnType<typeof vtkAnnotatedCubeActor.newInstance>
   readonly #surfaces = new Map<number, SurfaceActor>()
   readonly #resize: ResizeObserver
   #volumeActor: VolumeActor | undefined
@@ -79,17 +84,43 @@ export class ThreeDView {
     this.#store = store
     const host = el('div', { className: 'vtk-host' })
     this.#status = el('div', { className: 'view-status' })
-    this.root = el('div', { className: 'view three-d-view' }, [
-      host,
-      el('div', { className: 'view-title' }, ['3D (LPS mm, anterior view)']),
-      this.#status,
-    ])
+    this.#title = el('div', { className: 'view-title' }, ['3D (LPS mm, anterior view)'])
+    this.root = el('div', { className: 'view three-d-view' }, [host, this.#title, this.#status])
     this.root.dataset.view = '3d'
     this.#grw = vtkGenericRenderWindow.newInstance({
       background: [0.05, 0.05, 0.08],
       listenWindowResize: false,
     })
     this.#grw.setContainer(host)
+    // Orientation cube in the LPS scene: +x is the patient's left, +y posterior, +z superior.
+    this.#cube = vtkAnnotatedCubeActor.newInstance()
+    this.#cube.setDefaultStyle({
+      fontStyle: 'bold',
+      fontFamily: 'sans-serif',
+      fontColor: '#f5d76e',
+      faceColor: '#2a3348',
+      edgeThickness: 0.06,
+      edgeColor: '#9aa4b8',
+      resolution: 256,
+    })
+    this.#cube.setXPlusFaceProperty({ text: 'L', faceRotation: 90 })
+    this.#cube.setXMinusFaceProperty({ text: 'R', faceRotation: -90 })
+    this.#cube.setYPlusFaceProperty({ text: 'P', faceRotation: 180 })
+    this.#cube.setYMinusFaceProperty({ text: 'A' })
+    this.#cube.setZPlusFaceProperty({ text: 'S' })
+    this.#cube.setZMinusFaceProperty({ text: 'I' })
+    this.#marker = vtkOrientationMarkerWidget.newInstance({
+      actor: this.#cube,
+      interactor: this.#grw.getInteractor(),
+    })
+    this.#marker.setViewportCorner(vtkOrientationMarkerWidget.Corners.BOTTOM_RIGHT)
+    this.#marker.setViewportSize(0.2)
+    this.#marker.setMinPixelSize(64)
+    this.#marker.setMaxPixelSize(128)
+    this.#marker.setEnabled(true)
+    // The title says where the camera stands, also after the user rotates the scene.
+    const camera = this.#grw.getRenderer().getActiveCamera()
+    camera.onModified(() => this.#nameView(camera))
     this.#resize = new ResizeObserver(() => {
       this.#grw.resize()
       this.#renderNow()
@@ -103,6 +134,9 @@ export class ThreeDView {
     this.#worker?.terminate()
     this.#clearSurfaces()
     this.#dropVolume()
+    this.#marker.setEnabled(false)
+    this.#marker.delete()
+    this.#cube.delete()
     this.#grw.delete()
     this.root.remove()
   }
@@ -135,6 +169,13 @@ export class ThreeDView {
     if (s.show3d.volume && s.volume) this.#showVolume(s)
     else if (this.#volumeActor) this.#volumeActor.volume.setVisibility(false)
     this.#renderNow()
+  }
+
+  #nameView(cam: { getPosition(): number[]; getFocalPoint(): number[] }): void {
+    const p = cam.getPosition()
+    const f = cam.getFocalPoint()
+    const text = `3D (LPS mm, ${viewFromName([p[0]! - f[0]!, p[1]! - f[1]!, p[2]! - f[2]!])})`
+    if (this.#title.textContent !== text) this.#title.textContent = text
   }
 
   #renderNow(): void {

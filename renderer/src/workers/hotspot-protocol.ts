@@ -1,6 +1,13 @@
 /** Messages between the app and the hotspot worker. */
 import type { Mat3, Vec3 } from '../../../src/shared/geometry.js'
-import type { Hotspot } from '../app/state.js'
+
+/** One "review hotspot": a connected region of high uncertainty, attributed to a label. */
+export interface Hotspot {
+  readonly label: number
+  readonly voxels: number
+  readonly meanUncertainty: number
+  readonly centreLPS: Vec3
+}
 
 export interface HotspotRequest {
   readonly id: number

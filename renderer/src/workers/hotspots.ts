@@ -1,11 +1,13 @@
 /**
- * Review hotspots: the most uncertain connected regions, per label. Voxels at or above a
- * threshold (the 99.5th percentile of the non-zero uncertainty, at least half the maximum) are
- * grouped into 6-connected regions; each region goes to the non-background label most of its
- * voxels carry (regions touching no label are dropped) and is scored by its summed uncertainty.
+ * Review hotspots: the most uncertain connected regions, per label. Seeds are voxels at or above
+ * a high threshold (the 99.5th percentile of the non-zero uncertainty, at least half the
+ * maximum); each seed's region grows over its 6-connected neighbours down to a low threshold (a
+ * quarter of the maximum), so that regions differ in extent and in mean uncertainty instead of
+ * all being a few saturated voxels (which made every hotspot read "uncertainty 1.00"). A region
+ * goes to the non-background label most of its voxels carry (regions touching no label are
+ * dropped) and is ranked by its summed uncertainty (voxels × mean: the "uncertain volume").
  */
-import type { Hotspot } from '../app/state.js'
-import type { HotspotRequest } from './hotspot-protocol.js'
+import type { Hotspot, HotspotRequest } from './hotspot-protocol.js'
 
 const MIN_VOXELS = 4
 
@@ -28,6 +30,9 @@ function quantileNonZero(u: Float32Array, max: number, q: number): number {
   return max
 }
 
+/** The low (growing) threshold as a fraction of the maximum uncertainty. */
+export const GROW_FRACTION = 0.25
+
 export function findHotspots(r: HotspotRequest): { hotspots: Hotspot[]; threshold: number } {
   const [ni, nj, nk] = r.sizeIJK
   const u = r.uncertainty
@@ -35,6 +40,7 @@ export function findHotspots(r: HotspotRequest): { hotspots: Hotspot[]; threshol
   for (let x = 0; x < u.length; x++) if (u[x]! > max) max = u[x]!
   if (!(max > 0)) return { hotspots: [], threshold: 0 }
   const threshold = Math.max(quantileNonZero(u, max, 0.995), 0.5 * max)
+  const low = GROW_FRACTION * max
   const seen = new Uint8Array(u.length)
   const stack = new Int32Array(u.length)
   const found: Hotspot[] = []
@@ -65,7 +71,7 @@ export function findHotspots(r: HotspotRequest): { hotspots: Hotspot[]; threshol
       const l = r.labels[n]!
       if (l !== 0) votes.set(l, (votes.get(l) ?? 0) + 1)
       const push = (q: number): void => {
-        if (!seen[q] && u[q]! >= threshold) {
+        if (!seen[q] && u[q]! >= low) {
           seen[q] = 1
           stack[top++] = q
         }
