@@ -385,7 +385,25 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
   )
   // outline mode and uncertainty render without errors
   await page.click('input.overlay-outline')
-  if (await page.isEnabled('input.show-uncertainty')) await page.click('input.show-uncertainty')
+  if (await page.isEnabled('input.show-uncertainty')) {
+    await page.click('input.show-uncertainty')
+    // The heatmap explains itself: a colour bar, its range and what the values are.
+    await page.waitForSelector('.heat-legend:not([hidden])', { timeout: 5_000 })
+    const legend = (await page.textContent('.heat-legend')) ?? ''
+    assert.match(legend, /normalised entropy|variance/, `legend "${legend}"`)
+    assert.match(legend, /\d/, `legend "${legend}" shows its range`)
+    // Hotspots show the figure they are ranked by, in descending order.
+    await page.waitForSelector('button.hotspot', { timeout: 60_000 })
+    const spots = await page.$$eval('button.hotspot', (bs) => bs.map((b) => b.textContent ?? ''))
+    const figures = spots.map((t) => Number(/([\d.]+) uncertain mL/.exec(t)?.[1] ?? NaN))
+    assert.ok(
+      figures.every((f) => f > 0),
+      `hotspot figures: ${spots.join(' | ')}`,
+    )
+    for (let n = 1; n < figures.length; n++) {
+      assert.ok(figures[n]! <= figures[n - 1]!, spots.join(' | '))
+    }
+  }
   await page.waitForTimeout(500)
   await shot('07-outline-uncertainty')
   await page.click('input.overlay-outline')

@@ -1,4 +1,5 @@
 /** Window/level presets, slice alignment, overlay and 3D toggles, label list, hotspots. */
+import { HEAT_FLOOR, heatGradientCss, heatKindText } from '../app/heat-scale.js'
 import type { Controller } from '../app/controller.js'
 import { WINDOW_PRESETS, type AppState, type Store } from '../app/state.js'
 import { el, setChildren } from './dom.js'
@@ -75,6 +76,16 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
   const [volLabel, vol] = check('show-volume', '3D volume rendering', (on) =>
     store.set((s) => ({ show3d: { ...s.show3d, volume: on } })),
   )
+  const legendBar = el('div', { className: 'heat-bar' })
+  legendBar.style.background = heatGradientCss()
+  const legendLo = el('span', {})
+  const legendHi = el('span', {})
+  const legendKind = el('div', { className: 'muted heat-kind' })
+  const legend = el('div', { className: 'heat-legend' }, [
+    legendBar,
+    el('div', { className: 'heat-ticks' }, [legendLo, legendHi]),
+    legendKind,
+  ])
   const labelList = el('table', { className: 'label-list' })
   const hotspots = el('ol', { className: 'hotspots' })
   parent.append(
@@ -90,6 +101,7 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
       el('label', {}, ['Opacity ', opacity]),
       labelList,
       uncLabel,
+      legend,
       el('h3', {}, ['Review hotspots (most uncertain regions)']),
       hotspots,
       el('h2', {}, ['3D']),
@@ -120,6 +132,14 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
     opacity.value = String(s.overlay.opacity)
     unc.checked = s.showUncertainty
     unc.disabled = !s.uncertainty
+    legend.hidden = !(s.showUncertainty && s.uncertainty)
+    if (s.uncertainty) {
+      const [lo, hi] = s.uncertainty.header.range
+      // The colours start at HEAT_FLOOR of the maximum; below it the image shows through.
+      legendLo.textContent = `${Math.max(lo, HEAT_FLOOR * hi).toPrecision(2)}`
+      legendHi.textContent = `${hi.toPrecision(3)}`
+      legendKind.textContent = heatKindText(s.uncertainty.header.kind)
+    }
     surf.checked = s.show3d.surfaces
     vol.checked = s.show3d.volume
     if (s.labels !== shownLabels || s.overlay.hidden !== shownHidden) {

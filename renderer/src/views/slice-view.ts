@@ -10,6 +10,7 @@
  * middle- or shift-drag pan, wheel steps slices (one notch, one slice; wheel up = arrow up =
  * towards the normal's positive end), double-click on the title resets zoom and pan.
  */
+import { HEAT_FLOOR, heat } from '../app/heat-scale.js'
 import type { Vec3 } from '../../../src/shared/geometry.js'
 import type { AppState, Store, ViewCamera } from '../app/state.js'
 import {
@@ -44,15 +45,6 @@ const PLANE_COLOURS: Record<ViewName, string> = {
 const CLICK_SLOP_PX = 3
 /** Wheel travel of one notch in pixels (Chromium and Firefox report 100–120 per notch). */
 const NOTCH_PX = 100
-
-/** Heat colour (black-body-like) of `t` in [0, 1]. */
-function heat(t: number): [number, number, number] {
-  return [
-    Math.min(255, 255 * 3 * t),
-    Math.max(0, Math.min(255, 255 * (3 * t - 1))),
-    Math.max(0, 255 * (3 * t - 2)),
-  ]
-}
 
 interface Drag {
   readonly button: number
@@ -321,7 +313,7 @@ export class SliceView {
         let b = grey
         if (uv) {
           const t = uv[idx]! / uMax
-          if (t > 0.02) {
+          if (t > HEAT_FLOOR) {
             const [hr, hg, hb] = heat(t)
             const ta = Math.min(0.6, 0.15 + 0.5 * t)
             r = r * (1 - ta) + hr * ta
