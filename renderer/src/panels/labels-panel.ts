@@ -11,7 +11,7 @@ const hex = (c: readonly number[]): string =>
   `#${c.map((x) => Math.round(x).toString(16).padStart(2, '0')).join('')}`
 
 export function mountLabelsPanel(parent: HTMLElement, store: Store, ed: Editor): void {
-  const list = el('ul', { className: 'label-list' })
+  const list = el('ul', { className: 'edit-label-list' })
   const add = el('button', {
     className: 'add-label',
     textContent: 'Add label',
@@ -74,7 +74,7 @@ export function mountLabelsPanel(parent: HTMLElement, store: Store, ed: Editor):
         return el(
           'li',
           {
-            className: `label-row${e.value === ed.activeLabel ? ' active' : ''}`,
+            className: `edit-label-row${e.value === ed.activeLabel ? ' active' : ''}`,
             dataset: { value: String(e.value), voxels: String(n) },
             onclick: (ev: MouseEvent) => {
               if (ev.target === ev.currentTarget) ed.setActiveLabel(e.value)

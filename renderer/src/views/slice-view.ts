@@ -537,6 +537,8 @@ export class SliceView {
         camera: cam,
         moved: false,
       }
+      // A click in a view takes the focus from a typed field, so the shortcuts (Ctrl+Z) work.
+      this.root.focus({ preventScroll: true })
       if (mode === 'paint') {
         this.editor!.beginStroke()
         this.#paintAt(e.offsetX, e.offsetY)
