@@ -282,5 +282,17 @@ test('on the model result: erase and paint change counts by the changed voxels; 
     bench().editor.redo()
   })
   assert.deepEqual(await scanCounts(), c1, 'redo')
+  // 500 ms after the last edit the map is re-published: new counts, 3-D surfaces recomputed.
+  await page.waitForFunction(
+    (n) =>
+      (
+        bench().store.state.labels as unknown as {
+          header: { labels: { value: number; voxels: number }[] }
+        }
+      ).header.labels.find((l) => l.value === 1)?.voxels === n,
+    c1[1],
+    { timeout: 10_000 },
+  )
+  await page.waitForTimeout(3000)
   await shot('08-redo')
 })
