@@ -4,6 +4,9 @@
  */
 import { NoTokenError, connect } from './api/connect.js'
 import { Controller } from './app/controller.js'
+import { Editor } from './app/editor.js'
+import { mountEditPanel } from './panels/edit-panel.js'
+import { mountLabelsPanel } from './panels/labels-panel.js'
 import { INITIAL_STATE, Store } from './app/state.js'
 import { VIEW_NAMES, type ViewName } from './app/view-geometry.js'
 import { el } from './panels/dom.js'
@@ -53,11 +56,25 @@ function typesText(t: EventTarget | null): boolean {
   )
 }
 
-function keyboard(store: Store, ctl: Controller, views: Map<ViewName, SliceView>): void {
+function keyboard(
+  store: Store,
+  ctl: Controller,
+  views: Map<ViewName, SliceView>,
+  ed: Editor,
+): void {
   window.addEventListener('keydown', (e) => {
     // Only fields that take typed text keep the keys; after a click on a checkbox, a button or a
     // range slider the shortcuts work at once.
     if (typesText(e.target) && e.key !== 'Escape') return
+    // Undo/redo are the only Ctrl keys taken (before the early return below).
+    if ((e.ctrlKey || e.metaKey) && !e.altKey) {
+      const k = e.key.toLowerCase()
+      if (k === 'z' && !e.shiftKey) ed.undo()
+      else if ((k === 'z' && e.shiftKey) || k === 'y') ed.redo()
+      else return
+      e.preventDefault()
+      return
+    }
     if (e.ctrlKey || e.metaKey || e.altKey) return
     const view = views.get(store.state.activeView)
     switch (e.key) {
@@ -102,8 +119,27 @@ function keyboard(store: Store, ctl: Controller, views: Map<ViewName, SliceView>
       case 'R':
         store.set({ cameras: {} })
         break
+      case 'b':
+      case 'B':
+        ed.setTool('brush')
+        break
+      case 'e':
+      case 'E':
+        ed.setTool('eraser')
+        break
+      case 'f':
+      case 'F':
+        ed.setTool('fill')
+        break
+      case '[':
+        ed.setOptions({ radiusMm: Math.max(0.5, ed.options.radiusMm / 1.25) })
+        break
+      case ']':
+        ed.setOptions({ radiusMm: Math.min(200, ed.options.radiusMm * 1.25) })
+        break
       case 'Escape':
-        if (store.state.help || store.state.seriesChoice) {
+        if (ed.options.tool !== 'none') ed.setTool('none')
+        else if (store.state.help || store.state.seriesChoice) {
           store.set({ help: false, seriesChoice: undefined })
         } else void ctl.cancel()
         break
@@ -125,6 +161,7 @@ interface BenchHandle {
   readonly store: Store
   readonly controller: Controller
   readonly views: ReadonlyMap<ViewName, SliceView>
+  readonly editor: Editor
 }
 
 async function main(): Promise<void> {
@@ -141,6 +178,8 @@ async function main(): Promise<void> {
     views.set(name, v)
     grid.append(v.root)
   }
+  const editor = new Editor(store)
+  for (const v of views.values()) v.editor = editor
   const three = new ThreeDView(store)
   grid.append(three.root)
   store.subscribe((s) => {
@@ -166,11 +205,13 @@ async function main(): Promise<void> {
   mountFilesPanel(left, store, ctl)
   mountSegmentPanel(left, store, ctl)
   mountDisplayPanel(right, store, ctl)
+  mountLabelsPanel(right, store, editor)
+  mountEditPanel(right, store, editor)
   mountSeriesChooser(app, store, ctl)
   mountDropZone(app, ctl)
-  keyboard(store, ctl, views)
+  keyboard(store, ctl, views, editor)
   if (bench) {
-    const handle: BenchHandle = { store, controller: ctl, views }
+    const handle: BenchHandle = { store, controller: ctl, views, editor }
     Object.assign(window, { volsegBench: handle })
   }
   window.addEventListener('beforeunload', () => client.close())

@@ -182,6 +182,60 @@ function printPipeline(title: string, p: PipelineTiming): void {
   }
 }
 
+/**
+ * In the page: `n` brush dabs (8 mm disc on the axial plane, around the crosshair) each timed
+ * with the redraw of the three slice views (paint + redraw = the work of one dab); then a 3-D
+ * island removal and the timing of its undo. Self-contained (serialised into the page).
+ */
+function editTimed(n: number): {
+  dabMs: number[]
+  islandMs: number
+  undoIslandMs: number
+  islandVoxels: number
+} {
+  type V3 = [number, number, number]
+  const b = (
+    globalThis as unknown as {
+      volsegBench: {
+        store: { state: { crosshairLPS: V3 } }
+        views: Map<string, { render(s: unknown, force: boolean): void }>
+        editor: {
+          setTool(t: string): void
+          setOptions(p: Record<string, unknown>): void
+          beginStroke(): void
+          endStroke(): void
+          dab(c: V3, n: V3): number
+          removeIslands(mm3: number): number
+          undo(): boolean
+        }
+      }
+    }
+  ).volsegBench
+  const ed = b.editor
+  ed.setTool('brush')
+  ed.setOptions({ radiusMm: 8, sphere: false, threshold: false })
+  const c = b.store.state.crosshairLPS
+  const dabMs: number[] = []
+  ed.beginStroke()
+  for (let x = 0; x < n; x++) {
+    const t0 = performance.now()
+    ed.dab([c[0] + (x % 20) * 2 - 20, c[1], c[2]], [0, 0, 1])
+    for (const v of b.views.values()) v.render(b.store.state, true)
+    dabMs.push(performance.now() - t0)
+  }
+  ed.endStroke()
+  ed.setTool('none')
+  // Worst case: every component is under the bound, so the whole labelling goes (the largest
+  // delta an island removal makes); its undo restores it.
+  const t1 = performance.now()
+  const islandVoxels = ed.removeIslands(1e12)
+  const t2 = performance.now()
+  ed.undo()
+  const t3 = performance.now()
+  ed.undo()
+  return { dabMs, islandMs: t2 - t1, undoIslandMs: t3 - t2, islandVoxels }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -249,6 +303,7 @@ async function main(): Promise<void> {
     const scroll: ScrollTiming = await page.evaluate(scrollTimed, steps)
     const bare: ScrollTiming = await page.evaluate(putImageDataTimed, steps)
     const eachView = await page.evaluate(drawEachView, 20)
+    const edits = await page.evaluate(editTimed, 40)
 
     // 3. noisy labels on ch2's grid
     await page.evaluate(openTimed, NOISY)
@@ -330,6 +385,14 @@ async function main(): Promise<void> {
           .join(', '),
     )
 
+    console.log(`\n== editing, organ labels on 512×512×300 ==`)
+    console.log(
+      `  brush dab (8 mm disc) + redraw of 3 views  p50 ${f1(median(edits.dabMs))} ms  p95 ${f1(pct(edits.dabMs, 95))} ms`,
+    )
+    console.log(
+      `  3-D island removal (every component, ${edits.islandVoxels} voxels) ${f0(edits.islandMs)} ms, its undo ${f1(edits.undoIslandMs)} ms`,
+    )
+
     printSurfaces(
       '3D surfaces, 10 organ labels, in the browser worker',
       organSurfaces,
@@ -387,6 +450,9 @@ async function main(): Promise<void> {
       nodeOursMs: round(ours.totalMs),
       nodeVtkMs: vtk ? round(vtk.totalMs) : null,
       nodeNaiveFullGridMs: round(naive.totalMs),
+      brushDabMs: { p50: round(median(edits.dabMs)), p95: round(pct(edits.dabMs, 95)) },
+      islandMs: round(edits.islandMs),
+      undoIslandMs: round(edits.undoIslandMs),
     }
     console.log(`BENCH_VIEWER ${JSON.stringify(json)}`)
   } finally {

@@ -14,7 +14,10 @@ export const SHORTCUTS: readonly [string, string][] = [
   ['U', 'uncertainty heatmap on / off'],
   ['A', 'align slices to patient / acquisition axes'],
   ['S', 'save the mask'],
-  ['Esc', 'cancel the running job, close dialogs'],
+  ['B, E, F', 'brush, eraser, fill tool (left-drag paints; a stroke is one undo step)'],
+  ['[ / ]', 'smaller / larger brush (radius in mm)'],
+  ['Ctrl+Z, Ctrl+Shift+Z, Ctrl+Y', 'undo, redo'],
+  ['Esc', 'leave the editing tool, cancel the running job, close dialogs'],
   ['?', 'this help'],
 ]
 

@@ -9,6 +9,8 @@
  * Mouse: left-click sets the crosshair, left-drag window/level, right- or ctrl-drag zoom,
  * middle- or shift-drag pan, wheel steps slices (one notch, one slice; wheel up = arrow up =
  * towards the normal's positive end), double-click on the title resets zoom and pan.
+ * With an editing tool active (see app/editor.ts) left-drag paints instead (one stroke, one undo
+ * step) and a circle of the brush's mm size follows the cursor.
  */
 import { HEAT_FLOOR, heat } from '../app/heat-scale.js'
 import type { Vec3 } from '../../../src/shared/geometry.js'
@@ -30,6 +32,7 @@ import {
   type ViewName,
 } from '../app/view-geometry.js'
 import { el } from '../panels/dom.js'
+import type { Editor } from '../app/editor.js'
 
 const TITLES: Record<ViewName, string> = {
   axial: 'Axial',
@@ -48,7 +51,7 @@ const NOTCH_PX = 100
 
 interface Drag {
   readonly button: number
-  readonly mode: 'click-or-window' | 'zoom' | 'pan'
+  readonly mode: 'click-or-window' | 'zoom' | 'pan' | 'paint'
   readonly x: number
   readonly y: number
   readonly window: AppState['window']
@@ -76,6 +79,8 @@ export class SliceView {
   /** Where the pointer is over this view (CSS px), so the read-out follows a scroll. */
   #pointer: { x: number; y: number } | undefined
   #wheel = 0
+  /** The editing engine, when editing is wired (set by main.ts). */
+  editor: Editor | undefined
 
   constructor(name: ViewName, store: Store) {
     this.#name = name
@@ -185,6 +190,8 @@ export class SliceView {
       s.alignment,
       s.window,
       s.labels,
+      s.editVersion,
+      s.labelTable,
       s.overlay,
       s.uncertainty,
       s.showUncertainty,
@@ -218,6 +225,8 @@ export class SliceView {
       ...f.down,
       s.window,
       s.labels,
+      s.editVersion,
+      s.labelTable,
       s.overlay,
       s.uncertainty,
       s.showUncertainty,
@@ -231,6 +240,7 @@ export class SliceView {
     }
     this.#ctx.putImageData(this.#image!, 0, 0)
     this.#drawCrosshair(s, f, centre, pxMm, w, h)
+    this.#drawBrush(pxMm)
     const letters = edgeLetters(f)
     for (const [pos, e] of Object.entries(this.#letters)) {
       e.textContent = letters[pos as keyof typeof letters]
@@ -396,6 +406,50 @@ export class SliceView {
     ctx.stroke()
   }
 
+  /** The brush outline (its mm radius) at the pointer, when the brush or eraser is active. */
+  #drawBrush(pxMm: number): void {
+    const ed = this.editor
+    const p = this.#pointer
+    if (!ed || !p || (ed.options.tool !== 'brush' && ed.options.tool !== 'eraser')) return
+    const dpr = window.devicePixelRatio || 1
+    const ctx = this.#ctx
+    ctx.strokeStyle = ed.options.tool === 'eraser' ? 'rgba(255,255,255,0.9)' : 'rgba(255,255,0,0.9)'
+    ctx.lineWidth = Math.max(1, dpr)
+    ctx.beginPath()
+    ctx.arc(p.x * dpr, p.y * dpr, ed.options.radiusMm / pxMm, 0, 2 * Math.PI)
+    ctx.stroke()
+  }
+
+  /** Redraws the picture, crosshair and brush outline without reslicing (pointer moves). */
+  #redrawOverlay(): void {
+    const s = this.#store.state
+    const f = this.frame(s)
+    const cam = this.camera(s)
+    if (!f || !cam || !this.#image) return
+    const dpr = window.devicePixelRatio || 1
+    this.#ctx.putImageData(this.#image, 0, 0)
+    this.#drawCrosshair(
+      s,
+      f,
+      this.#planeCentre(s, f, cam),
+      cam.mmPerPx / dpr,
+      this.#canvas.width,
+      this.#canvas.height,
+    )
+    this.#drawBrush(cam.mmPerPx / dpr)
+  }
+
+  /** One dab (or a fill click) of the active tool at CSS pixel (x, y). */
+  #paintAt(x: number, y: number): void {
+    const ed = this.editor
+    const s = this.#store.state
+    const p = this.pointAt(s, x, y)
+    const f = this.frame(s)
+    if (!ed || !p || !f) return
+    if (ed.options.tool === 'fill') ed.fill(p, f.normal)
+    else ed.dab(p, f.normal)
+  }
+
   /** Shows value and position under the cursor (in this view's read-out line). */
   #readoutAt(x: number, y: number): void {
     const s = this.#store.state
@@ -417,7 +471,8 @@ export class SliceView {
     let text = `${lps} · voxel (${ijk.join(', ')}) · value ${Number.isInteger(v) ? v : v.toPrecision(5)}`
     const l = s.labels?.voxels[idx]
     if (l !== undefined && l !== 0) {
-      const name = s.labels!.header.labels.find((x) => x.value === l)?.name ?? `label ${l}`
+      const name =
+        (s.labelTable ?? s.labels!.header.labels).find((x) => x.value === l)?.name ?? `label ${l}`
       text += ` · ${name}`
     }
     const u = s.uncertainty?.voxels[idx]
@@ -447,6 +502,7 @@ export class SliceView {
     c.addEventListener('pointerleave', () => {
       this.#pointer = undefined
       this.#readout.textContent = ''
+      if (this.editor && this.editor.options.tool !== 'none') this.#redrawOverlay()
     })
     this.#title.addEventListener('pointerdown', (e) => e.stopPropagation())
     this.#title.addEventListener('dblclick', () => this.resetCamera())
@@ -455,12 +511,15 @@ export class SliceView {
       const cam = this.camera(s)
       if (!cam) return
       c.setPointerCapture(e.pointerId)
+      const tool = this.editor?.options.tool ?? 'none'
       const mode =
-        e.button === 2 || (e.button === 0 && (e.ctrlKey || e.metaKey))
-          ? 'zoom'
-          : e.button === 1 || (e.button === 0 && e.shiftKey)
-            ? 'pan'
-            : 'click-or-window'
+        tool !== 'none' && e.button === 0 && !e.ctrlKey && !e.metaKey && !e.shiftKey
+          ? 'paint'
+          : e.button === 2 || (e.button === 0 && (e.ctrlKey || e.metaKey))
+            ? 'zoom'
+            : e.button === 1 || (e.button === 0 && e.shiftKey)
+              ? 'pan'
+              : 'click-or-window'
       this.#drag = {
         button: e.button,
         mode,
@@ -470,6 +529,12 @@ export class SliceView {
         camera: cam,
         moved: false,
       }
+      // A click in a view takes the focus from a typed field, so the shortcuts (Ctrl+Z) work.
+      this.root.focus({ preventScroll: true })
+      if (mode === 'paint') {
+        this.editor!.beginStroke()
+        this.#paintAt(e.offsetX, e.offsetY)
+      }
       e.preventDefault()
     })
     c.addEventListener('pointermove', (e) => {
@@ -477,7 +542,12 @@ export class SliceView {
       this.#pointer = { x: e.offsetX, y: e.offsetY }
       this.#readoutAt(e.offsetX, e.offsetY)
       const d = this.#drag
+      if (this.editor && this.editor.options.tool !== 'none') this.#redrawOverlay()
       if (!d) return
+      if (d.mode === 'paint') {
+        if (this.editor?.options.tool !== 'fill') this.#paintAt(e.offsetX, e.offsetY)
+        return
+      }
       const dx = e.offsetX - d.x
       const dy = e.offsetY - d.y
       if (!d.moved && Math.hypot(dx, dy) < CLICK_SLOP_PX) return
@@ -516,6 +586,10 @@ export class SliceView {
     const end = (e: PointerEvent): void => {
       const d = this.#drag
       this.#drag = undefined
+      if (d?.mode === 'paint') {
+        this.editor?.endStroke()
+        return
+      }
       if (!d || d.moved || d.mode !== 'click-or-window' || e.type === 'pointercancel') return
       const p = this.pointAt(this.#store.state, e.offsetX, e.offsetY)
       if (p) this.#store.set({ crosshairLPS: p })
@@ -528,6 +602,13 @@ export class SliceView {
 /** Colour per label value from the label map's statistics (colours come from the model card). */
 function labelColours(s: AppState): Map<number, readonly [number, number, number]> {
   const m = new Map<number, readonly [number, number, number]>()
+  // The label table (edited by the user) wins over the label map's own colours.
+  if (s.labelTable) {
+    for (const l of s.labelTable) {
+      if (!l.hidden && !s.overlay.hidden.has(l.value)) m.set(l.value, l.colour)
+    }
+    return m
+  }
   for (const l of s.labels?.header.labels ?? []) {
     if (l.value !== 0 && !s.overlay.hidden.has(l.value)) m.set(l.value, l.color)
   }
