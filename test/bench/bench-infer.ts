@@ -20,6 +20,7 @@
  *   --quick     1 timed repetition after the warm-up, and only patch 64³ unless --patch is given
  *   --pack DIR  model pack folder (default test/tiny-model/packs/tiny-unet)
  *   --patch N   patch edge; repeat for several cases (default 64 and 32)
+ *   --ct-only   only the post-processing at CT size (synthetic 512×512×300, made by bench:io)
  */
 import { dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -459,7 +460,9 @@ async function measurePostprocessAtCtSize(
   const res = await segmentVolume(volume, ctCard, runner, {
     tta: false,
     onProgress: (p) => {
-      if (p.stage === 'postprocess') steps.push(`${p.done}/${p.total}`)
+      if (p.stage === 'postprocess') {
+        steps.push(`${p.done}/${p.total} ${(performance.now() - t1).toFixed(0)}`)
+      }
     },
   })
   const totalMs = performance.now() - t1
@@ -473,7 +476,7 @@ async function measurePostprocessAtCtSize(
   console.log(`  post-processing ÷ read         ${(post / readMs).toFixed(2).padStart(7)}`)
   console.log(
     `  (whole segmentVolume ${totalMs.toFixed(0)} ms; removed ${JSON.stringify(res.postprocessRemoved)}; ` +
-      `progress events ${steps.join(' ') || 'none'})`,
+      `progress events (step, ms since start) ${steps.join(', ') || 'none'})`,
   )
   return { readMs: Math.round(readMs), postprocessMs: Math.round(post), ratio: post / readMs }
 }
@@ -482,6 +485,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
+      'ct-only': { type: 'boolean', default: false },
       pack: { type: 'string' },
       patch: { type: 'string', multiple: true },
     },
@@ -502,7 +506,7 @@ async function main(): Promise<void> {
       `${volume.pixelType} · ${quick ? 'quick' : 'full'} · onnxruntime-node ${ort.env.versions.common}`,
   )
   const results: CaseResult[] = []
-  for (const edge of edges) {
+  for (const edge of values['ct-only'] === true ? [] : edges) {
     results.push(await measureCase(volume, pack.bytes, pack.card, edge, runs))
   }
   for (const r of results) printCase(r)
