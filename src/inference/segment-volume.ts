@@ -39,9 +39,18 @@ export interface TileRunner {
   ): Promise<Float32Array>
 }
 
+/**
+ * Steps of the post-processing stage, reported as done/total: scores normalised, argmax back on
+ * the source grid, labels in source order, the card's rules, label counts.
+ */
+export const POSTPROCESS_STEPS = 5
+
 export interface SegmentProgress {
   readonly stage: 'preprocess' | 'inference' | 'postprocess'
-  /** Network runs done / planned (tiles × mirror passes); 0/0 outside inference. */
+  /**
+   * Inference: network runs done / planned (tiles × mirror passes). Post-processing: steps done /
+   * {@link POSTPROCESS_STEPS}. 0/0 in preprocessing.
+   */
   readonly done: number
   readonly total: number
 }
@@ -239,7 +248,14 @@ export async function segmentVolume(
     })
   }
   const tInf = now()
-  options.onProgress?.({ stage: 'postprocess', done: 0, total: 0 })
+  // Post-processing is a fixed sequence of linear passes over the grid: report each one done,
+  // so a large volume shows "post-processing 2/5" instead of an idle 0/0.
+  let postStep = 0
+  const postDone = (): void => {
+    options.onProgress?.({ stage: 'postprocess', done: postStep, total: POSTPROCESS_STEPS })
+    postStep++
+  }
+  postDone()
 
   // --- back to the source grid, one class at a time --------------------------------------
   const sameGrid = modelShape.every((n, t) => n === workShape[t])
@@ -259,6 +275,7 @@ export async function segmentVolume(
       for (let v = 0; v < nPadded; v++) ttaVar[v] = (ttaVar[v] as number) * (inv[v] as number)
     }
   }
+  postDone()
   const storedModel = cropChannels(acc, stored, padded, pad, modelShape)
   const nM = voxelCount(modelShape)
   // Class 0's grid, made only if asked for (not for logits when only the argmax is wanted).
@@ -292,6 +309,7 @@ export async function segmentVolume(
     }
   }
   const nW = arg.length
+  postDone()
 
   const values = card.labels.map((l) => l.value)
   const wide = values.some((v) => v > 255)
@@ -315,6 +333,7 @@ export async function segmentVolume(
   const uncertainty = uncertaintyTensor
     ? fromTensorGrid(uncertaintyTensor, volume.sizeIJK, axes, new Float32Array(nT))
     : undefined
+  postDone()
   const { removedVoxels } = applyPostprocess(
     labels,
     volume.sizeIJK,
@@ -322,10 +341,12 @@ export async function segmentVolume(
     card.postprocess,
     0,
   )
+  postDone()
   const histogram = new Uint32Array(wide ? 65536 : 256)
   for (let v = 0; v < nT; v++) {
     histogram[labels[v] as number] = (histogram[labels[v] as number] as number) + 1
   }
+  postDone()
   const tPost = now()
   return {
     labels,

@@ -20,6 +20,7 @@
  *   --quick     1 timed repetition after the warm-up, and only patch 64³ unless --patch is given
  *   --pack DIR  model pack folder (default test/tiny-model/packs/tiny-unet)
  *   --patch N   patch edge; repeat for several cases (default 64 and 32)
+ *   --ct-only   only the post-processing at CT size (synthetic 512×512×300, made by bench:io)
  */
 import { dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -41,6 +42,8 @@ import {
 import { segmentVolume, type TileRunner } from '../../src/inference/segment-volume.js'
 import type { ModelCard } from '../../src/shared/model-card.js'
 import type { Volume } from '../../src/shared/volume.js'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = resolve(HERE, '..', '..')
@@ -405,10 +408,84 @@ function printCase(c: CaseResult): void {
   }
 }
 
+/** The synthetic CT that bench:io makes (512×512×300 int16, 0.7×0.7×1.0 mm), cached there. */
+const SYNTH_NII = join(tmpdir(), 'volseg-bench', 'synth-512x512x300-int16.nii.gz')
+
+/**
+ * Post-processing at CT size: the engine's whole post-inference stage (scores back to the source
+ * grid, argmax, the card's rules: largest component and islands for two labels) on the synthetic
+ * 512×512×300 volume, divided by `openVolume` of the same file in the same run. The network is
+ * replaced by a runner whose logits follow the input intensity (label 1 soft tissue, label 2
+ * bright), so the mask has realistic islands; the card is the tiny pack's at patch 128³.
+ * Printed, never asserted. Skipped (with a line saying why) when the volume is not there.
+ */
+async function measurePostprocessAtCtSize(
+  card: ModelCard,
+): Promise<Record<string, number> | undefined> {
+  if (!existsSync(SYNTH_NII)) {
+    console.log(
+      `post-processing at CT size: skipped, ${SYNTH_NII} not found (npm run bench:io makes it)`,
+    )
+    return undefined
+  }
+  const t0 = performance.now()
+  const { volume } = await openVolume(SYNTH_NII)
+  const readMs = performance.now() - t0
+  const ctCard: ModelCard = {
+    ...card,
+    patchSize: [128, 128, 128],
+    normalisation: { kind: 'none' },
+    postprocess: [
+      { label: 1, largestComponent: true },
+      { label: 2, minIslandMm3: 50 },
+    ],
+  } as ModelCard
+  const runner: TileRunner = {
+    run: (input, shape) => {
+      const n = shape[2] * shape[3] * shape[4]
+      const b = shape[0]
+      const out = new Float32Array(b * 3 * n)
+      for (let q = 0; q < b; q++) {
+        for (let v = 0; v < n; v++) {
+          const x = input[q * n + v]!
+          out[(q * 3 + 1) * n + v] = 1 - Math.abs(x - 40) / 100 // soft tissue
+          out[(q * 3 + 2) * n + v] = (x - 300) / 100 // bright
+        }
+      }
+      return Promise.resolve(out)
+    },
+  }
+  const steps: string[] = []
+  const t1 = performance.now()
+  const res = await segmentVolume(volume, ctCard, runner, {
+    tta: false,
+    onProgress: (p) => {
+      if (p.stage === 'postprocess') {
+        steps.push(`${p.done}/${p.total} ${(performance.now() - t1).toFixed(0)}`)
+      }
+    },
+  })
+  const totalMs = performance.now() - t1
+  const post = res.timingsMs.postprocess
+  console.log(
+    `\npost-processing at CT size (${volume.sizeIJK.join('×')} ${volume.pixelType}, ` +
+      `${res.tiles} tiles of 128³, stand-in network):`,
+  )
+  console.log(`  openVolume (read)              ${readMs.toFixed(0).padStart(7)} ms`)
+  console.log(`  post-processing                ${post.toFixed(0).padStart(7)} ms`)
+  console.log(`  post-processing ÷ read         ${(post / readMs).toFixed(2).padStart(7)}`)
+  console.log(
+    `  (whole segmentVolume ${totalMs.toFixed(0)} ms; removed ${JSON.stringify(res.postprocessRemoved)}; ` +
+      `progress events (step, ms since start) ${steps.join(', ') || 'none'})`,
+  )
+  return { readMs: Math.round(readMs), postprocessMs: Math.round(post), ratio: post / readMs }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean', default: false },
+      'ct-only': { type: 'boolean', default: false },
       pack: { type: 'string' },
       patch: { type: 'string', multiple: true },
     },
@@ -429,10 +506,11 @@ async function main(): Promise<void> {
       `${volume.pixelType} · ${quick ? 'quick' : 'full'} · onnxruntime-node ${ort.env.versions.common}`,
   )
   const results: CaseResult[] = []
-  for (const edge of edges) {
+  for (const edge of values['ct-only'] === true ? [] : edges) {
     results.push(await measureCase(volume, pack.bytes, pack.card, edge, runs))
   }
   for (const r of results) printCase(r)
+  const ct = await measurePostprocessAtCtSize(pack.card)
   const maxRssMiB = process.resourceUsage().maxRSS / 1024
   console.log(`\npeak RSS ${maxRssMiB.toFixed(0)} MiB (node ${process.version})`)
   const round = (x: number): number => Math.round(x * 100) / 100
@@ -440,6 +518,7 @@ async function main(): Promise<void> {
     target: TARGET,
     pack: pack.id,
     maxRssMiB: Math.round(maxRssMiB),
+    ...(ct ? { postprocessAtCtSize: ct } : {}),
     cases: results.map((r) => ({
       patch: r.patch,
       tiles: r.tiles,
