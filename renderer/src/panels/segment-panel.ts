@@ -150,7 +150,10 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
       progressText.textContent =
         s.job.stage === 'queued'
           ? `waiting for a free worker (${s.job.total} ${s.job.total === 1 ? 'job' : 'jobs'} ahead)`
-          : `${s.job.stage}: ${s.job.done}/${s.job.total} · ${eta(s.job.etaSeconds)}`
+          : s.job.stage === 'postprocess'
+            ? // Steps over the whole grid: counted, not timed (no estimate to give).
+              `post-processing ${s.job.done}/${s.job.total}`
+            : `${s.job.stage}: ${s.job.done}/${s.job.total} · ${eta(s.job.etaSeconds)}`
     }
     const r = s.lastRun
     ran.textContent = r
