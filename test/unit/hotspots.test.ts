@@ -25,7 +25,7 @@ test('hotspots: a saturated core with a wide uncertain rim outranks a bare satur
   for (let k = 15; k < 18; k++) {
     for (let j = 15; j < 18; j++) for (let i = 15; i < 18; i++) u[at(i, j, k)] = 1
   }
-  // Background noise under the growing threshold (0.25): never joins a region.
+  // Background noise under the growing threshold (the 98th percentile, 0.5 here): never joins.
   for (let x = 0; x < u.length; x += 7) if (u[x] === 0) u[x] = 0.2
   const identity: Mat3 = [2, 0, 0, 0, 2, 0, 0, 0, 2]
   const origin: Vec3 = [-10, -10, -10]

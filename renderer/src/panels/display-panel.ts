@@ -209,6 +209,17 @@ export function mountDisplayPanel(parent: HTMLElement, store: Store, ctl: Contro
   })
 }
 
+/** Millilitres for reading: 920, 12.5, 0.85, 0.0042 (never "9.2e+2"). */
+function ml(x: number): string {
+  return x >= 100
+    ? x.toFixed(0)
+    : x >= 10
+      ? x.toFixed(1)
+      : x >= 0.01
+        ? x.toFixed(2)
+        : x.toPrecision(2)
+}
+
 /**
  * "brain: 0.85 uncertain mL (1.2 mL, mean 0.71) at R 20 A 31 S 40": the ranking figure (size ×
  * mean uncertainty), its two parts, and where it is in patient words (LPS mm turned into R/L,
@@ -224,8 +235,7 @@ function hotspotText(
   spacingMm: readonly number[] | undefined,
 ): string {
   const voxelMl = spacingMm ? spacingMm.reduce((a, b) => a * b, 1) / 1000 : undefined
-  const size =
-    voxelMl !== undefined ? `${(h.voxels * voxelMl).toPrecision(2)} mL` : `${h.voxels} voxels`
+  const size = voxelMl !== undefined ? `${ml(h.voxels * voxelMl)} mL` : `${h.voxels} voxels`
   const letters: readonly (readonly [string, string])[] = [
     ['L', 'R'],
     ['P', 'A'],
@@ -237,7 +247,7 @@ function hotspotText(
   // The ranking figure: the region's uncertain volume (size × mean uncertainty).
   const score =
     voxelMl !== undefined
-      ? `${(h.voxels * voxelMl * h.meanUncertainty).toPrecision(2)} uncertain mL`
+      ? `${ml(h.voxels * voxelMl * h.meanUncertainty)} uncertain mL`
       : `score ${(h.voxels * h.meanUncertainty).toPrecision(3)}`
   return `${name}: ${score} (${size}, mean ${h.meanUncertainty.toFixed(2)}) at ${where}`
 }

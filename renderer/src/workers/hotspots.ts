@@ -1,8 +1,8 @@
 /**
  * Review hotspots: the most uncertain connected regions, per label. Seeds are voxels at or above
  * a high threshold (the 99.5th percentile of the non-zero uncertainty, at least half the
- * maximum); each seed's region grows over its 6-connected neighbours down to a low threshold (a
- * quarter of the maximum), so that regions differ in extent and in mean uncertainty instead of
+ * maximum); each seed's region grows over its 6-connected neighbours down to a low threshold (the
+ * 98th percentile, at least half the seed threshold), so that regions differ in extent and in mean uncertainty instead of
  * all being a few saturated voxels (which made every hotspot read "uncertainty 1.00"). A region
  * goes to the non-background label most of its voxels carry (regions touching no label are
  * dropped) and is ranked by its summed uncertainty (voxels × mean: the "uncertain volume").
@@ -30,8 +30,8 @@ function quantileNonZero(u: Float32Array, max: number, q: number): number {
   return max
 }
 
-/** The low (growing) threshold as a fraction of the maximum uncertainty. */
-export const GROW_FRACTION = 0.25
+/** The lowest growing threshold, as a fraction of the seed threshold. */
+export const GROW_FRACTION = 0.5
 
 export function findHotspots(r: HotspotRequest): { hotspots: Hotspot[]; threshold: number } {
   const [ni, nj, nk] = r.sizeIJK
@@ -40,7 +40,9 @@ export function findHotspots(r: HotspotRequest): { hotspots: Hotspot[]; threshol
   for (let x = 0; x < u.length; x++) if (u[x]! > max) max = u[x]!
   if (!(max > 0)) return { hotspots: [], threshold: 0 }
   const threshold = Math.max(quantileNonZero(u, max, 0.995), 0.5 * max)
-  const low = GROW_FRACTION * max
+  // Growing stops at the 98th percentile (or half the seed threshold): regions stay local even
+  // where a model is unsure over a whole organ.
+  const low = Math.max(quantileNonZero(u, max, 0.98), GROW_FRACTION * threshold)
   const seen = new Uint8Array(u.length)
   const stack = new Int32Array(u.length)
   const found: Hotspot[] = []
