@@ -487,7 +487,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     },
     listHeld: async (s) => ok(held(s)),
     resumeSession: async (s, req: ResumeSessionRequest) => {
-      sessions.resume(s, req.key)
+      await sessions.resume(s, req.key)
       return ok(held(s))
     },
     listModels: async (): Promise<Result<readonly ModelSummary[]>> => {

@@ -17,7 +17,16 @@ export interface SessionState {
   timer?: ReturnType<typeof setTimeout>
   /** Set when another session resumed this one: its holdings now belong there. */
   mergedInto?: SessionState
+  /** Called once when the connection ends (a resume waiting for a reloading tab's old socket). */
+  onDetach?: Set<() => void>
 }
+
+/**
+ * How long a resume waits for the old connection to end. A reloading tab connects again before
+ * the server has seen its old socket close (the close travels separately), so "still connected"
+ * is usually a matter of milliseconds; a second tab holding the same key stays refused.
+ */
+export const RESUME_WAIT_MS = 2000
 
 /** What {@link Sessions} asks of the service. */
 export interface SessionHooks {
@@ -52,6 +61,8 @@ export class Sessions {
     if (!s.attached) return
     s.attached = false
     s.subscribers.clear()
+    for (const fn of s.onDetach ?? []) fn()
+    s.onDetach = undefined
     if (this.#map.get(s.key) !== s) return
     s.timer = setTimeout(() => this.#expire(s), this.graceMs)
     s.timer.unref()
@@ -65,9 +76,10 @@ export class Sessions {
 
   /**
    * Moves what session `key` holds to `into`. Throws `E_ARGS` when there is no such session
-   * (released after its grace period, or never given) or it is still connected (another tab).
+   * (released after its grace period, or never given) or it is still connected after
+   * {@link RESUME_WAIT_MS} (another tab).
    */
-  resume(into: SessionState, key: SessionKey): void {
+  async resume(into: SessionState, key: SessionKey): Promise<void> {
     if (key === into.key) return
     const from = this.#map.get(key)
     if (!from) {
@@ -76,8 +88,13 @@ export class Sessions {
         `no session ${key} to resume: it ended more than ${Math.round(this.graceMs / 1000)} s ago, or the server restarted`,
       )
     }
+    if (from.attached) await waitForDetach(from, RESUME_WAIT_MS)
     if (from.attached) {
       throw new AppError('E_ARGS', `session ${key} is still connected (open in another tab?)`)
+    }
+    // It may have been resumed by someone else, or expired, while this waited.
+    if (this.#map.get(key) !== from || from.mergedInto) {
+      throw new AppError('E_ARGS', `session ${key} was resumed by another connection`)
     }
     clearTimeout(from.timer)
     this.#map.delete(key)
@@ -118,4 +135,17 @@ export class Sessions {
       this.hooks.release(s.key)
     }
   }
+}
+
+/** Resolves when `s` detaches, or after `ms`. */
+function waitForDetach(s: SessionState, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer)
+      s.onDetach?.delete(done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    ;(s.onDetach ??= new Set()).add(done)
+  })
 }

@@ -10,6 +10,8 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
+import { openVolume } from '../../src/io/open-volume.js'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Page } from 'playwright-core'
@@ -31,6 +33,7 @@ import {
 let server: Server
 let session: Session
 let page: Page
+let outDir: string
 
 const shot = async (name: string): Promise<void> => {
   await page.waitForTimeout(300)
@@ -98,6 +101,7 @@ before(async () => {
   await buildRenderer()
   await ensureArtifacts()
   const dirs = await makeDataDir()
+  outDir = dirs.out
   server = await startServer(dirs.data, dirs.out)
   session = await launch()
   page = session.page
@@ -295,4 +299,39 @@ test('on the model result: erase and paint change counts by the changed voxels; 
   )
   await page.waitForTimeout(3000)
   await shot('08-redo')
+})
+
+test('save writes what is on screen: the edited mask, re-read in Node, has exactly the page counts', async () => {
+  const onPage = await scanCounts()
+  const before = new Set(await readdir(outDir))
+  await page.keyboard.press('Escape') // leave the tool: S is a shortcut again
+  await page.click('button.save')
+  await page.waitForFunction(
+    () =>
+      /^Saved to /.test(
+        (
+          globalThis as unknown as {
+            document: { querySelector(s: string): { textContent: string } | null }
+          }
+        ).document.querySelector('.saved')?.textContent ?? '',
+      ),
+    undefined,
+    { timeout: 60_000 },
+  )
+  const added = (await readdir(outDir)).filter((f) => !before.has(f) && f.endsWith('.nii.gz'))
+  assert.equal(added.length, 1, `one new mask: ${added.join(', ')}`)
+  const saved = await openVolume(join(outDir, added[0]!))
+  const counts: Record<number, number> = {}
+  const vox = saved.volume.voxels as ArrayLike<number>
+  for (let i = 0; i < vox.length; i++) {
+    const v = vox[i]!
+    if (v !== 0) counts[v] = (counts[v] ?? 0) + 1
+  }
+  assert.deepEqual(counts, onPage, 'the saved file holds the edits, voxel for voxel in counts')
+  // Saving again without a change is refused: no second copy of the same mask.
+  await page.click('button.save')
+  await page.waitForTimeout(500)
+  assert.match((await page.textContent('body')) ?? '', /Already saved, no changes since/)
+  assert.equal((await readdir(outDir)).filter((f) => f.endsWith('.nii.gz')).length, before.size + 1)
+  await shot('09-saved')
 })

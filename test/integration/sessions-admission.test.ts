@@ -213,6 +213,26 @@ test('item 6: a reloaded page resumes its session: same volume, same result, not
   assert.match(steal.error.message, /still connected/)
 })
 
+test('item 6: a reload that asks before the server saw its old socket close still resumes', async () => {
+  const r = await rig({}, 300)
+  const a = await r.connect()
+  const hello = await a.hello({})
+  assert.ok(hello.ok)
+  const v = await openCrop(a)
+  // The new page asks first; the old socket closes 150 ms later (the order a reload can take).
+  const b = await r.connect()
+  const asked = b.resumeSession({ key: hello.value.session!.key })
+  await sleep(150)
+  a.close()
+  const resumed = await asked
+  assert.ok(resumed.ok, JSON.stringify(resumed))
+  assert.deepEqual(
+    resumed.value.volumes.map((x) => x.volume.volumeId),
+    [v.volumeId],
+  )
+  assert.equal(r.service.stats().volumes, 1, 'no second copy')
+})
+
 test('item 9: concurrent opens from many connections cannot pass the volume cap or the worker cap', async () => {
   const r = await rig({ maxVolumes: 3, maxWorkers: 2 })
   const clients = await Promise.all(Array.from({ length: 10 }, () => r.connect()))

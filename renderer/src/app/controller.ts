@@ -10,6 +10,7 @@ import {
   type HeldItems,
   type JobId,
   type LabelsHeader,
+  type LabelsId,
   type LabelsSelector,
   type ModelId,
   type OpenedVolume,
@@ -17,6 +18,7 @@ import {
   type SourceRef,
 } from '../../../src/shared/api.js'
 import type { LabelTable } from '../../../src/core/segmentation/label-table.js'
+import { toReviewRecord } from '../../../src/core/segmentation/review-record.js'
 import { initialReview } from '../../../src/core/segmentation/review-state.js'
 import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
@@ -92,6 +94,8 @@ export class Controller {
   readonly #reconnect: (() => Promise<ApiClient>) | undefined
   #hotspotWorker: Worker | undefined
   #hotspotRequest = 0
+  /** The label map the core holds for what is shown, and the edit version it matches. */
+  #coreCopy: { labelsId: LabelsId; version: number } | undefined
 
   /** `reconnect` opens a new connection after this one is lost (none: say so and stop). */
   constructor(client: ApiClient, store: Store, reconnect?: () => Promise<ApiClient>) {
@@ -209,6 +213,7 @@ export class Controller {
       )
       return
     }
+    this.#coreCopy = { labelsId: up.value.labelsId, version: this.#store.state.editVersion }
     this.#store.set({
       labels: { header: up.value, voxels: labels.voxels },
       lastRun: s.lastRun,
@@ -500,6 +505,7 @@ export class Controller {
     const { bytes, ...header } = block
     void bytes // the header without its voxels
     const table = labelTableOf(header)
+    this.#coreCopy = { labelsId: header.labelsId, version: this.#store.state.editVersion + 1 }
     this.#store.set((st) => ({
       labels: { header, voxels: v },
       labelTable: table,
@@ -576,7 +582,7 @@ export class Controller {
       return
     }
     const outDir = s.hello?.outDirName
-    if (s.saved && s.savedLabelsId === s.labels.header.labelsId) {
+    if (s.saved && s.savedVersion === s.editVersion) {
       // Nothing changed since: a second identical file would only be a copy to tell apart.
       this.#store.notify(
         'info',
@@ -584,15 +590,40 @@ export class Controller {
       )
       return
     }
-    const labelsId = s.labels.header.labelsId
+    // What is on screen now is what gets saved: edits made since the core's copy go up first.
+    const version = s.editVersion
+    const volumeId = s.volume.info.volumeId
+    let labelsId = s.labels.header.labelsId
+    if (this.#coreCopy?.labelsId !== labelsId || this.#coreCopy.version !== version) {
+      const v = s.labels.voxels
+      const up = this.#value(
+        await this.api.uploadLabels({
+          volumeId,
+          dataType: v instanceof Uint16Array ? 'uint16' : 'uint8',
+          sizeIJK: s.volume.info.geometry.sizeIJK,
+          bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+        }),
+        'Could not hand the edited mask to the core',
+      )
+      if (!up) return
+      labelsId = up.labelsId
+    }
+    const review =
+      s.labelTable && s.review ? toReviewRecord(s.labelTable, s.review, new Date()) : undefined
     const r = await this.api.saveMask({
-      volumeId: s.volume.info.volumeId,
+      volumeId,
       labelsId,
       name: maskFileName(s.volume.info.name),
+      ...(review ? { review } : {}),
     })
     const report = this.#value(r, 'Could not save the mask')
     if (report) {
-      this.#store.set({ saved: report, savedLabelsId: labelsId, saveFailed: undefined })
+      this.#store.set({
+        saved: report,
+        savedLabelsId: labelsId,
+        savedVersion: version,
+        saveFailed: undefined,
+      })
       this.#store.notify('info', savedLine(report, outDir))
     } else if (!r.ok) {
       // A failed save (a re-read that did not match: E_VERIFY) leaves the labels unsaved.
