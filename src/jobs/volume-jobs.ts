@@ -4,7 +4,8 @@
  * in the forked job worker, so parsing, inference and gzip never block the serve process.
  */
 import { totalmem } from 'node:os'
-import { dirname, join } from 'node:path'
+import { readFile, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { AppError } from '../shared/errors.js'
 import type {
   OpenJobRequest,
@@ -20,6 +21,8 @@ import type { SegmentEvent } from '../shared/segment-report.js'
 import type { Volume, VoxelArray } from '../shared/volume.js'
 import { asTypedArray } from '../shared/wire.js'
 import { MAX_NAME_SUFFIX, numberedMaskName } from '../shared/file-names.js'
+import { reviewFileName, type ReviewFile } from '../shared/review-file.js'
+import { writeFileAtomic } from '../io/atomic-write.js'
 import { intensityRange } from '../core/volume/intensity.js'
 import { openVolume } from '../io/open-volume.js'
 import type { DicomSeriesSummary } from '../io/dicom/read-dicom.js'
@@ -199,10 +202,60 @@ export async function runSaveMaskJob(req: SaveMaskJobRequest): Promise<SaveMaskJ
     descrip: req.descrip,
     ...(req.xformCodes ?? {}),
   })
+  const reviewPath = req.review
+    ? await writeReviewBeside(r.path, req.review, req.sourceFiles)
+    : undefined
   return {
     path: r.path,
     bytes: r.bytes,
     labelVoxels: r.labelVoxels,
     verification: r.verification,
+    ...(reviewPath === undefined ? {} : { reviewPath }),
+  }
+}
+
+/**
+ * Writes `<stem>.review.json` beside the published mask at `maskPath` (absolute): atomically,
+ * never over an existing file, re-read and compared. When it cannot be written, the mask just
+ * published is removed again (it is this job's own new file), so a save leaves both or neither.
+ */
+async function writeReviewBeside(
+  maskPath: string,
+  draft: Omit<ReviewFile, 'mask'>,
+  sourceFiles: readonly string[],
+): Promise<string> {
+  const file: ReviewFile = { ...draft, mask: basename(maskPath) }
+  const text = `${JSON.stringify(file, null, 2)}\n`
+  const bytes = new TextEncoder().encode(text)
+  const target = join(dirname(maskPath), reviewFileName(basename(maskPath)))
+  try {
+    const written = await writeFileAtomic(target, bytes, {
+      noReplace: true,
+      protect: sourceFiles,
+      verify: async (temp) => {
+        if (!Buffer.from(bytes).equals(await readFile(temp))) {
+          throw new AppError('E_VERIFY', `${basename(target)}: the re-read review file differs`)
+        }
+      },
+    })
+    // Why: compare what a reader will parse, not only bytes: the record must survive JSON.
+    const back: unknown = JSON.parse(await readFile(written, 'utf8'))
+    if (JSON.stringify(back) !== JSON.stringify(file)) {
+      throw new AppError(
+        'E_VERIFY',
+        `${basename(target)}: the re-read review differs from the saved one`,
+      )
+    }
+    return written
+  } catch (e) {
+    await unlink(maskPath).catch(() => undefined)
+    if (e instanceof AppError && e.code === 'E_WRITE') {
+      throw new AppError(
+        'E_WRITE',
+        `${basename(target)} could not be written beside ${basename(maskPath)} (the name is taken or the folder refused it), so the mask was not kept either`,
+        { file: target, cause: e },
+      )
+    }
+    throw e
   }
 }

@@ -59,6 +59,7 @@ import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { newId } from './new-id.js'
 import { freeOutName } from './out-names.js'
+import { reviewCoverageProblem, reviewFileName, type ReviewFile } from '../shared/review-file.js'
 import { SegmentationJobs } from './segmentation-jobs.js'
 import { Sessions, type SessionState } from './sessions.js'
 import { listFolder } from './sources.js'
@@ -431,7 +432,39 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     if (l.header.volumeId !== v.id) {
       return err('E_ARGS', `no label map ${req.labelsId} on volume ${v.id}`)
     }
-    const { path, stem, n } = await freeOutName(outDir, req.name, reservedOut)
+    const present = l.header.labels.filter((x) => x.value !== 0)
+    if (req.review) {
+      const problem = reviewCoverageProblem(
+        req.review,
+        present.map((x) => x.value),
+      )
+      if (problem) return err('E_ARGS', `refused to save ${req.name}: ${problem}`)
+    }
+    const modelRun = l.header.run
+    const review: Omit<ReviewFile, 'mask'> | undefined = req.review && {
+      format: 'volseg-review',
+      version: 1,
+      source: v.name,
+      geometry: v.geometry,
+      labelVoxels: present.map((x) => ({ value: x.value, voxels: x.voxels, volumeMl: x.volumeMl })),
+      ...(modelRun
+        ? {
+            modelRun: {
+              modelId: modelRun.modelId,
+              provider: modelRun.provider,
+              device: modelRun.device,
+            },
+          }
+        : {}),
+      savedAt: new Date().toISOString(),
+      review: req.review,
+    }
+    const { path, stem, n } = await freeOutName(
+      outDir,
+      req.name,
+      reservedOut,
+      review ? reviewFileName : undefined,
+    )
     reservedOut.add(path)
     try {
       const r = await run(
@@ -445,6 +478,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
           sourceFiles: v.files,
           descrip: l.header.run ? `VolSeg ${l.header.run.modelId}` : 'VolSeg edited mask',
           ...(v.xformCodes ? { xformCodes: v.xformCodes } : {}),
+          ...(review ? { review } : {}),
         },
         { timeoutMs: 600_000 },
         `saving ${req.name}`,
@@ -454,6 +488,9 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
         path: refOf(outDir, r.value.path),
         bytes: r.value.bytes,
         verification: r.value.verification,
+        ...(r.value.reviewPath === undefined
+          ? {}
+          : { reviewPath: refOf(outDir, r.value.reviewPath) }),
       })
     } finally {
       reservedOut.delete(path)

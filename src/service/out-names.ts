@@ -24,7 +24,8 @@ const exists = (p: string): Promise<boolean> =>
   )
 
 /**
- * The first free numbered name for `name` in `outDir` (a real path) not in `reserved`. Throws
+ * The first free numbered name for `name` in `outDir` (a real path) not in `reserved`, whose
+ * `companion` name (when given, e.g. the review file) is free as well. Throws
  * `E_ARGS` naming the offending character (as U+XXXX) or the length rule, `E_WRITE` when all
  * numbers up to {@link MAX_NAME_SUFFIX} are taken.
  */
@@ -32,6 +33,7 @@ export async function freeOutName(
   outDir: string,
   name: string,
   reserved: ReadonlySet<string>,
+  companion?: (maskName: string) => string,
 ): Promise<OutName> {
   const shown = visibleName(name)
   const s = maskStem(name)
@@ -43,7 +45,15 @@ export async function freeOutName(
     if (!isInside(outDir, path) || relative(outDir, path).includes(sep)) {
       throw new AppError('E_ARGS', `refused file name "${shown}"`, { file: shown })
     }
-    if (!reserved.has(path) && !(await exists(path))) return { path, stem: s.stem, n }
+    // A companion file (the review beside the mask) must be free too: both share one stem.
+    const other = companion ? join(outDir, companion(numberedMaskName(s.stem, n))) : undefined
+    if (
+      !reserved.has(path) &&
+      !(await exists(path)) &&
+      (other === undefined || !(await exists(other)))
+    ) {
+      return { path, stem: s.stem, n }
+    }
   }
   throw new AppError('E_WRITE', `no free file name for "${shown}" in the output folder`)
 }

@@ -459,6 +459,8 @@ export interface SaveReport {
   readonly bytes: number
   /** What the re-read compared: geometry error, voxels compared and equal, checksum. */
   readonly verification: MaskVerification
+  /** Display path of the review file saved beside the mask (`<stem>.review.json`), if any. */
+  readonly reviewPath?: string
 }
 
 /**

@@ -15,6 +15,7 @@ import type { MaskVerification } from './mask-verification.js'
 import type { ModelCard } from './model-card.js'
 import type { ModelReport, ProviderName } from './segment-report.js'
 import type { PixelType } from './volume.js'
+import type { ReviewFile } from './review-file.js'
 
 /** What a worker answers: a value, or an error with code, sentence and file. */
 export type WorkerReply<T = unknown> =
@@ -139,6 +140,11 @@ export interface SaveMaskJobRequest {
   readonly sourceFiles: readonly string[]
   readonly descrip: string
   readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
+  /**
+   * The review file to write beside the mask once it is published, all but its `mask` field
+   * (the final name is known only then): `<final stem>.review.json`, never over a file.
+   */
+  readonly review?: Omit<ReviewFile, 'mask'>
 }
 
 /** What `save-mask` answers. */
@@ -149,6 +155,8 @@ export interface SaveMaskJobValue {
   readonly labelVoxels: number
   /** What the re-read of the written file compared (a mismatch is an E_VERIFY error instead). */
   readonly verification: MaskVerification
+  /** Absolute path of the review file written beside the mask, when one was asked for. */
+  readonly reviewPath?: string
 }
 
 /** The requests a service sends, including the existing `models` listing. */

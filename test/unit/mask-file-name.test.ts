@@ -22,3 +22,19 @@ test('savedLine names the --out folder and the file', () => {
   )
   assert.match(line, /^Saved to volseg-out\/ch2_seg\.nii\.gz — re-read: /)
 })
+
+test('savedLine names the review file saved beside the mask', () => {
+  const line = savedLine(
+    {
+      path: 'ch2_seg-2.nii.gz',
+      reviewPath: 'ch2_seg-2.review.json',
+      bytes: 1,
+      verification: { geometryErrorMm: 0, voxelsCompared: 8, voxelsEqual: 8, sha256: 'x' },
+    } as never,
+    'volseg-out',
+  )
+  assert.match(
+    line,
+    /^Saved to volseg-out\/ch2_seg-2\.nii\.gz, review in ch2_seg-2\.review\.json — /,
+  )
+})

@@ -11,7 +11,9 @@ import { describeVerification } from '../../../src/shared/mask-verification.js'
  */
 export function savedLine(r: SaveReport, outDirName?: string): string {
   const where = outDirName ? `${outDirName}/${r.path}` : r.path
-  return `Saved to ${where} — re-read: ${describeVerification(r.verification)}`
+  // The review file sits beside the mask, so naming it alone says where it went.
+  const review = r.reviewPath ? `, review in ${r.reviewPath.split('/').pop()}` : ''
+  return `Saved to ${where}${review} — re-read: ${describeVerification(r.verification)}`
 }
 
 /**
