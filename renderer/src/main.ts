@@ -18,12 +18,15 @@ import { SliceView } from './views/slice-view.js'
 import { ThreeDView } from './views/three-d-view.js'
 import { directionLetters } from './app/view-geometry.js'
 import type { Vec3 } from '../../src/shared/geometry.js'
+import { studyLine } from '../../src/core/dicom/study-info.js'
 
 function header(store: Store): HTMLElement {
   const info = el('div', { className: 'volume-info' })
+  const study = el('div', { className: 'study-info' })
+  study.hidden = true
   const bar = el('header', { className: 'topbar' }, [
     el('span', { className: 'brand' }, ['VolSeg review']),
-    info,
+    el('div', { className: 'volume-lines' }, [info, study]),
     el('button', {
       className: 'help-button',
       textContent: '? Help',
@@ -41,6 +44,9 @@ function header(store: Store): HTMLElement {
     const axes = [0, 1, 2].map((c) => directionLetters([d[c]!, d[3 + c]!, d[6 + c]!] as Vec3, 0.3))
     info.textContent = `${v.name} · ${g.sizeIJK.join('×')} voxels · ${g.spacingMm.map((x) => x.toFixed(2)).join('×')} mm · i→${axes[0]} j→${axes[1]} k→${axes[2]}${v.modality ? ` · ${v.modality}` : ''}`
     info.title = `origin LPS (${g.originLPS.map((x) => x.toFixed(2)).join(', ')}) mm`
+    // DICOM only: who and which study/series, on its own line (NIfTI and the rest have none).
+    study.textContent = v.study ? studyLine(v.study) : ''
+    study.hidden = !v.study
   })
   return bar
 }

@@ -63,6 +63,7 @@ function seriesChoices(series: readonly DicomSeriesSummary[]): SeriesChoice[] {
       : [s.columns, s.rows, s.fileCount],
     count: s.fileCount,
     warnings: s.warnings,
+    ...(s.seriesNumber === undefined ? {} : { seriesNumber: s.seriesNumber }),
   }))
 }
 
@@ -108,6 +109,7 @@ export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
       ? {
           seriesDescription: opened.dicom.chosen.description,
           modality: opened.dicom.chosen.modality,
+          ...(opened.dicom.chosen.study ? { study: opened.dicom.chosen.study } : {}),
           ...(opened.dicom.tilt ? { gantryTilt: opened.dicom.tilt } : {}),
         }
       : {}),

@@ -334,6 +334,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       percentiles: v.percentiles,
       warnings: v.warnings.map(hide),
       ...(v.modality === undefined ? {} : { modality: v.modality }),
+      ...(v.study === undefined ? {} : { study: v.study }),
     }
     // The page may have gone (and its grace ended) while the file was read: hold nothing then.
     const owner = sessions.live(s)

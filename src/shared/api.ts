@@ -249,6 +249,8 @@ export interface SeriesChoice {
   /** Number of files. */
   readonly count: number
   readonly warnings: readonly string[]
+  /** DICOM SeriesNumber (0020,0011), when the files have one: shown instead of the key (a UID). */
+  readonly seriesNumber?: number
 }
 
 /** A volume the core has read and holds under `volumeId`. */
@@ -268,6 +270,22 @@ export interface OpenedVolume {
   readonly percentiles: { readonly p0_5: number; readonly p99_5: number }
   readonly warnings: readonly string[]
   /** DICOM Modality when known (DICOM input). */
+  readonly modality?: string
+  /** Patient, study and series of a DICOM input (absent for NIfTI, NRRD, MetaImage). */
+  readonly study?: StudyInfo
+}
+
+/**
+ * Who and what a DICOM series is, for the viewer's header. Values are display-ready: the patient
+ * name from its PN form (`DOE^JOHN` → `DOE, JOHN`), the study date ISO (`YYYY-MM-DD`). Never a UID.
+ */
+export interface StudyInfo {
+  readonly patientName?: string
+  readonly patientId?: string
+  readonly studyDate?: string
+  readonly studyDescription?: string
+  readonly seriesNumber?: number
+  readonly seriesDescription?: string
   readonly modality?: string
 }
 

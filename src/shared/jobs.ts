@@ -6,7 +6,7 @@
  * `advanced`-serialization IPC channel, never as JSON arrays. Paths are absolute: the service
  * resolves and confines every path before a request leaves it.
  */
-import type { SeriesChoice } from './api.js'
+import type { SeriesChoice, StudyInfo } from './api.js'
 import type { ErrorCode } from './errors.js'
 import type { GantryTilt } from './gantry-tilt.js'
 import type { VolumeGeometry } from './geometry.js'
@@ -81,6 +81,8 @@ export type OpenJobValue =
       /** Chosen DICOM series description, when DICOM. */
       readonly seriesDescription?: string
       readonly modality?: string
+      /** Patient, study and series of a DICOM input, display-ready. */
+      readonly study?: StudyInfo
       /** NIfTI xform codes of the source, to copy into masks. */
       readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
       /** DICOM gantry tilt that was resampled away (the source's sheared geometry). */

@@ -67,7 +67,7 @@ export function mountSeriesChooser(parent: HTMLElement, store: Store, ctl: Contr
           el('li', {}, [
             el('button', {
               className: 'series',
-              textContent: `${c.description || '(no description)'} · ${c.modality} · ${c.sizeIJK.join('×')} · ${c.count} files`,
+              textContent: `${c.seriesNumber === undefined ? '' : `series ${c.seriesNumber} · `}${c.description || '(no description)'} · ${c.modality} · ${c.sizeIJK.join('×')} · ${c.count} files`,
               onclick: () => void ctl.open(source, c.key),
             }),
             ...c.warnings.map((w) => el('div', { className: 'warning' }, [w])),

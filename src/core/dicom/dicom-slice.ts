@@ -14,6 +14,11 @@ export interface DicomSliceHeader {
   readonly seriesDescription: string | undefined
   readonly seriesNumber: number | undefined
   readonly modality: string | undefined
+  /** (0010,0010) PN, (0010,0020), (0008,0020) DA, (0008,1030): shown in the header, never decided on. */
+  readonly patientName?: string | undefined
+  readonly patientId?: string | undefined
+  readonly studyDate?: string | undefined
+  readonly studyDescription?: string | undefined
   readonly rows: number | undefined
   readonly columns: number | undefined
   readonly bitsAllocated: number | undefined

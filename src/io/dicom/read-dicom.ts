@@ -19,6 +19,8 @@ import { part10Prefix } from '../../core/dicom/part10-header.js'
 import { resampleGantryTilt } from '../../core/dicom/gantry-tilt.js'
 import type { GantryTilt } from '../../shared/gantry-tilt.js'
 import { seriesWarnings } from '../../core/dicom/series-warnings.js'
+import { studyInfo } from '../../core/dicom/study-info.js'
+import type { StudyInfo } from '../../shared/api.js'
 import { cornerDistanceMm } from '../../core/geometry/affine.js'
 import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { itkImageToVolume } from '../itk/itk-image-to-volume.js'
@@ -43,6 +45,8 @@ export interface DicomSeriesSummary {
   readonly mosaic?: { readonly slices: number; readonly rows: number; readonly columns: number }
   /** What the header scan already tells about this series (see `seriesWarnings`). */
   readonly warnings: readonly string[]
+  /** Patient, study and series, display-ready (from the series' first file). */
+  readonly study?: StudyInfo
 }
 
 export interface ReadDicomResult {
@@ -69,6 +73,32 @@ function mosaicSummary(s: SeriesGroup): DicomSeriesSummary['mosaic'] {
   }
 }
 
+/**
+ * How a warning names a series: its number and description (a raw SeriesInstanceUID means nothing
+ * to a reader), else its place in the list.
+ */
+export function seriesLabel(s: DicomSeriesSummary): string {
+  const parts = [
+    s.seriesNumber === undefined ? `series ${s.index}` : `series ${s.seriesNumber}`,
+    s.description ? `"${s.description}"` : '',
+  ]
+  return parts.filter((x) => x !== '').join(' ')
+}
+
+function withStudy(s: SeriesGroup): { study?: StudyInfo } {
+  const f = s.slices[0]
+  const study = studyInfo({
+    patientName: f?.patientName,
+    patientId: f?.patientId,
+    studyDate: f?.studyDate,
+    studyDescription: f?.studyDescription,
+    seriesNumber: s.seriesNumber,
+    seriesDescription: s.seriesDescription,
+    modality: s.modality,
+  })
+  return study ? { study } : {}
+}
+
 export function summarise(series: readonly SeriesGroup[]): DicomSeriesSummary[] {
   return series.map((s, i) => {
     const mosaic = mosaicSummary(s)
@@ -87,6 +117,7 @@ export function summarise(series: readonly SeriesGroup[]): DicomSeriesSummary[] 
       ...(s.volume ? { volume: s.volume } : {}),
       ...(mosaic ? { mosaic } : {}),
       warnings: seriesWarnings(s, series),
+      ...withStudy(s),
     }
   })
 }
@@ -330,8 +361,8 @@ export async function readDicom(
   if (grouped.series.length > 1) {
     warnings.push(
       chosen.volume
-        ? `volume ${chosen.volume.index} of a 4-D series of ${chosen.volume.count} volumes; opened ${chosen.key}`
-        : `${grouped.series.length} series in the input; opened ${chosen.key}`,
+        ? `volume ${chosen.volume.index} of a 4-D series of ${chosen.volume.count} volumes; opened ${seriesLabel(chosen)}`
+        : `${grouped.series.length} series in the input; opened ${seriesLabel(chosen)}`,
     )
   }
   const voxels = stack.tilt ? resampleGantryTilt(decoded.voxels, stack.tilt) : decoded.voxels

@@ -77,6 +77,20 @@ function padding(img: Parsed): number | undefined {
   return signed && v >= half ? v - 2 * half : !signed && v < 0 ? v + 2 * half : v
 }
 
+/**
+ * A text tag's value as stored: daikon turns PN `DOE^JOHN` into `DOE JOHN` and DA into a Date,
+ * losing the components the header formats. Latin-1 is enough for display of the value bytes.
+ */
+function rawText(img: Parsed, buf: Uint8Array, tag: string): string | undefined {
+  const t = img.tags[tag]
+  if (!t) return undefined
+  const src = img.inflated instanceof ArrayBuffer ? new Uint8Array(img.inflated) : buf
+  if (t.offsetEnd > src.length || t.offsetValue > t.offsetEnd) return str(t.value)
+  let text = ''
+  for (let i = t.offsetValue; i < t.offsetEnd; i++) text += String.fromCharCode(src[i] as number)
+  return str(text)
+}
+
 function str(x: unknown): string | undefined {
   if (Array.isArray(x)) x = x[0]
   return typeof x === 'string' ? x.replace(/\0/g, '').trim() : undefined
@@ -174,6 +188,10 @@ export async function scanDicomFile(path: string): Promise<DicomSliceHeader | Sk
     seriesDescription: str(img.getSeriesDescription()),
     seriesNumber: num(img.getSeriesNumber()),
     modality: str(img.getModality()),
+    patientName: rawText(img, buf, '00100010'),
+    patientId: str(img.tags['00100020']?.value),
+    studyDate: rawText(img, buf, '00080020'),
+    studyDescription: str(img.tags['00081030']?.value),
     rows: num(img.getRows()),
     columns: num(img.getCols()),
     bitsAllocated: num(img.getBitsAllocated()),
