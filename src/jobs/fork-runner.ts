@@ -10,7 +10,9 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
 import type { SegmentEvent } from '../shared/segment-report.js'
+import type { OpenJobValue } from '../shared/jobs.js'
 import type { JobReply, JobRequest, JobValue, WorkerMessage } from './job-protocol.js'
+import { HANDOFF_ENV, dropHandoff, newHandoffPath, takeHandoff } from './voxel-handoff.js'
 
 export interface ForkOptions {
   /** Wall-clock limit in ms (default 10 minutes). */
@@ -51,11 +53,16 @@ export function startJob<K extends JobRequest['kind']>(
     reads && r.input.length === 1 ? r.input[0] : r.kind === 'save-mask' ? r.path : undefined
   const where = file === undefined ? {} : { file }
   const verb = reads ? 'reading' : r.kind === 'save-mask' ? 'saving' : 'segmentation'
+  // An opened volume's voxels come back through a private file, not the IPC pipe (issue 14).
+  const handoffPath = r.kind === 'open' ? newHandoffPath() : undefined
   const child = fork(WORKER, [], {
     execArgv: [`--max-old-space-size=${options.maxHeapMb ?? 8192}`],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
+    ...(handoffPath === undefined ? {} : { env: { ...process.env, [HANDOFF_ENV]: handoffPath } }),
   })
+  // Set once the worker answered with its voxels in the handoff file: the parent takes it.
+  let taking = false
   let settled = false
   let killTimer: NodeJS.Timeout | undefined
   let timer: NodeJS.Timeout | undefined
@@ -66,6 +73,9 @@ export function startJob<K extends JobRequest['kind']>(
     child.once('error', () => {
       if (child.pid === undefined) resolveExit()
     })
+  }).then(() => {
+    // The worker is gone, so nothing writes the file any more: remove one never taken.
+    if (handoffPath !== undefined && !taking) dropHandoff(handoffPath)
   })
   const result = new Promise<JobReply<JobValue[K]>>((resolvePromise, reject) => {
     let stderr = ''
@@ -93,7 +103,29 @@ export function startJob<K extends JobRequest['kind']>(
     }, timeoutMs)
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'event') options.onEvent?.(m.event)
-      else {
+      else if (m.handoff !== undefined && handoffPath !== undefined && m.reply.ok) {
+        taking = true
+        clearTimeout(timer) // answered: reading the file back is ours, not the worker's time
+        const reply = m.reply as JobReply<OpenJobValue>
+        setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS).unref()
+        takeHandoff(handoffPath, m.handoff.byteLength).then(
+          (voxels) => {
+            const v = (reply as { ok: true; value: OpenJobValue }).value
+            const value = v.kind === 'volume' ? { ...v, volume: { ...v.volume, voxels } } : v
+            finish(() => resolvePromise({ ok: true, value } as JobReply<JobValue[K]>))
+          },
+          (e: unknown) =>
+            finish(() =>
+              reject(
+                new AppError(
+                  'E_INTERNAL',
+                  `could not take the voxels the reader left: ${(e as Error).message}`,
+                  where,
+                ),
+              ),
+            ),
+        )
+      } else {
         finish(() => resolvePromise(m.reply as JobReply<JobValue[K]>))
         setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS).unref()
       }
@@ -107,6 +139,7 @@ export function startJob<K extends JobRequest['kind']>(
       )
     })
     child.once('exit', (code, signal) => {
+      if (taking) return // answered; the reply settles once its voxels are read
       if (cancelled) {
         finish(() => reject(new AppError('E_CANCELLED', `${verb} was cancelled`, where)))
         return

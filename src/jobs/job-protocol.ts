@@ -11,6 +11,7 @@ import type {
   SegmentVolumeJobValue,
   WorkerReply,
 } from '../shared/jobs.js'
+import type { VoxelHandoff } from './voxel-handoff.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
@@ -51,4 +52,9 @@ export type JobControlMessage = { readonly kind: 'cancel' }
 /** Worker → parent: streamed events, then exactly one reply. */
 export type WorkerMessage =
   | { readonly type: 'event'; readonly event: SegmentEvent }
-  | { readonly type: 'reply'; readonly reply: JobReply }
+  | {
+      readonly type: 'reply'
+      readonly reply: JobReply
+      /** Set when an `open` reply's voxels were left in the handoff file (see voxel-handoff.ts). */
+      readonly handoff?: VoxelHandoff
+    }

@@ -4,6 +4,7 @@
  * onnxruntime's blocking `run` never stalls a UI or server loop.
  */
 import { AppError, toAppError } from '../shared/errors.js'
+import type { OpenJobValue } from '../shared/jobs.js'
 import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
@@ -12,6 +13,7 @@ import { addModelPack, listModelPacks, modelDirs } from '../inference/ort/model-
 import { providerStatus } from '../inference/ort/providers.js'
 import { removeTempFilesSync, setPublishGuard } from '../io/atomic-write.js'
 import { parentGone, watchParent } from './parent-watch.js'
+import { writeHandoff, type VoxelHandoff } from './voxel-handoff.js'
 
 let cancelled = false
 let started = false
@@ -83,6 +85,18 @@ process.on('message', (msg: JobRequest | JobControlMessage) => {
   if (started) return // one job per worker
   started = true
   void handle(msg).then((reply) => {
-    send({ type: 'reply', reply }, () => process.exit(0))
+    const out = msg.kind === 'open' ? handOff(reply) : { reply }
+    send({ type: 'reply', ...out }, () => process.exit(0))
   })
 })
+
+/** An `open` reply's voxels go through the handoff file when the parent asked for one. */
+function handOff(reply: JobReply): { reply: JobReply; handoff?: VoxelHandoff } {
+  if (!reply.ok) return { reply }
+  const v = reply.value as OpenJobValue
+  if (v.kind !== 'volume') return { reply }
+  const handoff = writeHandoff(v.volume.voxels)
+  if (handoff === undefined) return { reply }
+  const value: OpenJobValue = { ...v, volume: { ...v.volume, voxels: new Uint8Array(0) } }
+  return { reply: { ok: true, value }, handoff }
+}

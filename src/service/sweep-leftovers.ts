@@ -90,5 +90,10 @@ export async function sweepLeftovers(o: {
     'dir',
     now,
   )
-  return { removed: [...temps, ...uploads] }
+  // Voxel handoff files of `open` workers (src/jobs/voxel-handoff.ts) whose server died.
+  const handoffs: string[] = []
+  for (const dir of new Set(['/dev/shm', o.uploadParent ?? tmpdir()])) {
+    handoffs.push(...(await sweep(dir, tempFileOwner, 'file', now)))
+  }
+  return { removed: [...temps, ...uploads, ...handoffs] }
 }
