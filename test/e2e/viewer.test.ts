@@ -423,11 +423,27 @@ test('runs a model: overlay appears where the brain is; save re-reads on the sou
   const text = (await page.textContent('.saved')) ?? ''
   // "Saved to out/<file> — ...": the --out folder by name, then the file in it
   const m =
-    /^Saved to out\/(.+?) — re-read: geometry (?:exact|≤ \S+ mm), ([\d,]+) voxels equal$/.exec(text)
+    /^Saved to out\/(\S+?), review in (\S+) — re-read: geometry (?:exact|≤ \S+ mm), ([\d,]+) voxels equal$/.exec(
+      text,
+    )
   const rel = m?.[1]
   assert.ok(rel, `no saved path in "${text}"`)
+  // The reviewer's record sits beside the mask: every label the saved map holds, with a state.
+  const review = JSON.parse(await readFile(join(dirs.out, m[2]!), 'utf8')) as {
+    mask: string
+    labelVoxels: { value: number }[]
+    review: { labels: { value: number; state: string }[] }
+  }
+  assert.equal(review.mask, rel)
+  assert.ok(review.labelVoxels.length > 0)
+  for (const l of review.labelVoxels) {
+    assert.ok(
+      review.review.labels.some((r) => r.value === l.value),
+      `label ${l.value} missing from the review`,
+    )
+  }
   const saved = await openVolume(join(dirs.out, rel))
-  assert.equal(Number(m[2]!.replace(/,/g, '')), saved.volume.voxels.length, 'every voxel compared')
+  assert.equal(Number(m[3]!.replace(/,/g, '')), saved.volume.voxels.length, 'every voxel compared')
   const source = await openVolume(join(dirs.data, 'ch2.nii.gz'))
   const close = (a: readonly number[], b: readonly number[]): boolean =>
     a.every((x, n) => Math.abs(x - b[n]!) < 1e-4)
