@@ -5,6 +5,7 @@
 import { NoTokenError, connect } from './api/connect.js'
 import { Controller } from './app/controller.js'
 import { Editor } from './app/editor.js'
+import { Triage } from './app/triage.js'
 import { mountEditPanel } from './panels/edit-panel.js'
 import { mountLabelsPanel } from './panels/labels-panel.js'
 import { INITIAL_STATE, Store } from './app/state.js'
@@ -67,6 +68,7 @@ function keyboard(
   ctl: Controller,
   views: Map<ViewName, SliceView>,
   ed: Editor,
+  triage: Triage,
 ): void {
   window.addEventListener('keydown', (e) => {
     // Only fields that take typed text keep the keys; after a click on a checkbox, a button or a
@@ -137,6 +139,22 @@ function keyboard(
       case 'F':
         ed.setTool('fill')
         break
+      case 'n':
+      case 'N':
+        triage.next()
+        break
+      case 'y':
+      case 'Y':
+        triage.accept()
+        break
+      case 'x':
+      case 'X':
+        triage.askReject()
+        break
+      case 'h':
+      case 'H':
+        triage.nextHotspot()
+        break
       case '[':
         ed.setOptions({ radiusMm: Math.max(0.5, ed.options.radiusMm / 1.25) })
         break
@@ -168,6 +186,7 @@ interface BenchHandle {
   readonly controller: Controller
   readonly views: ReadonlyMap<ViewName, SliceView>
   readonly editor: Editor
+  readonly triage: Triage
 }
 
 async function main(): Promise<void> {
@@ -185,6 +204,7 @@ async function main(): Promise<void> {
     grid.append(v.root)
   }
   const editor = new Editor(store)
+  const triage = new Triage(store, editor)
   for (const v of views.values()) v.editor = editor
   const three = new ThreeDView(store)
   grid.append(three.root)
@@ -211,13 +231,13 @@ async function main(): Promise<void> {
   mountFilesPanel(left, store, ctl)
   mountSegmentPanel(left, store, ctl)
   mountDisplayPanel(right, store, ctl)
-  mountLabelsPanel(right, store, editor)
+  mountLabelsPanel(right, store, editor, triage)
   mountEditPanel(right, store, editor)
   mountSeriesChooser(app, store, ctl)
   mountDropZone(app, ctl)
-  keyboard(store, ctl, views, editor)
+  keyboard(store, ctl, views, editor, triage)
   if (bench) {
-    const handle: BenchHandle = { store, controller: ctl, views, editor }
+    const handle: BenchHandle = { store, controller: ctl, views, editor, triage }
     Object.assign(window, { volsegBench: handle })
   }
   window.addEventListener('beforeunload', () => client.close())

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { openVolume } from '../../src/io/open-volume.js'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -67,8 +67,12 @@ interface PageState {
   readonly editVersion: number
   readonly review?: ReadonlyMap<number, { kind: string }>
 }
+interface PageTriage {
+  reset(v: number): void
+}
 interface Bench {
   readonly editor: PageEditor
+  readonly triage: PageTriage
   readonly store: { readonly state: PageState }
 }
 /** Typed accessor of the handle (page functions use the page's own copy, see before()). */
@@ -301,6 +305,53 @@ test('on the model result: erase and paint change counts by the changed voxels; 
   await shot('08-redo')
 })
 
+test('review: N goes to the next pending label, Y accepts, X asks a reason, progress counts', async () => {
+  await page.keyboard.press('Escape') // leave the brush: letters are shortcuts again
+  const lesion = await page.evaluate(() => bench().editor.activeLabel)
+  assert.notEqual(lesion, 1)
+  // Both labels were edited; put the brain back to pending to triage it.
+  await page.evaluate(() => bench().triage.reset(1))
+  await page.waitForSelector('.review-progress:text-is("1 of 2 labels reviewed")')
+  await page.keyboard.press('n')
+  const at = await page.evaluate(() => {
+    const s = bench().store.state
+    const g = s.volume!.info.geometry
+    const [i, j, k] = s.volume!.grid.toIJK(s.crosshairLPS).map((x) => Math.round(x))
+    return {
+      active: bench().editor.activeLabel,
+      label: s.labels!.voxels[i! + g.sizeIJK[0] * (j! + g.sizeIJK[1] * k!)],
+    }
+  })
+  assert.deepEqual(at, { active: 1, label: 1 }, 'N: brain active, the crosshair on a brain voxel')
+  await page.keyboard.press('y')
+  await page.waitForSelector('.edit-label-row[data-value="1"] .review-accepted')
+  await page.waitForSelector('.review-progress:text-is("2 of 2 labels reviewed")')
+  await page.keyboard.press('n')
+  await page.waitForSelector('.notices :text("Every label has been reviewed.")')
+  // Reject the lesion: X opens the reason field; an empty reason is refused in words.
+  await page.evaluate((v) => bench().editor.setActiveLabel(v), lesion)
+  await page.keyboard.press('x')
+  const reason = page.locator(`.edit-label-row[data-value="${lesion}"] input.reject-reason`)
+  await reason.waitFor()
+  await page.waitForSelector('input.reject-reason:focus')
+  await page.keyboard.press('Enter')
+  await page.waitForSelector('.reject-problem:text("a rejection needs a reason")')
+  await shot('09-reject-reason')
+  await page.keyboard.type('not a lesion: vessel')
+  await page.keyboard.press('Enter')
+  await page.waitForSelector(
+    `.edit-label-row[data-value="${lesion}"] .review-rejected:text("rejected: not a lesion: vessel")`,
+  )
+  const states = await page.evaluate(() =>
+    [...bench().store.state.review!].map(([v, st]) => [v, st.kind]),
+  )
+  assert.deepEqual(states, [
+    [1, 'accepted'],
+    [lesion, 'rejected'],
+  ])
+  await shot('10-reviewed')
+})
+
 test('save writes what is on screen: the edited mask, re-read in Node, has exactly the page counts', async () => {
   const onPage = await scanCounts()
   const before = new Set(await readdir(outDir))
@@ -328,10 +379,19 @@ test('save writes what is on screen: the edited mask, re-read in Node, has exact
     if (v !== 0) counts[v] = (counts[v] ?? 0) + 1
   }
   assert.deepEqual(counts, onPage, 'the saved file holds the edits, voxel for voxel in counts')
+  // The review states and the reason travel beside the mask.
+  const review = JSON.parse(
+    await readFile(join(outDir, added[0]!.replace(/\.nii\.gz$/, '.review.json')), 'utf8'),
+  ) as { review: { labels: { value: number; status: string; reason?: string }[] } }
+  const byValue = new Map(review.review.labels.map((l) => [l.value, l]))
+  assert.equal(byValue.get(1)?.status, 'accepted')
+  const rejected = review.review.labels.find((l) => l.value !== 1)
+  assert.equal(rejected?.status, 'rejected')
+  assert.equal(rejected?.reason, 'not a lesion: vessel')
   // Saving again without a change is refused: no second copy of the same mask.
   await page.click('button.save')
   await page.waitForTimeout(500)
   assert.match((await page.textContent('body')) ?? '', /Already saved, no changes since/)
   assert.equal((await readdir(outDir)).filter((f) => f.endsWith('.nii.gz')).length, before.size + 1)
-  await shot('09-saved')
+  await shot('11-saved')
 })

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { VolumeGeometry } from '../../src/shared/geometry.js'
+import { labelFocusIJK } from '../../src/core/segmentation/label-focus.js'
 import {
   initialReview,
   nextToReview,
@@ -156,4 +157,31 @@ test('review record: table order, statuses and reasons survive a round trip', ()
       [2, { kind: 'pending' }],
     ],
   )
+})
+
+test('labelFocusIJK: a voxel of the label itself, nearest its centroid in mm (a ring, anisotropic)', () => {
+  // 21×21×5 grid; label 2 is a ring of radius 8 voxels on slice k = 2, label 3 one voxel.
+  const size: [number, number, number] = [21, 21, 5]
+  const labels = new Uint8Array(21 * 21 * 5)
+  const at = (i: number, j: number, k: number): number => i + 21 * (j + 21 * k)
+  for (let j = 0; j < 21; j++) {
+    for (let i = 0; i < 21; i++) {
+      const r = Math.hypot(i - 10, j - 10)
+      if (r >= 7.5 && r < 8.5) labels[at(i, j, 2)] = 2
+    }
+  }
+  labels[at(3, 4, 1)] = 3
+  const ring = labelFocusIJK(labels, size, [1, 1, 1], 2)!
+  assert.equal(labels[at(ring[0], ring[1], ring[2])], 2, 'the centroid (10,10) is not in the ring')
+  assert.equal(ring[2], 2)
+  assert.ok(Math.abs(Math.hypot(ring[0] - 10, ring[1] - 10) - 8) < 0.6)
+  assert.deepEqual(labelFocusIJK(labels, size, [1, 1, 1], 3), [3, 4, 1])
+  assert.equal(labelFocusIJK(labels, size, [1, 1, 1], 7), undefined)
+  // Centroid (10, 10, 0), voxels 3 away along i, along j and diagonally: the spacing decides.
+  const three = new Uint8Array(21 * 21 * 5)
+  three[at(7, 10, 0)] = 4
+  three[at(10, 7, 0)] = 4
+  three[at(13, 13, 0)] = 4
+  assert.deepEqual(labelFocusIJK(three, size, [0.5, 3, 1], 4), [7, 10, 0])
+  assert.deepEqual(labelFocusIJK(three, size, [3, 0.5, 1], 4), [10, 7, 0])
 })

@@ -21,7 +21,7 @@ export interface ApiClient {
   readonly api: VolsegApi
   /** Calls `listener` for every pushed event; returns the unsubscribe function. */
   onEvent(listener: (e: ApiEvent) => void): () => void
-  /** Calls `listener` once when the connection is lost, with a sentence for the user. */
+  /** Calls `listener` once when the connection is lost (not after `close()`), with a sentence. */
   onClose(listener: (why: string) => void): () => void
   close(): void
 }
@@ -44,6 +44,8 @@ export function connectWebSocket(url: string, protocols: string[] = []): Promise
     let nextId = 1
     let open = false
     let closedWhy: string | undefined
+    /** Closed by `close()` (the page is leaving): no "lost" listener runs, no reconnect starts. */
+    let closedByUs = false
 
     const failAll = (why: string): void => {
       for (const p of pending.values()) p.resolve(err('E_INTERNAL', why))
@@ -58,7 +60,7 @@ export function connectWebSocket(url: string, protocols: string[] = []): Promise
       closedWhy = `the connection to VolSeg was closed (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`
       failAll(closedWhy)
       if (!open) reject(new Error(closedWhy))
-      for (const c of closers) c(closedWhy)
+      if (!closedByUs) for (const c of closers) c(closedWhy)
     })
     socket.addEventListener('message', (ev: MessageEvent<unknown>) => {
       if (!(ev.data instanceof ArrayBuffer)) return
@@ -107,6 +109,9 @@ export function connectWebSocket(url: string, protocols: string[] = []): Promise
         return () => closers.delete(listener)
       },
       close() {
+        // A leaving page that reconnected from its close handler would race its own reload for
+        // the session (it happened in CI: the reload found its session taken).
+        closedByUs = true
         socket.close(1000, 'closed by the viewer')
       },
     }

@@ -17,6 +17,9 @@ export const SHORTCUTS: readonly [string, string][] = [
   ['B, E, F', 'brush, eraser, fill tool (left-drag paints; a stroke is one undo step)'],
   ['[ / ]', 'smaller / larger brush (radius in mm)'],
   ['Ctrl+Z, Ctrl+Shift+Z, Ctrl+Y', 'undo, redo'],
+  ['N', 'next label still to review: makes it active and goes to it'],
+  ['Y / X', 'accept / reject the active label (a rejection asks for a reason)'],
+  ['H', 'next review hotspot'],
   ['Esc', 'leave the editing tool, cancel the running job, close dialogs'],
   ['?', 'this help'],
 ]
