@@ -23,6 +23,7 @@ import { asTypedArray } from '../shared/wire.js'
 import { MAX_NAME_SUFFIX, numberedMaskName } from '../shared/file-names.js'
 import { reviewFileName, type ReviewFile } from '../shared/review-file.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
+import { toLabelVoxels } from '../core/segmentation/label-voxels.js'
 import { intensityRange } from '../core/volume/intensity.js'
 import { openVolume } from '../io/open-volume.js'
 import type { DicomSeriesSummary } from '../io/dicom/read-dicom.js'
@@ -86,8 +87,16 @@ export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
     }
     throw e
   }
-  const v = opened.volume
   const n = opened.nifti
+  let v = opened.volume
+  if (req.asLabels) {
+    const l = toLabelVoxels(v.voxels)
+    if (!l.ok) {
+      const file = basename(opened.files[0] ?? req.input[0] ?? 'mask')
+      throw new AppError('E_UNSUPPORTED', `${file}: ${l.problem}`, { file })
+    }
+    v = { ...v, pixelType: l.dataType, voxels: l.voxels }
+  }
   return {
     kind: 'volume',
     format: opened.format,

@@ -63,6 +63,7 @@ import { reviewCoverageProblem, reviewFileName, type ReviewFile } from '../share
 import { SegmentationJobs } from './segmentation-jobs.js'
 import { Sessions, type SessionState } from './sessions.js'
 import { listFolder } from './sources.js'
+import { openLabelsHandler } from './open-labels.js'
 import { sweepLeftovers } from './sweep-leftovers.js'
 import { UploadStore, type StoredUpload } from './uploads.js'
 
@@ -501,7 +502,11 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
   const handlers: Handlers = {
     hello: (s) => hello(s),
     listSources: async (_s, req: ListSourcesRequest): Promise<Result<SourceListing>> =>
-      ok(await listFolder(dataRoot, req.under ?? '', dataRootName)),
+      ok(
+        req.root === 'out'
+          ? await listFolder(outDir, req.under ?? '', basename(outDir))
+          : await listFolder(dataRoot, req.under ?? '', dataRootName),
+      ),
     openSource: async (s, req: OpenSourceRequest) => {
       const abs = await resolveUnder(dataRoot, req.source, 'source')
       return openPath(s, abs, req.source, basename(abs), {
@@ -574,6 +579,12 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     },
     uploadLabels,
     saveMask,
+    openLabels: openLabelsHandler({
+      roots: { data: dataRoot, out: outDir },
+      holdings,
+      admission,
+      open: (req, what) => run(req, { timeoutMs: o.openTimeoutMs ?? 600_000 }, what),
+    }),
   }
 
   return {

@@ -20,7 +20,7 @@ import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.j
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 3
+export const API_VERSION = 4
 
 // ---- Results and errors ----
 
@@ -203,6 +203,32 @@ export interface SourceEntry {
 /** Argument of `listSources`; no `under` lists the root. */
 export interface ListSourcesRequest {
   readonly under?: SourceRef
+  /** Which root to list: `data` (`--data`, the default) or `out` (`--out`, the saved masks). */
+  readonly root?: SourceRoot
+}
+
+/** The two folders the UI may browse: `--data` (images, read) and `--out` (saved masks). */
+export type SourceRoot = 'data' | 'out'
+
+/**
+ * Argument of `openLabels`: a mask file (under `--out` or `--data`) to show over an open volume
+ * as its label map, for review. The core refuses a mask on another voxel grid.
+ */
+export interface OpenLabelsRequest {
+  readonly volumeId: VolumeId
+  readonly root: SourceRoot
+  readonly source: SourceRef
+}
+
+/** What `openLabels` answers: the label map, and the review saved beside the mask, if any. */
+export interface OpenedLabels {
+  readonly labels: LabelsHeader
+  /** Display path of the mask, relative to its root (POSIX separators). */
+  readonly path: string
+  /** The review read from `<stem>.review.json` beside the mask, when it is there and fits. */
+  readonly review?: ReviewRecord
+  /** Display path of that review file. */
+  readonly reviewPath?: string
 }
 
 /** A folder listing, with breadcrumbs (the UI cannot split opaque refs itself). */
@@ -522,6 +548,11 @@ export interface VolsegApi {
   uploadLabels(req: UploadLabelsRequest): Promise<Result<LabelsHeader>>
   /** Writes a label map as NIfTI under `--out`: atomic, verified, never over a source. */
   saveMask(req: SaveMaskRequest): Promise<Result<SaveReport>>
+  /**
+   * Reads a mask file as the label map of an open volume (same voxel grid), with the review
+   * saved beside it; read it afterwards with `readLabels`.
+   */
+  openLabels(req: OpenLabelsRequest): Promise<Result<OpenedLabels>>
 }
 
 /** Name of a {@link VolsegApi} method. */
@@ -549,6 +580,7 @@ export const API_METHODS = {
   readUncertainty: 1,
   uploadLabels: 1,
   saveMask: 1,
+  openLabels: 1,
 } as const satisfies Record<ApiMethod, 1>
 
 /** True when `x` names a {@link VolsegApi} method (own key of {@link API_METHODS}). */
@@ -654,8 +686,27 @@ function isEmpty(x: unknown): x is EmptyRequest {
   return isPlain(x) && hasKeys(x, [])
 }
 
+function isSourceRoot(x: unknown): x is SourceRoot {
+  return x === 'data' || x === 'out'
+}
+
 function isListSources(x: unknown): x is ListSourcesRequest {
-  return isPlain(x) && hasKeys(x, [], ['under']) && opt(x.under, isSourceRef)
+  return (
+    isPlain(x) &&
+    hasKeys(x, [], ['under', 'root']) &&
+    opt(x.under, isSourceRef) &&
+    opt(x.root, isSourceRoot)
+  )
+}
+
+function isOpenLabels(x: unknown): x is OpenLabelsRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['volumeId', 'root', 'source']) &&
+    isVolumeId(x.volumeId) &&
+    isSourceRoot(x.root) &&
+    isSourceRef(x.source)
+  )
 }
 
 function isOpenSource(x: unknown): x is OpenSourceRequest {
@@ -750,7 +801,8 @@ function isLabelReview(x: unknown): x is LabelReview {
   return reason === undefined && ['pending', 'accepted', 'edited'].includes(status as string)
 }
 
-function isReviewRecord(x: unknown): x is ReviewRecord {
+/** True for a {@link ReviewRecord} of the declared shape (the `saveMask` guard's check). */
+export function isReviewRecord(x: unknown): x is ReviewRecord {
   if (!isPlain(x) || !hasKeys(x, ['labels', 'updatedAt'])) return false
   const { labels, updatedAt } = x
   if (!isText(updatedAt, 64) || Number.isNaN(Date.parse(updatedAt))) return false
@@ -786,4 +838,5 @@ export const requestGuards: {
   readUncertainty: isLabelsSelector,
   uploadLabels: isUpload,
   saveMask: isSaveMask,
+  openLabels: isOpenLabels,
 }

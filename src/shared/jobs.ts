@@ -65,6 +65,11 @@ export interface OpenJobRequest {
    * same words whether that file exists or not.
    */
   readonly confineTo?: string
+  /**
+   * Read a mask as a label map: the voxels come back as `uint8` (values ≤ 255) or `uint16`, and a
+   * file whose values are not whole numbers from 0 to 65535 is refused (`E_UNSUPPORTED`).
+   */
+  readonly asLabels?: boolean
 }
 
 /** What `open` answers: the volume, or the series to choose from (never a silent pick). */

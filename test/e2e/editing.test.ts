@@ -395,3 +395,48 @@ test('save writes what is on screen: the edited mask, re-read in Node, has exact
   assert.equal((await readdir(outDir)).filter((f) => f.endsWith('.nii.gz')).length, before.size + 1)
   await shot('11-saved')
 })
+
+test('the saved mask opens back over its image from "Saved masks", with its review decisions', async () => {
+  const saved = await scanCounts()
+  // Start over (a new empty labelling), then bring the saved mask back.
+  await page.evaluate(() => bench().editor.newLabelling())
+  await page.waitForFunction(() => bench().store.state.labels?.voxels.every((x) => x === 0))
+  await page.click('.root-tab[data-root="out"]')
+  const name = (await readdir(outDir)).find((f) => f.endsWith('.nii.gz'))!
+  // The new labelling is unsaved: replacing it asks first (dismissed once, then accepted).
+  const asked: string[] = []
+  page.once('dialog', (d) => {
+    asked.push(d.message())
+    void d.dismiss()
+  })
+  await page.click(`.file-list button.entry[data-name="${name}"]`)
+  await page.waitForTimeout(300)
+  assert.equal(
+    await page.evaluate(() => bench().store.state.labels?.voxels.some((x) => x !== 0)),
+    false,
+  )
+  page.once('dialog', (d) => {
+    asked.push(d.message())
+    void d.accept()
+  })
+  await page.click(`.file-list button.entry[data-name="${name}"]`)
+  await page.waitForSelector(`.notices :text("Opened the mask ${outDir.split('/').pop()}/${name}")`)
+  assert.deepEqual(await scanCounts(), saved, 'the voxels on screen are the saved ones')
+  const states = await page.evaluate(() =>
+    [...bench().store.state.review!].map(([v, st]) => [v, st.kind]),
+  )
+  assert.deepEqual(
+    states.map(([, k]) => k),
+    ['accepted', 'rejected'],
+  )
+  assert.equal(asked.length, 2)
+  assert.match(asked[0]!, new RegExp(`^Replace the unsaved edits with the mask .*/${name}\\?$`))
+  await page.waitForSelector('.review-progress:text-is("2 of 2 labels reviewed")')
+  await page.waitForSelector('.review-rejected:text("rejected: not a lesion: vessel")')
+  // Nothing changed since it was opened: saving says so instead of writing a copy.
+  await page.click('button.save')
+  await page.waitForSelector('.notices :text("No changes since the mask was opened")')
+  await shot('12-reopened')
+  await page.click('.root-tab[data-root="data"]')
+  await page.waitForSelector('.file-list button.entry[data-name="ch2.nii.gz"]')
+})

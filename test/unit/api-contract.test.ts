@@ -55,7 +55,13 @@ const LBL = 'lbl_x9'
 /** One valid argument per method. */
 const VALID: { [M in ApiMethod]: readonly unknown[] } = {
   hello: [{}],
-  listSources: [{}, { under: 'sub/dir' }, { under: 'ünï cödé/ф.nii.gz' }],
+  listSources: [
+    {},
+    { root: 'out' },
+    { under: 'a', root: 'data' },
+    { under: 'sub/dir' },
+    { under: 'ünï cödé/ф.nii.gz' },
+  ],
   openSource: [{ source: 'a/b.nii.gz' }, { source: 'dicom', seriesKey: '1.2.3' }],
   openUpload: [
     { name: 'scan.nii.gz', bytes: new Uint8Array(10) },
@@ -82,6 +88,10 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
     { volumeId: VOL, dataType: 'uint16', sizeIJK: [2, 3, 4], bytes: new Uint8Array(48) },
   ],
   saveMask: [{ volumeId: VOL, labelsId: LBL, name: 'case_seg.nii.gz' }],
+  openLabels: [
+    { volumeId: VOL, root: 'out', source: 'ch2_seg.nii.gz' },
+    { volumeId: VOL, root: 'data', source: 'masks/a.nii.gz' },
+  ],
 }
 
 /** Malformed arguments per method, each with why. */
@@ -98,6 +108,7 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['too long', { under: 'a'.repeat(MAX_STRING + 1) }],
     ['empty ref', { under: '' }],
     ['extra key', { under: 'a', deep: true }],
+    ['unknown root', { root: 'home' }],
   ],
   openSource: [
     ['missing source', {}],
@@ -196,6 +207,14 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['long name', { volumeId: VOL, labelsId: LBL, name: 'a'.repeat(256) }],
     ['NUL in name', { volumeId: VOL, labelsId: LBL, name: 'a\0.nii.gz' }],
     ['overwrite flag smuggled', { volumeId: VOL, labelsId: LBL, name: 'a', overwrite: true }],
+  ],
+  openLabels: [
+    ['missing root', { volumeId: VOL, source: 'a.nii.gz' }],
+    ['unknown root', { volumeId: VOL, root: '/', source: 'a.nii.gz' }],
+    ['empty source', { volumeId: VOL, root: 'out', source: '' }],
+    ['NUL in source', { volumeId: VOL, root: 'out', source: 'a\0.nii' }],
+    ['bad volume id', { volumeId: 'lbl_1', root: 'out', source: 'a.nii.gz' }],
+    ['extra key', { volumeId: VOL, root: 'out', source: 'a.nii.gz', path: '/etc/passwd' }],
   ],
 }
 

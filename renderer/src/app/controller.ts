@@ -15,10 +15,12 @@ import {
   type ModelId,
   type OpenedVolume,
   type Result,
+  type ReviewRecord,
   type SourceRef,
+  type SourceRoot,
 } from '../../../src/shared/api.js'
 import type { LabelTable } from '../../../src/core/segmentation/label-table.js'
-import { toReviewRecord } from '../../../src/core/segmentation/review-record.js'
+import { fromReviewRecord, toReviewRecord } from '../../../src/core/segmentation/review-record.js'
 import { initialReview } from '../../../src/core/segmentation/review-state.js'
 import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
@@ -296,10 +298,48 @@ export class Controller {
     return true
   }
 
-  async browse(under: SourceRef | undefined): Promise<void> {
-    const r = await this.api.listSources(under === undefined ? {} : { under })
+  /** Lists a folder of `root` (default: the root shown now) in the file browser. */
+  async browse(under: SourceRef | undefined, root?: SourceRoot): Promise<void> {
+    const from = root ?? this.#store.state.listingRoot
+    const r = await this.api.listSources({
+      ...(under === undefined ? {} : { under }),
+      ...(from === 'out' ? { root: from } : {}),
+    })
     const listing = this.#value(r, 'Could not list the folder')
-    if (listing) this.#store.set({ listing })
+    if (listing) this.#store.set({ listing, listingRoot: from })
+  }
+
+  /**
+   * Opens a mask file (a saved one under `--out`, or one under `--data`) as the labels of the
+   * open image, with the review saved beside it; unsaved edits are replaced only when the user
+   * says so.
+   */
+  async openMask(root: SourceRoot, source: SourceRef): Promise<void> {
+    const s = this.#store.state
+    if (!s.volume) {
+      this.#store.notify('info', 'Open the image first, then its mask.')
+      return
+    }
+    const shown = `${root === 'out' ? (s.hello?.outDirName ?? 'out') : (s.hello?.dataRootName ?? 'data')}/${source}`
+    if (
+      s.labels &&
+      s.editVersion !== s.savedVersion &&
+      !window.confirm(`Replace the unsaved edits with the mask ${shown}?`)
+    ) {
+      return
+    }
+    this.#store.set({ loading: `Opening the mask ${shown}…` })
+    try {
+      const r = await this.api.openLabels({ volumeId: s.volume.info.volumeId, root, source })
+      const opened = this.#value(r, 'Could not open the mask')
+      if (!opened) return
+      await this.#showLabels({ labelsId: opened.labels.labelsId }, 'none', opened.review)
+      this.#store.set({ openedMask: shown, saved: undefined, saveFailed: undefined })
+      const reviewed = opened.reviewPath ? ` with its review (${opened.reviewPath})` : ''
+      this.#store.notify('info', `Opened the mask ${shown}${reviewed}.`)
+    } finally {
+      this.#store.set({ loading: undefined })
+    }
   }
 
   async open(source: SourceRef, seriesKey?: string): Promise<void> {
@@ -401,6 +441,7 @@ export class Controller {
       showUncertainty: false,
       saved: undefined,
       saveFailed: undefined,
+      openedMask: undefined,
       lastRun: undefined,
     })
     for (const w of info.warnings) this.#store.notify('warning', `${info.name}: ${w}`)
@@ -497,6 +538,7 @@ export class Controller {
   async #showLabels(
     sel: LabelsSelector,
     uncertainty: 'entropy' | 'tta-variance' | 'none' | undefined,
+    saved?: ReviewRecord,
   ): Promise<void> {
     const block = this.#value(await this.api.readLabels(sel), 'Could not read the result')
     if (!block) return
@@ -504,12 +546,19 @@ export class Controller {
     if (!(v instanceof Uint8Array || v instanceof Uint16Array)) return
     const { bytes, ...header } = block
     void bytes // the header without its voxels
-    const table = labelTableOf(header)
+    // A saved review brings back names, colours, order and decisions; else all start pending.
+    const { table, review } = saved
+      ? fromReviewRecord(saved)
+      : (() => {
+          const t = labelTableOf(header)
+          return { table: t, review: initialReview(t.map((e) => e.value)) }
+        })()
     this.#coreCopy = { labelsId: header.labelsId, version: this.#store.state.editVersion + 1 }
     this.#store.set((st) => ({
       labels: { header, voxels: v },
       labelTable: table,
-      review: initialReview(table.map((e) => e.value)),
+      review,
+      openedMask: undefined,
       // Fresh from the core: nothing to save or back up until the next edit.
       editVersion: st.editVersion + 1,
       savedVersion: st.editVersion + 1,
@@ -582,6 +631,10 @@ export class Controller {
       return
     }
     const outDir = s.hello?.outDirName
+    if (s.openedMask && !s.saved && s.savedVersion === s.editVersion) {
+      this.#store.notify('info', `No changes since the mask was opened: ${s.openedMask}`)
+      return
+    }
     if (s.saved && s.savedVersion === s.editVersion) {
       // Nothing changed since: a second identical file would only be a copy to tell apart.
       this.#store.notify(

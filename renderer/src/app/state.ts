@@ -16,6 +16,7 @@ import type {
   SaveReport,
   SeriesChoice,
   SourceListing,
+  SourceRoot,
   SourceRef,
   UncertaintyHeader,
 } from '../../../src/shared/api.js'
@@ -71,6 +72,8 @@ export interface AppState {
   readonly connected: boolean
   readonly hello?: HelloInfo
   readonly listing?: SourceListing
+  /** Which root `listing` shows: the images (`data`) or the saved masks (`out`). */
+  readonly listingRoot: SourceRoot
   readonly seriesChoice?: { readonly source: SourceRef; readonly series: readonly SeriesChoice[] }
   readonly loading?: string
   readonly volume?: LoadedVolume
@@ -108,6 +111,8 @@ export interface AppState {
   readonly job?: JobState
   readonly lastRun?: LabelsHeader['run']
   readonly saved?: SaveReport
+  /** Display path (`out/…` or `data/…`) of the mask file the labels were opened from. */
+  readonly openedMask?: string
   /** The label map `saved` holds: saving it again is refused as a copy. */
   readonly savedLabelsId?: LabelsId
   /** The last save that failed (E_VERIFY, E_WRITE, ...): the labels stay unsaved. */
@@ -123,6 +128,7 @@ export interface AppState {
 
 export const INITIAL_STATE: AppState = {
   connected: false,
+  listingRoot: 'data',
   crosshairLPS: [0, 0, 0],
   cameras: {},
   alignment: 'patient',

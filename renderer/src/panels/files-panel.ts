@@ -8,38 +8,83 @@ const ICONS: Record<string, string> = { dir: '▸', 'dicom-folder': '▣', file:
 export function mountFilesPanel(parent: HTMLElement, store: Store, ctl: Controller): void {
   const crumbs = el('div', { className: 'crumbs' })
   const list = el('ul', { className: 'file-list' })
+  // Two roots: the images under --data, and the masks saved under --out (opened as labels).
+  const dataTab = el('button', {
+    className: 'root-tab',
+    textContent: 'Images',
+    title: 'Images under the data folder',
+    onclick: () => void ctl.browse(undefined, 'data'),
+  })
+  const outTab = el('button', {
+    className: 'root-tab',
+    textContent: 'Saved masks',
+    title: 'Masks saved under the output folder: open one over its image to review it again',
+    onclick: () => void ctl.browse(undefined, 'out'),
+  })
+  dataTab.dataset.root = 'data'
+  outTab.dataset.root = 'out'
   const section = el('section', { className: 'panel files-panel' }, [
-    el('h2', {}, ['Data']),
+    el('h2', {}, ['Files']),
+    el('div', { className: 'root-tabs', role: 'tablist' }, [dataTab, outTab]),
     crumbs,
     list,
   ])
   parent.append(section)
   let shown: AppState['listing']
+  let shownVolume: AppState['volume']
   store.subscribe((s) => {
-    if (s.listing === shown) return
+    if (s.listing === shown && s.volume === shownVolume) return
     shown = s.listing
+    shownVolume = s.volume
     if (!s.listing) return
+    const out = s.listingRoot === 'out'
+    dataTab.setAttribute('aria-selected', String(!out))
+    outTab.setAttribute('aria-selected', String(out))
+    const rootName = out ? s.hello?.outDirName : s.hello?.dataRootName
     setChildren(
       crumbs,
       s.listing.crumbs.map((c, n) =>
         el('button', {
           className: 'crumb',
-          textContent: n === 0 ? (s.hello?.dataRootName ?? c.name) : c.name,
+          textContent: n === 0 ? (rootName ?? c.name) : c.name,
           onclick: () => void ctl.browse(c.ref),
         }),
       ),
     )
+    const image = s.volume?.info.name
     const items = s.listing.entries.map((e) => {
       const label = `${ICONS[e.kind] ?? ''} ${e.name}${e.bytes !== undefined ? `  (${formatBytes(e.bytes)})` : ''}`
+      const isDir = e.kind === 'dir'
+      // Under --out a file is a mask: it opens over the image on screen, not as an image.
+      const asMask = out && e.kind === 'file'
       const b = el('button', {
         className: `entry entry-${e.kind}`,
         textContent: label,
-        title: e.kind === 'dir' ? 'Open folder' : 'Open image',
-        disabled: e.kind === 'other',
-        onclick: () => void (e.kind === 'dir' ? ctl.browse(e.ref) : ctl.open(e.ref)),
+        title: isDir
+          ? 'Open folder'
+          : asMask
+            ? image
+              ? `Open as the labels of ${image}`
+              : 'Open its image first'
+            : 'Open image',
+        disabled: e.kind === 'other' || (asMask && !image) || (out && e.kind === 'dicom-folder'),
+        onclick: () =>
+          void (isDir ? ctl.browse(e.ref) : asMask ? ctl.openMask('out', e.ref) : ctl.open(e.ref)),
       })
       b.dataset.name = e.name
-      return el('li', {}, [b])
+      const row: HTMLElement[] = [b]
+      if (!out && e.kind === 'file' && image) {
+        // A mask made elsewhere (another tool, a colleague) kept beside the images.
+        const m = el('button', {
+          className: 'entry-as-mask',
+          textContent: 'as mask',
+          title: `Open ${e.name} as the labels of ${image}`,
+          onclick: () => void ctl.openMask('data', e.ref),
+        })
+        m.dataset.name = e.name
+        row.push(m)
+      }
+      return el('li', {}, row)
     })
     if (s.listing.truncated) items.push(el('li', { className: 'muted' }, ['(listing truncated)']))
     if (items.length === 0) items.push(el('li', { className: 'muted' }, ['(empty folder)']))
