@@ -43,7 +43,11 @@ function header(store: Store): HTMLElement {
     const g = v.geometry
     const d = g.directionLPS
     const axes = [0, 1, 2].map((c) => directionLetters([d[c]!, d[3 + c]!, d[6 + c]!] as Vec3, 0.3))
-    info.textContent = `${v.name} · ${g.sizeIJK.join('×')} voxels · ${g.spacingMm.map((x) => x.toFixed(2)).join('×')} mm · i→${axes[0]} j→${axes[1]} k→${axes[2]}${v.modality ? ` · ${v.modality}` : ''}`
+    const loading = s.voxelsLoading
+    const progress = loading
+      ? ` · reading slices ${Math.floor((100 * loading.doneK) / loading.totalK)} %`
+      : ''
+    info.textContent = `${v.name} · ${g.sizeIJK.join('×')} voxels · ${g.spacingMm.map((x) => x.toFixed(2)).join('×')} mm · i→${axes[0]} j→${axes[1]} k→${axes[2]}${v.modality ? ` · ${v.modality}` : ''}${progress}`
     info.title = `origin LPS (${g.originLPS.map((x) => x.toFixed(2)).join(', ')}) mm`
     // DICOM only: who and which study/series, on its own line (NIfTI and the rest have none).
     study.textContent = v.study ? studyLine(v.study) : ''

@@ -35,6 +35,7 @@ import {
   type OpenUploadRequest,
   type ProviderStatus,
   type Result,
+  type ReadVoxelsRequest,
   type ResumeSessionRequest,
   type SaveMaskRequest,
   type SaveReport,
@@ -50,6 +51,7 @@ import {
   type VoxelBlock,
 } from '../shared/api.js'
 import { AppError } from '../shared/errors.js'
+import { BYTES_PER_PIXEL } from '../shared/volume.js'
 import type { ModelList, ServiceJobRequest, ServiceJobValue } from '../shared/jobs.js'
 import { Admission, type AdmissionLimits, type AdmissionStats, type Grant } from './admission.js'
 import { ClientPaths } from './client-paths.js'
@@ -514,14 +516,27 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       })
     },
     openUpload,
-    readVoxels: async (s, req: VolumeRequest): Promise<Result<VoxelBlock>> => {
+    readVoxels: async (s, req: ReadVoxelsRequest): Promise<Result<VoxelBlock>> => {
       const v = holdings.volume(req.volumeId, s.key)
+      const [ni, nj, nk] = v.geometry.sizeIJK
+      const { firstK, countK } = req.slab ?? { firstK: 0, countK: nk }
+      if (firstK + countK > nk) {
+        return err(
+          'E_ARGS',
+          `slices ${firstK}–${firstK + countK - 1} are outside ${v.name}'s ${nk}`,
+        )
+      }
+      // A view of the held bytes: slices are contiguous (i fastest, then j, then k).
+      const sliceBytes = ni * nj * BYTES_PER_PIXEL[v.dataType]
+      const bytes = v.bytes.subarray(firstK * sliceBytes, (firstK + countK) * sliceBytes)
       return ok({
         volumeId: v.id,
         dataType: v.dataType,
         sizeIJK: v.geometry.sizeIJK,
-        byteLength: v.bytes.byteLength,
-        bytes: v.bytes,
+        byteLength: bytes.byteLength,
+        firstK,
+        countK,
+        bytes,
       })
     },
     closeVolume: async (s, req: VolumeRequest) => {

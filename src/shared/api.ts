@@ -335,12 +335,27 @@ export interface VolumeRequest {
 /** A header plus its bytes, which travel out of band (binary frame / transferable). */
 export type WithBytes<H> = H & { readonly bytes: Uint8Array }
 
-/** Header of a volume's voxels: `byteLength = sizeI·sizeJ·sizeK·bytesPerPixel`. */
+/**
+ * Argument of `readVoxels`: the whole volume, or a slab of whole k slices (`firstK` to
+ * `firstK + countK - 1`), so that a viewer can draw the slices on screen before the rest arrives.
+ */
+export interface ReadVoxelsRequest {
+  readonly volumeId: VolumeId
+  readonly slab?: { readonly firstK: number; readonly countK: number }
+}
+
+/**
+ * Header of a volume's voxels (or of one slab of k slices):
+ * `byteLength = sizeI·sizeJ·countK·bytesPerPixel`; `sizeIJK` is the whole volume's.
+ */
 export interface VoxelHeader {
   readonly volumeId: VolumeId
   readonly dataType: PixelType
   readonly sizeIJK: Vec3
   readonly byteLength: number
+  /** First k slice and number of slices sent (the whole volume: 0 and sizeK). */
+  readonly firstK: number
+  readonly countK: number
 }
 
 /** Voxels of an open volume: real-world values, little-endian, i fastest. */
@@ -523,8 +538,8 @@ export interface VolsegApi {
    * is closed. Masks of it are saved under --out like any other.
    */
   openUpload(req: OpenUploadRequest): Promise<Result<OpenedVolume>>
-  /** The voxels of an open volume (bytes out of band). */
-  readVoxels(req: VolumeRequest): Promise<Result<VoxelBlock>>
+  /** The voxels of an open volume, or of a slab of its k slices (bytes out of band). */
+  readVoxels(req: ReadVoxelsRequest): Promise<Result<VoxelBlock>>
   /** Forgets an open volume and the label maps on its grid; cancels its jobs. */
   closeVolume(req: VolumeRequest): Promise<Result<null>>
   /** What this connection holds (volumes, label maps, jobs), so a page can show or close it. */
@@ -737,6 +752,21 @@ function isVolumeRequest(x: unknown): x is VolumeRequest {
   return isPlain(x) && hasKeys(x, ['volumeId']) && isVolumeId(x.volumeId)
 }
 
+const isCount = (x: unknown, min: number): boolean =>
+  Number.isSafeInteger(x) && (x as number) >= min && (x as number) <= 0x7fffffff
+
+function isReadVoxels(x: unknown): x is ReadVoxelsRequest {
+  if (!isPlain(x) || !hasKeys(x, ['volumeId'], ['slab']) || !isVolumeId(x.volumeId)) return false
+  if (x.slab === undefined) return true
+  const slab = x.slab
+  return (
+    isPlain(slab) &&
+    hasKeys(slab, ['firstK', 'countK']) &&
+    isCount(slab.firstK, 0) &&
+    isCount(slab.countK, 1)
+  )
+}
+
 function isStart(x: unknown): x is StartSegmentationRequest {
   return (
     isPlain(x) &&
@@ -827,7 +857,7 @@ export const requestGuards: {
   listSources: isListSources,
   openSource: isOpenSource,
   openUpload: isOpenUpload,
-  readVoxels: isVolumeRequest,
+  readVoxels: isReadVoxels,
   closeVolume: isVolumeRequest,
   listHeld: isEmpty,
   resumeSession: isResume,

@@ -177,3 +177,25 @@ export async function launch(): Promise<Session> {
 export async function ensureArtifacts(): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true })
 }
+
+/** The page's document, as far as {@link waitOpened} reads it (this tsconfig has no DOM lib). */
+interface DocumentLike {
+  readonly document: { querySelector(s: string): { textContent: string | null } | null }
+}
+
+/**
+ * Waits until the image `name` is open and its load has finished (the loading overlay hidden),
+ * not merely until the header names it: reopening the file already shown would otherwise race a
+ * test against the load that resets the views.
+ */
+export async function waitOpened(page: Page, name: string): Promise<void> {
+  await page.waitForFunction(
+    (n) => {
+      const d = (globalThis as unknown as DocumentLike).document
+      const info = d.querySelector('.volume-info')?.textContent ?? ''
+      return info.includes(n) && d.querySelector('.loading[hidden]') !== null
+    },
+    name,
+    { timeout: 120_000 },
+  )
+}

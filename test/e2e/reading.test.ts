@@ -21,6 +21,7 @@ import {
   startServer,
   type Server,
   type Session,
+  waitOpened,
 } from './harness.js'
 
 let server: Server
@@ -57,16 +58,7 @@ after(async () => {
 
 async function open(name: string): Promise<void> {
   await page.click(`.file-list button[data-name="${name}"]`)
-  // Wait for this open to finish, not for the name alone: reopening the file already shown
-  // would otherwise race the test against the load that resets the views (a CI flake).
-  await page.waitForFunction(
-    (n) => {
-      const info = document.querySelector('.volume-info')?.textContent ?? ''
-      return info.includes(n) && document.querySelector('.loading[hidden]') !== null
-    },
-    name,
-    { timeout: 120_000 },
-  )
+  await waitOpened(page, name)
   await page.waitForTimeout(300)
 }
 

@@ -31,6 +31,12 @@ import {
 import type { VolumeInfo } from '../../src/shared/info.js'
 import { openVolume } from '../../src/io/open-volume.js'
 import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
+import {
+  readFirstSlab,
+  streamSlabs,
+  type StreamStore,
+  type VoxelsLoading,
+} from '../../renderer/src/app/voxel-stream.js'
 import { ROOT, derived, farOriginNrrd, fixture, manifestEntry, python } from '../helpers.js'
 
 const BIN = join(ROOT, 'bin', 'volseg.mjs')
@@ -172,6 +178,62 @@ test('openSource ch2: geometry equals volseg info; readVoxels sends every byte',
   assert.ok((await c.closeVolume({ volumeId: v.volumeId })).ok)
   const gone = await c.readVoxels({ volumeId: v.volumeId })
   assert.ok(!gone.ok && gone.error.code === 'E_ARGS')
+})
+
+test('readVoxels in slabs: the viewer’s stream rebuilds every byte, middle slab first', async () => {
+  // The viewer's own code (renderer/src/app/voxel-stream.ts) over the real socket, writing into
+  // a plain object in place of the page's store; every progress update is recorded.
+  const seen: number[] = []
+  const storeOf = (volume: StreamStore['state']['volume']) => {
+    const store = {
+      state: { volume, voxelsLoading: undefined as VoxelsLoading | undefined },
+      set(p: { voxelsLoading?: VoxelsLoading | undefined }): void {
+        store.state = { ...store.state, ...p }
+        if (p.voxelsLoading) seen.push(p.voxelsLoading.doneK)
+      },
+    }
+    return store
+  }
+  const v = await open('ch2.nii.gz')
+  const slice = 181 * 217
+  // 20 slices per slab: 10 slabs for ch2's 181, the 5th (k 80–99, holding k 90) first
+  const start = await readFirstSlab(c, v, 20 * slice)
+  assert.ok(start.ok, JSON.stringify(start))
+  assert.deepEqual(
+    start.value.loading && [start.value.loading.doneK, start.value.loading.totalK],
+    [20, 181],
+  )
+  assert.equal(start.value.rest.length, 9)
+  assert.equal(start.value.loadedK.indexOf(1), 80)
+  const volume = { info: v, voxels: start.value.voxels }
+  const store = storeOf(volume)
+  assert.equal(await streamSlabs(c, store, volume, start.value), undefined)
+  assert.equal(store.state.voxelsLoading, undefined, 'loaded')
+  assert.deepEqual(seen, [40, 60, 80, 100, 120, 140, 160, 180], 'progress after each slab')
+  assert.ok(start.value.loadedK.every((x) => x === 1))
+  const direct = await openVolume(fixture('ch2.nii.gz'))
+  assert.ok(
+    Buffer.from(volume.voxels.buffer).equals(
+      Buffer.from((direct.volume.voxels as Uint8Array).buffer),
+    ),
+    'every byte in its place',
+  )
+  // a slab past the last slice is refused in words; so is one of another connection's volume
+  const past = await c.readVoxels({ volumeId: v.volumeId, slab: { firstK: 180, countK: 2 } })
+  assert.ok(!past.ok && past.error.code === 'E_ARGS', JSON.stringify(past))
+  assert.match(past.error.message, /outside/)
+  assert.ok((await c.closeVolume({ volumeId: v.volumeId })).ok)
+  // a stream whose volume closed under it reports the failed read, and stops
+  const again = await open('ch2.nii.gz')
+  const s2 = await readFirstSlab(c, again, 20 * slice)
+  assert.ok(s2.ok)
+  const vol2 = { info: again, voxels: s2.value.voxels }
+  const store2 = storeOf(vol2)
+  store2.set({ voxelsLoading: s2.value.loading })
+  assert.ok((await c.closeVolume({ volumeId: again.volumeId })).ok)
+  const failed = await streamSlabs(c, store2, vol2, s2.value)
+  assert.ok(failed && !failed.ok && failed.error.code === 'E_ARGS')
+  assert.equal(store2.state.voxelsLoading, undefined)
 })
 
 test('a two-series DICOM folder asks which series; a key opens it', async () => {

@@ -70,7 +70,7 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
     // the guard checks syntax only: the extension is the core's business
     { name: 'scan.dcm', bytes: new Uint8Array(1) },
   ],
-  readVoxels: [{ volumeId: VOL }],
+  readVoxels: [{ volumeId: VOL }, { volumeId: VOL, slab: { firstK: 0, countK: 1 } }],
   closeVolume: [{ volumeId: VOL }],
   listHeld: [{}],
   resumeSession: [{ key: `ses_${'0a'.repeat(16)}` }],
@@ -156,9 +156,17 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['wrong prefix', { volumeId: 'job_1' }],
     ['id with dash', { volumeId: 'vol_a-b' }],
     ['id too long', { volumeId: 'vol_' + 'a'.repeat(65) }],
+    ['empty slab', { volumeId: VOL, slab: { firstK: 0, countK: 0 } }],
+    ['negative slab', { volumeId: VOL, slab: { firstK: -1, countK: 2 } }],
+    ['fractional slab', { volumeId: VOL, slab: { firstK: 0.5, countK: 2 } }],
+    ['slab extra key', { volumeId: VOL, slab: { firstK: 0, countK: 2, step: 2 } }],
+    ['slab as array', { volumeId: VOL, slab: [0, 2] }],
     ['id trailing newline', { volumeId: 'vol_a\n' }],
   ],
-  closeVolume: [['extra key', { volumeId: VOL, force: true }]],
+  closeVolume: [
+    ['extra key', { volumeId: VOL, force: true }],
+    ['slab on close', { volumeId: VOL, slab: { firstK: 0, countK: 1 } }],
+  ],
   listModels: [['extra key', { all: true }]],
   startSegmentation: [
     ['missing model', { volumeId: VOL }],

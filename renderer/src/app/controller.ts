@@ -27,42 +27,11 @@ import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
 import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
 import { autoWindow, WINDOW_PRESETS, type LoadedVolume, type Store } from './state.js'
+import { readFirstSlab, streamSlabs } from './voxel-stream.js'
+import { dropRefusal } from './drop-refusal.js'
 import { maskFileName, savedLine } from './save-names.js'
 import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
-import { formatBytes } from '../panels/dom.js'
-
-/** Names a dropped file may have (the core checks again, and checks the content). */
-const DROPPABLE = /\.(nii|nii\.gz|nrrd|mha)$/i
-
-/**
- * Why a dropped file cannot be opened, judged from its name and size only, or undefined when it
- * can be sent. The same sentences as the core's (`src/service/uploads.ts`), so that a big
- * unsupported file is refused before its bytes are read.
- */
-export function dropRefusal(
-  file: { name: string; size: number },
-  maxBytes: number,
-): string | undefined {
-  const { name, size } = file
-  if (!DROPPABLE.test(name)) {
-    if (/\.(dcm|dicom|ima)$/i.test(name) || !name.includes('.')) {
-      return `${name}: single DICOM files can't be dropped; put the folder under --data and open it from the file list`
-    }
-    if (/\.(nhdr|mhd|hdr|img)$/i.test(name)) {
-      return `${name}: this header keeps its voxels in a separate file, which a drop doesn't bring; put both files under --data`
-    }
-    return `${name}: only NIfTI (.nii, .nii.gz), NRRD (.nrrd) and MetaImage (.mha) files can be dropped`
-  }
-  if (name.startsWith('.') || /[/\\]/.test(name) || name.length > 255) {
-    return `${name}: rename the file (no leading dot, at most 255 characters), then drop it again`
-  }
-  if (size === 0) return `${name}: the file is empty (or a folder; put folders under --data)`
-  if (size > maxBytes) {
-    return `${name}: ${formatBytes(size)} is more than a drop can carry (${formatBytes(maxBytes)}); put the file under --data and open it from the file list`
-  }
-  return undefined
-}
 
 /**
  * True when a volume without a DICOM Modality looks like CT in Hounsfield units: air near −1000
@@ -416,19 +385,17 @@ export class Controller {
 
   async #load(info: OpenedVolume): Promise<void> {
     this.#store.set({ loading: `Reading ${info.name}…` })
-    const block = this.#value(
-      await this.api.readVoxels({ volumeId: info.volumeId }),
-      'Could not read the voxels',
-    )
-    if (!block) return
-    const voxels = asTypedArray(block.bytes, block.dataType)
+    // The slab holding the middle slice first: the views draw after one slab's round trip.
+    const start = this.#value(await readFirstSlab(this.api, info), 'Could not read the voxels')
+    if (!start) return
     const previous = this.#store.state.volume
-    const volume: LoadedVolume = { info, voxels, grid: gridTransform(info.geometry) }
+    const volume: LoadedVolume = { info, voxels: start.voxels, grid: gridTransform(info.geometry) }
     const isCT = info.modality === 'CT' || looksLikeCT(info)
     this.#store.set({
       // The previous file's warnings are about that file: they go with it.
       notices: this.#store.state.notices.filter((n) => n.level !== 'warning'),
       volume,
+      voxelsLoading: start.loading,
       crosshairLPS: centreLPS(info.geometry),
       cameras: {},
       window: isCT ? { width: 400, level: 40 } : autoWindow(info),
@@ -448,6 +415,10 @@ export class Controller {
     if (previous && previous.info.volumeId !== info.volumeId) {
       void this.api.closeVolume({ volumeId: previous.info.volumeId })
     }
+    // The rest streams in behind the drawn views (the header counts the slices read).
+    void streamSlabs(this.api, this.#store, volume, start).then(
+      (r) => r && this.#value(r, `Could not read all of ${info.name}'s slices`),
+    )
   }
 
   /** Applies a window preset by name (`auto`: the percentiles). */

@@ -282,6 +282,17 @@ export class Editor {
     return { kind: 'paint', value: this.#active }
   }
 
+  /** Intensity tools read every slice: while slices still stream in, they wait (and say so). */
+  #stillLoading(s: AppState, what: string): boolean {
+    const l = s.voxelsLoading
+    if (!l) return false
+    this.#store.notify(
+      'info',
+      `${what} waits for the image: ${l.doneK} of ${l.totalK} slices read.`,
+    )
+    return true
+  }
+
   #gate(s: AppState): IntensityGate | undefined {
     if (!this.#options.threshold || !s.volume) return undefined
     return { intensity: s.volume.voxels, range: this.#options.range }
@@ -304,6 +315,7 @@ export class Editor {
       this.#store.notify('warning', 'Add a label first: the brush paints the active label.')
       return 0
     }
+    if (this.#options.threshold && this.#stillLoading(s, 'Threshold paint')) return 0
     const o = {
       centreLPS,
       radiusMm: this.#options.radiusMm,
@@ -353,7 +365,7 @@ export class Editor {
   fill(lps: Vec3, normalLPS: Vec3): number {
     const s = this.#store.state
     const vol = this.labelVolume(s)
-    if (!vol || !s.volume) return 0
+    if (!vol || !s.volume || this.#stillLoading(s, 'Flood fill')) return 0
     const c = lpsToIndex(vol, lps).map((x) => Math.round(x)) as unknown as Vec3
     const sz = vol.geometry.sizeIJK
     if (c.some((x, a) => x < 0 || x >= sz[a]!)) return 0

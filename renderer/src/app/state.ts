@@ -26,6 +26,7 @@ import type { Vec3 } from '../../../src/shared/geometry.js'
 import type { VoxelArray } from '../../../src/shared/volume.js'
 import type { Alignment, GridTransform, ViewName } from './view-geometry.js'
 import type { Hotspot } from '../workers/hotspot-protocol.js'
+import type { VoxelsLoading } from './voxel-stream.js'
 
 export type { Hotspot } from '../workers/hotspot-protocol.js'
 
@@ -77,6 +78,11 @@ export interface AppState {
   readonly seriesChoice?: { readonly source: SourceRef; readonly series: readonly SeriesChoice[] }
   readonly loading?: string
   readonly volume?: LoadedVolume
+  /**
+   * While `volume.voxels` streams in slabs of k slices: which slices have arrived (1 = here) and
+   * how many of how many. Absent once every slice is in. A new object per slab (views redraw).
+   */
+  readonly voxelsLoading?: VoxelsLoading
   readonly crosshairLPS: Vec3
   readonly cameras: Readonly<Partial<Record<ViewName, ViewCamera>>>
   readonly alignment: Alignment

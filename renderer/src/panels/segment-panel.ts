@@ -22,6 +22,8 @@ export function panelWarnings(s: AppState, m: ModelSummary | undefined): string[
   if (header?.run && header.run.modelId === m.id && header.volumeId === v.info.volumeId) {
     return [...header.warnings]
   }
+  // The signature reads every voxel: not before the last slab has arrived.
+  if (s.voxelsLoading) return []
   let sig = signatures.get(v)
   if (!sig) signatures.set(v, (sig = intensitySignature(v.voxels)))
   const fit = checkInputFit(m, {
@@ -134,7 +136,7 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
       )
     }
     // Recomputed only when the volume, the model or the result changes.
-    const key = [s.volume, m, s.labels]
+    const key = [s.volume, m, s.labels, s.voxelsLoading === undefined]
     if (key.some((x, n) => x !== warnedFor[n])) {
       warnedFor = key
       setChildren(

@@ -46,6 +46,15 @@ const PLANE_COLOURS: Record<ViewName, string> = {
   sagittal: 'rgba(240, 220, 70, 0.8)',
 }
 const CLICK_SLOP_PX = 3
+/**
+ * How far a streaming volume has come, in eighths (-1: all in): the views redraw as slices arrive
+ * in eight steps, not after every slab (three redraws per slab cost more than the slab's copy).
+ */
+function loadingStep(s: AppState): number {
+  const l = s.voxelsLoading
+  return l ? Math.floor((8 * l.doneK) / l.totalK) : -1
+}
+
 /** Wheel travel of one notch in pixels (Chromium and Firefox report 100–120 per notch). */
 const NOTCH_PX = 100
 
@@ -184,6 +193,7 @@ export class SliceView {
     const h = Math.max(1, Math.round(this.root.clientHeight * dpr))
     const key = [
       s.volume,
+      loadingStep(s),
       s.crosshairLPS,
       cam?.mmPerPx,
       cam?.centreLPS,
@@ -219,6 +229,7 @@ export class SliceView {
     // another view moves the crosshair (scrolling it), only the crosshair lines are redrawn here.
     const imageKey = [
       s.volume,
+      loadingStep(s),
       ...centre,
       pxMm,
       ...f.right,
@@ -468,7 +479,12 @@ export class SliceView {
     }
     const idx = ijk[0] + g.sizeIJK[0] * (ijk[1] + g.sizeIJK[1] * ijk[2])
     const v = s.volume.voxels[idx]!
-    let text = `${lps} · voxel (${ijk.join(', ')}) · value ${Number.isInteger(v) ? v : v.toPrecision(5)}`
+    // A slice still on its way holds zeros, not the image: say so instead of a wrong value.
+    const value =
+      s.voxelsLoading && !s.voxelsLoading.loadedK[ijk[2]]
+        ? 'value (slice still loading)'
+        : `value ${Number.isInteger(v) ? v : v.toPrecision(5)}`
+    let text = `${lps} · voxel (${ijk.join(', ')}) · ${value}`
     const l = s.labels?.voxels[idx]
     if (l !== undefined && l !== 0) {
       const name =

@@ -25,6 +25,9 @@ import { centreLPS, extentAlong, viewFromName } from '../app/view-geometry.js'
 import { el } from '../panels/dom.js'
 import type { SurfaceReply, SurfaceRequest } from '../workers/surface-protocol.js'
 
+/** Status while volume rendering waits for the voxels still streaming in. */
+const WAITING = 'volume rendering: waiting for the last slices…'
+
 type GenericRenderWindow = ReturnType<typeof vtkGenericRenderWindow.newInstance>
 type Actor = ReturnType<typeof vtkActor.newInstance>
 type Mapper = ReturnType<typeof vtkMapper.newInstance>
@@ -142,7 +145,14 @@ export class ThreeDView {
   }
 
   render(s: AppState): void {
-    const key = [s.volume, s.labels, s.show3d, s.overlay.hidden, s.window]
+    const key = [
+      s.volume,
+      s.voxelsLoading === undefined,
+      s.labels,
+      s.show3d,
+      s.overlay.hidden,
+      s.window,
+    ]
     if (key.every((k, n) => k === this.#lastKey[n])) return
     this.#lastKey = key
     if (s.volume !== this.#shownVolume) {
@@ -166,8 +176,13 @@ export class ThreeDView {
     for (const [value, a] of this.#surfaces) {
       a.actor.setVisibility(s.show3d.surfaces && !s.overlay.hidden.has(value))
     }
-    if (s.show3d.volume && s.volume) this.#showVolume(s)
-    else if (this.#volumeActor) this.#volumeActor.volume.setVisibility(false)
+    // Volume rendering uploads the whole grid to the GPU once: only after the last slab.
+    if (s.show3d.volume && s.volume && s.voxelsLoading) {
+      this.#status.textContent = WAITING
+    } else if (s.show3d.volume && s.volume) {
+      if (this.#status.textContent?.startsWith(WAITING)) this.#status.textContent = ''
+      this.#showVolume(s)
+    } else if (this.#volumeActor) this.#volumeActor.volume.setVisibility(false)
     this.#renderNow()
   }
 

@@ -17,6 +17,7 @@ interface Listener {
 }
 interface PageState {
   readonly loading?: string
+  readonly voxelsLoading?: unknown
   readonly volume?: { readonly info: { readonly name: string; readonly volumeId: string } }
   readonly overlay: Record<string, unknown>
   readonly labels?: unknown
@@ -145,6 +146,8 @@ export interface OpenTiming {
   readonly firstImageMs: number
   /** Click → the animation frame after that (the drawn canvases presented). */
   readonly nextFrameMs: number
+  /** Click → the last slab of voxels is in (the same as `firstImageMs` for a one-slab volume). */
+  readonly fullyLoadedMs: number
 }
 
 /** Clicks a file of the file list and times it until its first slices are drawn. */
@@ -156,22 +159,34 @@ export async function openTimed(name: string): Promise<OpenTiming> {
   const before = store.state.volume
   let tOpened = NaN
   let tDrawn = NaN
+  let tNext = NaN
+  let tLoaded = NaN
   let stop = (): void => undefined
-  const drawn = new Promise<void>((resolve) => {
+  const loaded = new Promise<void>((resolve) => {
     stop = store.subscribe((s) => {
       if (Number.isNaN(tOpened) && s.loading?.startsWith('Reading')) tOpened = performance.now()
-      if (s.volume && s.volume !== before && s.volume.info.name === name) {
+      if (!s.volume || s.volume === before || s.volume.info.name !== name) return
+      if (Number.isNaN(tDrawn)) {
         tDrawn = performance.now()
+        g.requestAnimationFrame(() => (tNext = performance.now()))
+      }
+      if (!s.voxelsLoading) {
+        tLoaded = performance.now()
         resolve()
       }
     })
   })
   const t0 = performance.now()
   button.click()
-  await drawn
+  await loaded
   stop()
   await new Promise((r) => g.requestAnimationFrame(r))
-  return { openMs: tOpened - t0, firstImageMs: tDrawn - t0, nextFrameMs: performance.now() - t0 }
+  return {
+    openMs: tOpened - t0,
+    firstImageMs: tDrawn - t0,
+    nextFrameMs: tNext - t0,
+    fullyLoadedMs: tLoaded - t0,
+  }
 }
 
 export interface LabelsTiming {

@@ -1,0 +1,137 @@
+/**
+ * A volume's voxels read in slabs of whole k slices: the slab holding the middle slice first
+ * (the axial view shows it), then outwards, so the views draw after one slab's round trip rather
+ * than after the last byte of the volume. Each slab is copied once, into its place in the grid.
+ */
+import type { OpenedVolume, Result, VolsegApi, VoxelBlock } from '../../../src/shared/api.js'
+import { slabOrder, slabSlices, type Slab } from '../../../src/core/volume/slab-order.js'
+import { allocateVoxels, BYTES_PER_PIXEL, type VoxelArray } from '../../../src/shared/volume.js'
+import { asTypedArray } from '../../../src/shared/wire.js'
+
+/** While a volume streams in: which k slices have arrived (1 = here), and how many of how many. */
+export interface VoxelsLoading {
+  readonly loadedK: Uint8Array
+  readonly doneK: number
+  readonly totalK: number
+}
+
+/** The volume being filled (the store's `LoadedVolume`, as far as streaming needs it). */
+interface StreamedVolume {
+  readonly info: OpenedVolume
+  readonly voxels: VoxelArray
+}
+
+/** What streaming reads and writes of the viewer's store (`Store` fits it). */
+export interface StreamStore {
+  readonly state: { readonly volume?: StreamedVolume }
+  set(patch: { voxelsLoading?: VoxelsLoading | undefined }): void
+}
+
+/** Bytes per slab read: about 8 MiB (a 512×512 int16 CT: 16 slices; ch2 fits in one). */
+export const SLAB_BYTES = 8 << 20
+
+/** The slabs of `info`'s grid in reading order, and the bytes of one k slice. */
+export function planSlabs(
+  info: OpenedVolume,
+  slabBytes = SLAB_BYTES,
+): { order: Slab[]; sliceBytes: number } {
+  const [ni, nj, nk] = info.geometry.sizeIJK
+  const sliceBytes = ni * nj * BYTES_PER_PIXEL[info.dataType]
+  const order = slabOrder(nk, slabSlices(sliceBytes, slabBytes), Math.floor((nk - 1) / 2))
+  return { order, sliceBytes }
+}
+
+/** The first slab read, in a zeroed grid of the whole volume, and the slabs still to read. */
+export interface FirstSlab {
+  readonly voxels: VoxelArray
+  readonly loadedK: Uint8Array
+  /** What the store's `voxelsLoading` starts as (absent: the volume came whole). */
+  readonly loading: VoxelsLoading | undefined
+  readonly rest: readonly Slab[]
+}
+
+/**
+ * Reads the slab of `info` holding its middle slice (a volume of one slab: all of it, without a
+ * copy) into a grid of the whole volume, allocated once.
+ */
+export async function readFirstSlab(
+  api: Pick<VolsegApi, 'readVoxels'>,
+  info: OpenedVolume,
+  slabBytes = SLAB_BYTES,
+): Promise<Result<FirstSlab>> {
+  const [ni, nj, nk] = info.geometry.sizeIJK
+  const { order, sliceBytes } = planSlabs(info, slabBytes)
+  const [first, ...rest] = order
+  const whole = rest.length === 0 || !first
+  const r = await api.readVoxels(
+    whole ? { volumeId: info.volumeId } : { volumeId: info.volumeId, slab: first },
+  )
+  if (!r.ok) return r
+  const loadedK = new Uint8Array(nk)
+  let voxels: VoxelArray
+  if (whole) {
+    voxels = asTypedArray(r.value.bytes, r.value.dataType)
+    loadedK.fill(1)
+  } else {
+    voxels = allocateVoxels(info.dataType, ni * nj * nk)
+    placeSlab(voxels, loadedK, sliceBytes, r.value)
+  }
+  const loading = whole ? undefined : { loadedK, doneK: first.countK, totalK: nk }
+  return { ok: true, value: { voxels, loadedK, loading, rest } }
+}
+
+/** Copies one slab's bytes into the whole grid (k slices are contiguous, i fastest). */
+export function placeSlab(
+  voxels: VoxelArray,
+  loadedK: Uint8Array,
+  sliceBytes: number,
+  b: VoxelBlock,
+): void {
+  if (b.byteLength !== b.countK * sliceBytes || b.bytes.byteLength !== b.byteLength) {
+    throw new Error(`a slab of ${b.bytes.byteLength} bytes for ${b.countK} slices of ${sliceBytes}`)
+  }
+  new Uint8Array(voxels.buffer, voxels.byteOffset, voxels.byteLength).set(
+    b.bytes,
+    b.firstK * sliceBytes,
+  )
+  loadedK.fill(1, b.firstK, b.firstK + b.countK)
+}
+
+/**
+ * Reads the slabs `start.rest` of `volume` into its voxels, two requests in flight (one crossing the
+ * socket while the other is copied), and updates `voxelsLoading` after each. Stops, quietly, as
+ * soon as another volume is shown; resolves with the failed answer if a read fails (the slices
+ * that did arrive stay, the others stay black), else with `undefined`.
+ */
+export async function streamSlabs(
+  api: Pick<VolsegApi, 'readVoxels'>,
+  store: StreamStore,
+  volume: StreamedVolume,
+  start: FirstSlab,
+): Promise<Result<VoxelBlock> | undefined> {
+  const { rest, loadedK } = start
+  const [ni, nj, totalK] = volume.info.geometry.sizeIJK
+  const sliceBytes = ni * nj * BYTES_PER_PIXEL[volume.info.dataType]
+  const shown = (): boolean => store.state.volume === volume
+  const read = (slab: Slab): Promise<Result<VoxelBlock>> =>
+    api.readVoxels({ volumeId: volume.info.volumeId, slab })
+  let doneK = loadedK.reduce((n, x) => n + x, 0)
+  let next = rest[0] ? read(rest[0]) : undefined
+  for (let n = 0; next; n++) {
+    const r = await next
+    next = rest[n + 1] && shown() ? read(rest[n + 1]!) : undefined
+    if (!shown()) {
+      // Another volume replaced this one: let the read already asked for settle unobserved.
+      void next?.catch(() => undefined)
+      return undefined
+    }
+    if (!r.ok) {
+      store.set({ voxelsLoading: undefined })
+      return r
+    }
+    placeSlab(volume.voxels, loadedK, sliceBytes, r.value)
+    doneK += r.value.countK
+    store.set({ voxelsLoading: doneK < totalK ? { loadedK, doneK, totalK } : undefined })
+  }
+  return undefined
+}
