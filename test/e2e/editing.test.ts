@@ -98,6 +98,36 @@ async function labelHash(): Promise<number> {
   })
 }
 
+/**
+ * For each slice view: does its canvas now (drawn incrementally after edits) equal a forced full
+ * redraw of the same state? Returns the views that match.
+ */
+async function partialEqualsFull(): Promise<string[]> {
+  return page.evaluate(() => {
+    interface Canvas {
+      readonly width: number
+      readonly height: number
+      getContext(k: '2d'): { getImageData(...a: number[]): { data: Uint8ClampedArray } }
+    }
+    const b = bench() as unknown as {
+      views: Map<
+        string,
+        { root: { querySelector(s: string): Canvas }; render(s: unknown, f: boolean): void }
+      >
+    }
+    const same: string[] = []
+    for (const [name, v] of b.views) {
+      // (no named helper functions in here: tsx would wrap them in __name, unknown to the page)
+      const c = v.root.querySelector('canvas')
+      const before = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+      v.render(bench().store.state, true)
+      const after = c.getContext('2d').getImageData(0, 0, c.width, c.height).data
+      if (before.length === after.length && before.every((x, n) => x === after[n])) same.push(name)
+    }
+    return same.sort()
+  })
+}
+
 before(async () => {
   if (!existsSync(join(REPO, 'dist', 'cli', 'serve.js'))) {
     throw new Error('dist/cli/serve.js missing: run "npm run build" first (volseg serve)')
@@ -171,6 +201,9 @@ test('new labelling: a brush stroke paints the core disc, undo and redo are exac
   const afterDrag = (await scanCounts())[1]!
   assert.ok(afterDrag > expected * 1.5, `the drag painted more (${afterDrag})`)
   assert.equal(await page.evaluate(() => bench().editor.undoSteps), 2)
+  // The views redrew only the dabs' pixels: the same picture as a full redraw, in all three.
+  await page.waitForTimeout(100)
+  assert.deepEqual(await partialEqualsFull(), ['axial', 'coronal', 'sagittal'])
   await shot('01-brush')
   await page.keyboard.press('Control+z')
   await page.waitForTimeout(100)

@@ -10,7 +10,7 @@
  */
 import type { Vec3 } from '../../../src/shared/geometry.js'
 import type { LabelsHeader, LabelsId } from '../../../src/shared/api.js'
-import type { LabelVolume } from '../../../src/core/segmentation/label-volume.js'
+import type { IndexBox, LabelVolume } from '../../../src/core/segmentation/label-volume.js'
 import { voxelVolumeMm3 } from '../../../src/core/segmentation/label-volume.js'
 import {
   applyDelta,
@@ -43,6 +43,7 @@ import {
 } from '../../../src/core/segmentation/history.js'
 import { initialReview, reduceReview } from '../../../src/core/segmentation/review-state.js'
 import type { AppState, Store } from './state.js'
+import { nextEdit } from './edit-extent.js'
 
 /** The tool the left mouse button drives in the slice views; `none`: crosshair and W/L. */
 export type Tool = 'none' | 'brush' | 'eraser' | 'fill'
@@ -327,7 +328,7 @@ export class Editor {
     this.#count(d, 1)
     if (this.#stroke) this.#stroke.push(d)
     else this.#record(vol, d)
-    this.#edited(changedLabels(d))
+    this.#edited(changedLabels(d), undefined, d.box)
     return d.changed
   }
 
@@ -414,7 +415,7 @@ export class Editor {
     if (d.changed === 0) return
     this.#count(d, 1)
     this.#record(vol, d)
-    this.#edited(changedLabels(d))
+    this.#edited(changedLabels(d), undefined, d.box)
     // Measured, so a slow machine says so rather than looking frozen.
     if (ms > 1000) this.#store.notify('info', `${what} took ${(ms / 1000).toFixed(1)} s.`)
   }
@@ -433,7 +434,7 @@ export class Editor {
   }
 
   /** Bumps editVersion, marks the labels edited in the review, schedules 3-D surfaces. */
-  #edited(labels: ReadonlySet<number>, table?: LabelTable): void {
+  #edited(labels: ReadonlySet<number>, table?: LabelTable, box?: IndexBox): void {
     this.#store.set((st) => {
       let review = st.review
       if (review) {
@@ -443,7 +444,8 @@ export class Editor {
         }
       }
       return {
-        editVersion: st.editVersion + 1,
+        // a new label table recolours everything; otherwise the views redraw only `box`
+        ...nextEdit(st, box && !table ? box : 'all'),
         review,
         ...(table ? { labelTable: table } : {}),
       }
@@ -489,7 +491,7 @@ export class Editor {
     const d = this.#history.undo[this.#history.undo.length - 1]
     if (!vol || !d || !undo(this.#history, vol)) return false
     this.#count(d, -1)
-    this.#edited(changedLabels(d), this.#tableSteps.get(d)?.before)
+    this.#edited(changedLabels(d), this.#tableSteps.get(d)?.before, d.box)
     this.#changed()
     return true
   }
@@ -500,7 +502,7 @@ export class Editor {
     const d = this.#history.redo[this.#history.redo.length - 1]
     if (!vol || !d || !redo(this.#history, vol)) return false
     this.#count(d, 1)
-    this.#edited(changedLabels(d), this.#tableSteps.get(d)?.after)
+    this.#edited(changedLabels(d), this.#tableSteps.get(d)?.after, d.box)
     this.#changed()
     return true
   }

@@ -27,6 +27,7 @@ import type { VoxelArray } from '../../../src/shared/volume.js'
 import type { Alignment, GridTransform, ViewName } from './view-geometry.js'
 import type { Hotspot } from '../workers/hotspot-protocol.js'
 import type { VoxelsLoading } from './voxel-stream.js'
+import type { EditExtent } from './edit-extent.js'
 
 export type { Hotspot } from '../workers/hotspot-protocol.js'
 
@@ -94,6 +95,8 @@ export interface AppState {
    * or of a review status. Views redraw and backups are scheduled from it.
    */
   readonly editVersion: number
+  /** Where the latest edits changed voxels, by version (see edit-extent.ts). */
+  readonly recentEdits: readonly EditExtent[]
   /** `editVersion` when the labels were last saved or loaded: unsaved edits when they differ. */
   readonly savedVersion: number
   /** The labels' names, colours and display order (from the model card, or made by the user). */
@@ -141,6 +144,7 @@ export const INITIAL_STATE: AppState = {
   window: { width: 1, level: 0.5 },
   presetName: 'auto',
   editVersion: 0,
+  recentEdits: [],
   savedVersion: 0,
   overlay: { visible: true, opacity: 0.5, outline: false, hidden: new Set() },
   showUncertainty: false,

@@ -14,6 +14,7 @@ import {
 import type { Editor } from './editor.js'
 import type { Store } from './state.js'
 import { gridTransform } from './view-geometry.js'
+import { NO_VOXELS, nextEdit } from './edit-extent.js'
 
 export class Triage {
   readonly #store: Store
@@ -47,7 +48,8 @@ export class Triage {
     if (!review) return 'no labels under review'
     const r = reduceReview(review, e)
     if (!r.ok) return r.error
-    this.#store.set((s) => ({ review: r.state, editVersion: s.editVersion + 1 }))
+    // A status changes no voxel: the views have nothing to redraw.
+    this.#store.set((s) => ({ review: r.state, ...nextEdit(s, NO_VOXELS) }))
     return undefined
   }
 

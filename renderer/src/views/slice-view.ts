@@ -32,6 +32,8 @@ import {
   type ViewName,
 } from '../app/view-geometry.js'
 import { el } from '../panels/dom.js'
+import { editedSince } from '../app/edit-extent.js'
+import { firstPixelLPS, pixelRectOfBox, type PixelRect } from './pixel-rect.js'
 import type { Editor } from '../app/editor.js'
 
 const TITLES: Record<ViewName, string> = {
@@ -83,6 +85,8 @@ export class SliceView {
   #drag: Drag | undefined
   #lastKey: unknown[] = []
   #imageKey: unknown[] = []
+  /** The `editVersion` the picture in `#image` shows. */
+  #drawnVersion = -1
   #image: ImageData | undefined
   #labelBuf = new Uint16Array(0)
   /** Where the pointer is over this view (CSS px), so the read-out follows a scroll. */
@@ -236,7 +240,6 @@ export class SliceView {
       ...f.down,
       s.window,
       s.labels,
-      s.editVersion,
       s.labelTable,
       s.overlay,
       s.uncertainty,
@@ -248,7 +251,26 @@ export class SliceView {
     if (force || !this.#image || !imageKey.every((k, n) => k === this.#imageKey[n])) {
       this.#draw(s, f, centre, pxMm, w, h)
       this.#imageKey = imageKey
+    } else if (s.editVersion !== this.#drawnVersion) {
+      // Only labels changed, in place: redraw the pixels that show the voxels edited since.
+      const box = editedSince(s.recentEdits, this.#drawnVersion, s.editVersion)
+      const pad = 2 + Math.max(1, Math.round(dpr))
+      const rect =
+        box === 'all'
+          ? undefined
+          : pixelRectOfBox(
+              s.volume.grid,
+              f,
+              firstPixelLPS(centre, f, pxMm, w, h),
+              pxMm,
+              w,
+              h,
+              box,
+              pad,
+            )
+      if (rect !== 'none') this.#draw(s, f, centre, pxMm, w, h, rect)
     }
+    this.#drawnVersion = s.editVersion
     this.#ctx.putImageData(this.#image!, 0, 0)
     this.#drawCrosshair(s, f, centre, pxMm, w, h)
     this.#drawBrush(pxMm)
@@ -271,7 +293,16 @@ export class SliceView {
     if (this.#pointer) this.#readoutAt(this.#pointer.x, this.#pointer.y)
   }
 
-  #draw(s: AppState, f: ViewFrame, centre: Vec3, pxMm: number, w: number, h: number): void {
+  /** Draws the resliced picture into `#image`: all of it, or only the pixels of `rect`. */
+  #draw(
+    s: AppState,
+    f: ViewFrame,
+    centre: Vec3,
+    pxMm: number,
+    w: number,
+    h: number,
+    rect: PixelRect = { x0: 0, y0: 0, x1: w, y1: h },
+  ): void {
     const vol = s.volume!
     const [ni, nj, nk] = vol.info.geometry.sizeIJK
     const vox = vol.voxels
@@ -286,10 +317,7 @@ export class SliceView {
     const uMax = unc ? Math.max(unc.header.range[1], 1e-12) : 1
     const lo = s.window.level - s.window.width / 2
     const k255 = 255 / s.window.width
-    const p0 = add(
-      centre,
-      add(scale(f.right, (0.5 - w / 2) * pxMm), scale(f.down, (0.5 - h / 2) * pxMm)),
-    )
+    const p0 = firstPixelLPS(centre, f, pxMm, w, h)
     const g = vol.grid
     const a = g.toIJK(p0)
     const o = g.toIJK([0, 0, 0])
@@ -308,12 +336,13 @@ export class SliceView {
     }
     const alpha = s.overlay.opacity
     const outline = s.overlay.outline
-    let n = 0
-    for (let y = 0; y < h; y++) {
-      let fi = a[0] + y * dv[0] + 0.5
-      let fj = a[1] + y * dv[1] + 0.5
-      let fk = a[2] + y * dv[2] + 0.5
-      for (let x = 0; x < w; x++, n++, fi += du[0], fj += du[1], fk += du[2]) {
+    const { x0, y0, x1, y1 } = rect
+    for (let y = y0; y < y1; y++) {
+      let fi = a[0] + y * dv[0] + x0 * du[0] + 0.5
+      let fj = a[1] + y * dv[1] + x0 * du[1] + 0.5
+      let fk = a[2] + y * dv[2] + x0 * du[2] + 0.5
+      let n = y * w + x0
+      for (let x = x0; x < x1; x++, n++, fi += du[0], fj += du[1], fk += du[2]) {
         const i = Math.floor(fi)
         const j = Math.floor(fj)
         const k = Math.floor(fk)
@@ -357,8 +386,8 @@ export class SliceView {
     }
     if (lv && outline) {
       const thick = Math.max(1, Math.round(window.devicePixelRatio || 1))
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
           const m = y * w + x
           const l = lab[m]!
           if (l === 0) continue
