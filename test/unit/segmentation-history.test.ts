@@ -6,7 +6,12 @@ import { createLabelVolume } from '../../src/core/segmentation/label-volume.js'
 import { brushSphere } from '../../src/core/segmentation/brush-sphere.js'
 import { floodFill } from '../../src/core/segmentation/flood-fill.js'
 import { removeSmallIslands } from '../../src/core/segmentation/islands.js'
-import { deltaBytes } from '../../src/core/segmentation/label-delta.js'
+import {
+  deltaBytes,
+  EMPTY_BOX,
+  labelChanges,
+  makeDelta,
+} from '../../src/core/segmentation/label-delta.js'
 import { createHistory, pushStep, redo, undo } from '../../src/core/segmentation/history.js'
 
 const g: VolumeGeometry = {
@@ -118,4 +123,32 @@ test('undo then a new step clears redo; a step over the bound is dropped and rep
   pushStep(h, floodFill(vol, { seedIJK: [0, 0, 0], intensity, range: [0, 100], value: 3 }).delta)
   assert.equal(h.undo.length, 0)
   assert.equal(h.dropped, 2)
+})
+
+test('labelChanges: per-label net voxel change of a delta, touched labels only, 8 and 16 bit', () => {
+  const d8 = makeDelta(
+    [0, 0, 0, 6, 1, 1],
+    new Uint8Array([0, 1, 1, 2, 2, 0]),
+    new Uint8Array([1, 1, 3, 3, 0, 0]),
+  )
+  // 0→1, 1→3, 2→3, 2→0: label 0 −1+1, label 1 +1−1, label 2 −2, label 3 +2
+  assert.deepEqual(
+    [...labelChanges(d8)].sort((a, b) => a[0] - b[0]),
+    [
+      [0, 0],
+      [1, 0],
+      [2, -2],
+      [3, 2],
+    ],
+  )
+  const d16 = makeDelta([0, 0, 0, 2, 1, 1], new Uint16Array([300, 0]), new Uint16Array([0, 60000]))
+  assert.deepEqual(
+    [...labelChanges(d16)].sort((a, b) => a[0] - b[0]),
+    [
+      [0, 0],
+      [300, -1],
+      [60000, 1],
+    ],
+  )
+  assert.equal(labelChanges(makeDelta(EMPTY_BOX, new Uint8Array(0), new Uint8Array(0))).size, 0)
 })

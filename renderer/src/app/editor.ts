@@ -14,6 +14,7 @@ import type { IndexBox, LabelVolume } from '../../../src/core/segmentation/label
 import { voxelVolumeMm3 } from '../../../src/core/segmentation/label-volume.js'
 import {
   applyDelta,
+  labelChanges,
   makeDelta,
   readBox,
   revertDelta,
@@ -88,24 +89,11 @@ interface TableStep {
   readonly after: LabelTable
 }
 
-/** Labels (non-zero) whose voxels differ between a delta's before and after. */
-export function changedLabels(d: LabelDelta): Set<number> {
-  const out = new Set<number>()
-  const { before, after } = d
-  for (let x = 0; x < before.length; x++) {
-    const a = before[x]!
-    const b = after[x]!
-    if (a === b) continue
-    if (a !== 0) out.add(a)
-    if (b !== 0) out.add(b)
-  }
-  return out
-}
-
 export class Editor {
   readonly #store: Store
   #history: History
   #tableSteps = new WeakMap<LabelDelta, TableStep>()
+  #changeCache = new WeakMap<LabelDelta, ReadonlyMap<number, number>>()
   /** Voxel count per label value, kept exact by every delta. */
   #counts = new Map<number, number>()
   #countedVoxels: unknown
@@ -218,15 +206,21 @@ export class Editor {
   /** Keeps the counts exact after `d` was applied (`sign` 1) or reverted (`sign` −1). */
   #count(d: LabelDelta, sign: 1 | -1): void {
     this.#ensureCounts()
-    const from = sign === 1 ? d.before : d.after
-    const to = sign === 1 ? d.after : d.before
-    for (let x = 0; x < from.length; x++) {
-      const a = from[x]!
-      const b = to[x]!
-      if (a === b) continue
-      if (a !== 0) this.#counts.set(a, (this.#counts.get(a) ?? 0) - 1)
-      if (b !== 0) this.#counts.set(b, (this.#counts.get(b) ?? 0) + 1)
+    for (const [v, n] of this.#changes(d)) {
+      if (v !== 0) this.#counts.set(v, (this.#counts.get(v) ?? 0) + sign * n)
     }
+  }
+
+  /** A delta's per-label changes, computed once: undo and redo of a big step then scan nothing. */
+  #changes(d: LabelDelta): ReadonlyMap<number, number> {
+    let c = this.#changeCache.get(d)
+    if (!c) this.#changeCache.set(d, (c = labelChanges(d)))
+    return c
+  }
+
+  /** Labels (non-zero) whose voxels differ between a delta's before and after. */
+  #changedLabels(d: LabelDelta): Set<number> {
+    return new Set([...this.#changes(d).keys()].filter((v) => v !== 0))
   }
 
   /** The shown labels as a core LabelVolume (same voxel array), or undefined. */
@@ -328,7 +322,7 @@ export class Editor {
     this.#count(d, 1)
     if (this.#stroke) this.#stroke.push(d)
     else this.#record(vol, d)
-    this.#edited(changedLabels(d), undefined, d.box)
+    this.#edited(this.#changedLabels(d), undefined, d.box)
     return d.changed
   }
 
@@ -415,7 +409,7 @@ export class Editor {
     if (d.changed === 0) return
     this.#count(d, 1)
     this.#record(vol, d)
-    this.#edited(changedLabels(d), undefined, d.box)
+    this.#edited(this.#changedLabels(d), undefined, d.box)
     // Measured, so a slow machine says so rather than looking frozen.
     if (ms > 1000) this.#store.notify('info', `${what} took ${(ms / 1000).toFixed(1)} s.`)
   }
@@ -491,7 +485,7 @@ export class Editor {
     const d = this.#history.undo[this.#history.undo.length - 1]
     if (!vol || !d || !undo(this.#history, vol)) return false
     this.#count(d, -1)
-    this.#edited(changedLabels(d), this.#tableSteps.get(d)?.before, d.box)
+    this.#edited(this.#changedLabels(d), this.#tableSteps.get(d)?.before, d.box)
     this.#changed()
     return true
   }
@@ -502,7 +496,7 @@ export class Editor {
     const d = this.#history.redo[this.#history.redo.length - 1]
     if (!vol || !d || !redo(this.#history, vol)) return false
     this.#count(d, 1)
-    this.#edited(changedLabels(d), this.#tableSteps.get(d)?.after, d.box)
+    this.#edited(this.#changedLabels(d), this.#tableSteps.get(d)?.after, d.box)
     this.#changed()
     return true
   }

@@ -77,6 +77,30 @@ export function makeDelta(box: IndexBox, before: LabelArray, after: LabelArray):
   return { box, before, after, changed }
 }
 
+/**
+ * Per label value (background included) touched by `d`: its voxel count after minus before.
+ * One pass over the box with flat counters (no Map operation per voxel): a 3-D island removal's
+ * delta spans the whole grid.
+ */
+export function labelChanges(d: LabelDelta): ReadonlyMap<number, number> {
+  const { before, after } = d
+  const size = before instanceof Uint16Array ? 65536 : 256
+  const net = new Float64Array(size)
+  const touched = new Uint8Array(size)
+  for (let x = 0; x < before.length; x++) {
+    const a = before[x]!
+    const b = after[x]!
+    if (a === b) continue
+    net[a]!--
+    net[b]!++
+    touched[a] = 1
+    touched[b] = 1
+  }
+  const out = new Map<number, number>()
+  for (let v = 0; v < size; v++) if (touched[v] === 1) out.set(v, net[v]!)
+  return out
+}
+
 /** A delta that changes nothing (empty box). */
 export const EMPTY_BOX: IndexBox = [0, 0, 0, 0, 0, 0]
 
