@@ -395,6 +395,16 @@ export class Editor {
     return r.delta.changed
   }
 
+  /**
+   * Records `d`, already applied in place by an operation that ran outside the editor (fill
+   * between slices, app/slice-fill.ts): exact counts, one undo step, review and 3-D surfaces,
+   * as for every other edit.
+   */
+  commit(d: LabelDelta): void {
+    const vol = this.labelVolume()
+    if (vol) this.#apply(vol, d, 0, '')
+  }
+
   #apply(vol: LabelVolume, d: LabelDelta, ms: number, what: string): void {
     if (d.changed === 0) return
     this.#count(d, 1)
