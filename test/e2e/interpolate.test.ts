@@ -143,7 +143,7 @@ after(async () => {
   await server?.stop()
 })
 
-test('I fills the axial slices between two painted ones; one undo removes exactly the fill', async () => {
+test('I fills the axial slices between two painted ones, around another label; one undo removes exactly the fill', async () => {
   await page.click('button.new-labelling')
   await page.waitForSelector('.edit-label-row[data-value="1"]')
   const geometry = await page.evaluate(() => bench().store.state.volume!.info.geometry)
@@ -163,6 +163,17 @@ test('I fills the axial slices between two painted ones; one undo removes exactl
   const drawn = await perSlice(axis, 1)
   assert.ok(drawn[first]! > 150 && drawn[last]! > drawn[first]!, `${drawn[first]}, ${drawn[last]}`)
   for (let s = lo + 1; s < hi; s++) assert.equal(drawn[s], 0, `slice ${s} empty before the fill`)
+  // Another label in the way: a 3 mm disc of label 2 on the middle slice.
+  for (let n = 0; n < 3; n++) await page.keyboard.press(last > first ? 'ArrowDown' : 'ArrowUp')
+  await page.waitForTimeout(200)
+  const middle = await crosshairSlice(axis)
+  assert.equal(middle, (first + last) / 2)
+  const other = await page.evaluate(() => bench().editor.addLabel('in the way'))
+  await setRadius(3)
+  await clickAxialCentre()
+  await page.evaluate(() => bench().editor.setActiveLabel(1))
+  const otherBefore = await perSlice(axis, other)
+  assert.ok(otherBefore[middle]! > 20, `label ${other}: ${otherBefore[middle]} voxels`)
   const hashBefore = await labelHash()
   const stepsBefore = await page.evaluate(() => bench().editor.undoSteps)
   await shot('01-two-slices')
@@ -182,7 +193,11 @@ test('I fills the axial slices between two painted ones; one undo removes exactl
   const status = (await page.textContent('.fill-between-status'))!
   console.log(`# status while running: ${during}`)
   console.log(`# status: ${status}`)
-  assert.match(status, /^Filled \d+ voxels of “label 1” between axial slices \d+ and \d+ \(/)
+  assert.match(
+    status,
+    /^Filled \d+ voxels of “label 1” between axial slices \d+ and \d+ \(.*\)\. \d+ voxels of other labels were left as they are\.$/,
+  )
+  assert.deepEqual(await perSlice(axis, other), otherBefore, 'the other label is untouched')
   const filled = await perSlice(axis, 1)
   console.log(`# per slice ${lo - 1}…${hi + 1}: ${filled.slice(lo - 1, hi + 2).join(' ')}`)
   assert.equal(filled[first], drawn[first], 'first drawn slice kept')
@@ -200,8 +215,7 @@ test('I fills the axial slices between two painted ones; one undo removes exactl
     filled.reduce((a, b) => a + b),
   )
   assert.equal(await page.evaluate(() => bench().editor.undoSteps), stepsBefore + 1, 'one step')
-  // Show a slice in the middle of the fill, then the undo.
-  for (let n = 0; n < 3; n++) await page.keyboard.press('ArrowDown')
+  // The middle slice (shown) holds both labels; then the undo.
   await shot('02-filled')
   await page.locator('.edit-panel').scrollIntoViewIfNeeded()
   await page
