@@ -15,7 +15,7 @@ import { cp, mkdir, mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import type { Page } from 'playwright-core'
+import type { Page, Route } from 'playwright-core'
 import type { Vec3, VolumeGeometry } from '../../src/shared/geometry.js'
 import { nearestVoxelAxis, type VoxelAxis } from '../../src/core/segmentation/slice-fill.js'
 import {
@@ -177,8 +177,25 @@ test('I fills the axial slices between two painted ones, around another label; o
   const hashBefore = await labelHash()
   const stepsBefore = await page.evaluate(() => bench().editor.undoSteps)
   await shot('01-two-slices')
-  // Key I over the axial view (the mouse is still on it), then wait for the status line.
   await page.keyboard.press('Escape') // leave the brush: I works with any tool
+  // First with the pipeline files unreachable: an error notice in words, nothing written.
+  const refuse = (r: Route): Promise<void> => r.abort('connectionrefused')
+  await page.context().route('**/pipelines/**', refuse)
+  await page.keyboard.press('i')
+  await page.waitForFunction(() => /failed/.test(bench().sliceFiller.status), undefined, {
+    timeout: 60_000,
+  })
+  const failed = (await page.textContent('.fill-between-status'))!
+  console.log(`# status with the pipeline unreachable: ${failed}`)
+  assert.match(
+    failed,
+    /^Fill between slices failed: could not load the interpolation filter from http:\/\/127\.0\.0\.1:\d+\/pipelines/,
+  )
+  await page.waitForSelector('.notices .notice-error:has-text("Fill between slices failed")')
+  assert.equal(await labelHash(), hashBefore, 'nothing written')
+  assert.equal(await page.evaluate(() => bench().editor.undoSteps), stepsBefore)
+  await page.context().unroute('**/pipelines/**', refuse)
+  // Then for real. Key I over the axial view (the mouse is still on it), wait for the status.
   await page.keyboard.press('i')
   const during = await page.textContent('.fill-between-status')
   await page
@@ -268,8 +285,9 @@ test('I with the label on one slice only says so in words and changes nothing', 
   assert.equal(await page.evaluate(() => bench().editor.undoSteps), steps)
   assert.ok((await page.evaluate((x) => bench().editor.count(x), v)) > 0)
   await shot('04-one-slice')
+  // (the refused pipeline request of the first test logs one "Failed to load resource")
   assert.deepEqual(
-    session.errors.filter((e) => !/favicon/.test(e)),
+    session.errors.filter((e) => !/favicon|net::ERR_CONNECTION_REFUSED/.test(e)),
     [],
     'no console or page errors',
   )

@@ -72,6 +72,11 @@ async function run(req: SliceFillRequest): Promise<void> {
 addEventListener('message', (ev: MessageEvent<SliceFillRequest>) => {
   const req = ev.data
   run(req).catch((e: unknown) => {
-    reply({ id: req.id, kind: 'error', message: e instanceof Error ? e.message : String(e) })
+    const why = e instanceof Error ? e.message : String(e)
+    // Before the first success the likely cause is the pipeline files: say where they were sought.
+    const message = loaded
+      ? why
+      : `could not load the interpolation filter from ${req.pipelinesUrl} (${why})`
+    reply({ id: req.id, kind: 'error', message })
   })
 })
