@@ -92,9 +92,10 @@ export class SliceFiller {
     )
     const plan = planSliceFill(vol, { label, axis })
     const name = `“${entry.name}”`
-    // 1-based, as in the view titles: "12", "12 and 18", "12, 15 and 18"
+    // 1-based, as in the view titles: "12", "12 and 18", "12, 15 and 18", "12 to 40 (9 drawn)"
     const list = (xs: readonly number[]): string => {
       const n = xs.map((x) => String(x + 1))
+      if (n.length > 4) return `${n[0]} to ${n[n.length - 1]} (${n.length} drawn)`
       return n.length < 2 ? n.join('') : `${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}`
     }
     if (plan.kind === 'too-few-slices') {
@@ -127,7 +128,7 @@ export class SliceFiller {
       id,
       sizeXYZ: p.sizeXYZ,
       spacingMm: p.spacingMm,
-      // a copy: the plan keeps its own (the worker's input is transferred)
+      // a copy is transferred: mergeSliceFill checks the output's length against the plan's
       binary: p.binary.slice(),
       pipelinesUrl: new URL('pipelines', document.baseURI).href,
     }
