@@ -5,6 +5,7 @@
 import { NoTokenError, connect } from './api/connect.js'
 import { Controller } from './app/controller.js'
 import { Editor } from './app/editor.js'
+import { SliceFiller } from './app/slice-fill.js'
 import { Triage } from './app/triage.js'
 import { mountEditPanel } from './panels/edit-panel.js'
 import { mountLabelsPanel } from './panels/labels-panel.js'
@@ -73,6 +74,7 @@ function keyboard(
   views: Map<ViewName, SliceView>,
   ed: Editor,
   triage: Triage,
+  filler: SliceFiller,
 ): void {
   window.addEventListener('keydown', (e) => {
     // Only fields that take typed text keep the keys; after a click on a checkbox, a button or a
@@ -143,6 +145,10 @@ function keyboard(
       case 'F':
         ed.setTool('fill')
         break
+      case 'i':
+      case 'I':
+        filler.run(store.state.activeView)
+        break
       case 'n':
       case 'N':
         triage.next()
@@ -191,6 +197,7 @@ interface BenchHandle {
   readonly views: ReadonlyMap<ViewName, SliceView>
   readonly editor: Editor
   readonly triage: Triage
+  readonly sliceFiller: SliceFiller
 }
 
 async function main(): Promise<void> {
@@ -209,6 +216,7 @@ async function main(): Promise<void> {
   }
   const editor = new Editor(store)
   const triage = new Triage(store, editor)
+  const filler = new SliceFiller(store, editor)
   for (const v of views.values()) v.editor = editor
   const three = new ThreeDView(store)
   grid.append(three.root)
@@ -236,12 +244,19 @@ async function main(): Promise<void> {
   mountSegmentPanel(left, store, ctl)
   mountDisplayPanel(right, store, ctl)
   mountLabelsPanel(right, store, editor, triage)
-  mountEditPanel(right, store, editor)
+  mountEditPanel(right, store, editor, filler)
   mountSeriesChooser(app, store, ctl)
   mountDropZone(app, ctl)
-  keyboard(store, ctl, views, editor, triage)
+  keyboard(store, ctl, views, editor, triage, filler)
   if (bench) {
-    const handle: BenchHandle = { store, controller: ctl, views, editor, triage }
+    const handle: BenchHandle = {
+      store,
+      controller: ctl,
+      views,
+      editor,
+      triage,
+      sliceFiller: filler,
+    }
     Object.assign(window, { volsegBench: handle })
   }
   window.addEventListener('beforeunload', () => client.close())

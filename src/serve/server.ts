@@ -84,11 +84,16 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-/** The Content-Security-Policy of every page (vtk.js needs WebGL, blob: workers, data: images). */
+/**
+ * The Content-Security-Policy of every page (vtk.js needs WebGL, blob: workers, data: images).
+ * `'wasm-unsafe-eval'` lets the slice-fill worker compile the itk-wasm interpolation pipeline
+ * (and its zstd decoder), both served from our own `pipelines/` folder; it allows WebAssembly
+ * compilation only, not `eval` or `new Function` (CSP Level 3).
+ */
 export function contentSecurityPolicy(wsHost: string): string {
   return [
     "default-src 'self'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     `connect-src 'self' ws://${wsHost}`,

@@ -152,7 +152,11 @@ test('S2: HTTP serves only the public renderer, with CSP and no CORS; old ?token
   const page = await get('/')
   assert.equal(page.status, 200)
   assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/)
-  assert.match(String(page.headers['content-security-policy']), /script-src 'self'(;|$)/)
+  // WebAssembly compilation only (the slice-fill worker's itk-wasm pipeline), no eval
+  assert.match(
+    String(page.headers['content-security-policy']),
+    /script-src 'self' 'wasm-unsafe-eval'(;|$)/,
+  )
   assert.equal(page.headers['x-content-type-options'], 'nosniff')
   assert.equal(page.headers['referrer-policy'], 'no-referrer')
   assert.equal(page.headers['access-control-allow-origin'], undefined)

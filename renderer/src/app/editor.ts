@@ -24,6 +24,7 @@ import { brushDisc } from '../../../src/core/segmentation/brush-disc.js'
 import { brushSphere, lpsToIndex } from '../../../src/core/segmentation/brush-sphere.js'
 import type { IntensityGate, PaintAction } from '../../../src/core/segmentation/paint-mode.js'
 import { floodFill } from '../../../src/core/segmentation/flood-fill.js'
+import { nearestVoxelAxis } from '../../../src/core/segmentation/slice-fill.js'
 import { keepLargestIsland, removeSmallIslands } from '../../../src/core/segmentation/islands.js'
 import {
   addLabel,
@@ -364,11 +365,7 @@ export class Editor {
     const c = lpsToIndex(vol, lps).map((x) => Math.round(x)) as unknown as Vec3
     const sz = vol.geometry.sizeIJK
     if (c.some((x, a) => x < 0 || x >= sz[a]!)) return 0
-    const d = vol.geometry.directionLPS
-    const along = [0, 1, 2].map((a) =>
-      Math.abs(d[a]! * normalLPS[0] + d[3 + a]! * normalLPS[1] + d[6 + a]! * normalLPS[2]),
-    )
-    const axis = along.indexOf(Math.max(...along)) as 0 | 1 | 2
+    const axis = nearestVoxelAxis(vol.geometry.directionLPS, normalLPS)
     const t0 = performance.now()
     const r = floodFill(vol, {
       seedIJK: c,
@@ -403,6 +400,16 @@ export class Editor {
     const r = keepLargestIsland(vol, label === undefined ? {} : { label })
     this.#apply(vol, r.delta, performance.now() - t0, 'Keep largest')
     return r.delta.changed
+  }
+
+  /**
+   * Records `d`, already applied in place by an operation that ran outside the editor (fill
+   * between slices, app/slice-fill.ts): exact counts, one undo step, review and 3-D surfaces,
+   * as for every other edit.
+   */
+  commit(d: LabelDelta): void {
+    const vol = this.labelVolume()
+    if (vol) this.#apply(vol, d, 0, '')
   }
 
   #apply(vol: LabelVolume, d: LabelDelta, ms: number, what: string): void {

@@ -1,5 +1,9 @@
-/** Editing tools: brush, eraser, threshold paint, fill, islands; brush size in mm; undo/redo. */
+/**
+ * Editing tools: brush, eraser, threshold paint, fill, islands, fill between slices (with its
+ * status line); brush size in mm; undo/redo.
+ */
 import type { Editor, Tool } from '../app/editor.js'
+import type { SliceFiller } from '../app/slice-fill.js'
 import type { Store } from '../app/state.js'
 import { el } from './dom.js'
 
@@ -10,7 +14,12 @@ const TOOLS: readonly [Tool, string][] = [
   ['fill', 'Fill (F)'],
 ]
 
-export function mountEditPanel(parent: HTMLElement, store: Store, ed: Editor): void {
+export function mountEditPanel(
+  parent: HTMLElement,
+  store: Store,
+  ed: Editor,
+  filler: SliceFiller,
+): void {
   const tools = TOOLS.map(([t, text]) =>
     el('button', {
       className: 'tool',
@@ -67,6 +76,14 @@ export function mountEditPanel(parent: HTMLElement, store: Store, ed: Editor): v
     textContent: 'Keep largest (active label)',
     onclick: () => ed.keepLargest(ed.activeLabel),
   })
+  const between = el('button', {
+    className: 'fill-between',
+    textContent: 'Fill between slices (I)',
+    title:
+      'Interpolates the active label into the slices between those it is drawn on, along the view under the mouse (else axial); never over another label',
+    onclick: () => filler.run(store.state.activeView),
+  })
+  const betweenStatus = el('div', { className: 'fill-between-status muted', role: 'status' })
   const undoB = el('button', { className: 'undo', onclick: () => ed.undo() })
   const redoB = el('button', { className: 'redo', onclick: () => ed.redo() })
   const section = el('section', { className: 'panel edit-panel' }, [
@@ -80,6 +97,8 @@ export function mountEditPanel(parent: HTMLElement, store: Store, ed: Editor): v
     el('label', { className: 'check' }, [fill3d, ' Fill in 3-D (else this slice)']),
     el('div', {}, ['Islands under ', minMm3, ' mm³ ', islands]),
     el('div', {}, [largest]),
+    el('div', {}, [between]),
+    betweenStatus,
     el('div', { className: 'undo-redo' }, [undoB, ' ', redoB]),
   ])
   parent.append(section)
@@ -99,7 +118,11 @@ export function mountEditPanel(parent: HTMLElement, store: Store, ed: Editor): v
     undoB.disabled = ed.undoSteps === 0
     redoB.disabled = ed.redoSteps === 0
     section.classList.toggle('disabled', !store.state.labels)
+    between.disabled = filler.running || !store.state.labels
+    betweenStatus.textContent = filler.status
+    betweenStatus.classList.toggle('busy', filler.running)
   }
   ed.onChange(sync)
+  filler.onChange(sync)
   store.subscribe(sync)
 }

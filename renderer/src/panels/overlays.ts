@@ -16,6 +16,10 @@ export const SHORTCUTS: readonly [string, string][] = [
   ['S', 'save the mask'],
   ['B, E, F', 'brush, eraser, fill tool (left-drag paints; a stroke is one undo step)'],
   ['[ / ]', 'smaller / larger brush (radius in mm)'],
+  [
+    'I',
+    'fill between slices: the active label, drawn on a few slices of the view under the mouse, is interpolated into the slices between (one undo step)',
+  ],
   ['Ctrl+Z, Ctrl+Shift+Z, Ctrl+Y', 'undo, redo'],
   ['N', 'next label still to review: makes it active and goes to it'],
   ['Y / X', 'accept / reject the active label (a rejection asks for a reason)'],
