@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
 import { startJob } from '../jobs/fork-runner.js'
+import { defaultRecoveryDir } from '../service/backups.js'
 import { createService } from '../service/create-service.js'
 import type { AdmissionLimits } from '../service/admission.js'
 import type { JobRunner } from '../service/job-runner.js'
@@ -24,6 +25,8 @@ export interface ServeOptions {
   readonly host: string
   readonly data?: string
   readonly out: string
+  /** `--recovery`: the folder of backups of unsaved edits (default {@link defaultRecoveryDir}). */
+  readonly recovery: string
   readonly open: boolean
   readonly maxFrameBytes: number
   /** `--max-volumes`, `--max-workers`, `--max-segmentations` (the rest: defaults). */
@@ -73,6 +76,7 @@ export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOp
     host: str('--host') ?? '127.0.0.1',
     ...(data === undefined ? {} : { data }),
     out: str('--out') ?? './volseg-out',
+    recovery: str('--recovery') ?? defaultRecoveryDir(),
     open: flags.has('--open'),
     maxFrameBytes: Math.floor(maxFrameBytes),
     limits,
@@ -112,6 +116,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   const service = await createService({
     dataRoot,
     outDir: resolve(o.out),
+    recoveryDir: resolve(o.recovery),
     runner: forkRunner,
     limits: o.limits,
   })
@@ -145,6 +150,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   process.stdout.write(`VolSeg serving at ${server.url}\n`)
   log(`data ${dataRoot}`)
   log(`out  ${resolve(o.out)}`)
+  log(`recovery ${resolve(o.recovery)}`)
   if (o.open) openBrowser(server.url)
   await stopped
   await server.close()
