@@ -26,43 +26,18 @@ import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
 import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
-import { autoWindow, WINDOW_PRESETS, type LoadedVolume, type Store } from './state.js'
+import { Backups, mayDiscardEdits } from './backups.js'
+import {
+  autoWindow,
+  hasUnsavedEdits,
+  WINDOW_PRESETS,
+  type LoadedVolume,
+  type Store,
+} from './state.js'
 import { maskFileName, savedLine } from './save-names.js'
 import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
-import { formatBytes } from '../panels/dom.js'
-
-/** Names a dropped file may have (the core checks again, and checks the content). */
-const DROPPABLE = /\.(nii|nii\.gz|nrrd|mha)$/i
-
-/**
- * Why a dropped file cannot be opened, judged from its name and size only, or undefined when it
- * can be sent. The same sentences as the core's (`src/service/uploads.ts`), so that a big
- * unsupported file is refused before its bytes are read.
- */
-export function dropRefusal(
-  file: { name: string; size: number },
-  maxBytes: number,
-): string | undefined {
-  const { name, size } = file
-  if (!DROPPABLE.test(name)) {
-    if (/\.(dcm|dicom|ima)$/i.test(name) || !name.includes('.')) {
-      return `${name}: single DICOM files can't be dropped; put the folder under --data and open it from the file list`
-    }
-    if (/\.(nhdr|mhd|hdr|img)$/i.test(name)) {
-      return `${name}: this header keeps its voxels in a separate file, which a drop doesn't bring; put both files under --data`
-    }
-    return `${name}: only NIfTI (.nii, .nii.gz), NRRD (.nrrd) and MetaImage (.mha) files can be dropped`
-  }
-  if (name.startsWith('.') || /[/\\]/.test(name) || name.length > 255) {
-    return `${name}: rename the file (no leading dot, at most 255 characters), then drop it again`
-  }
-  if (size === 0) return `${name}: the file is empty (or a folder; put folders under --data)`
-  if (size > maxBytes) {
-    return `${name}: ${formatBytes(size)} is more than a drop can carry (${formatBytes(maxBytes)}); put the file under --data and open it from the file list`
-  }
-  return undefined
-}
+import { dropRefusal } from './drop-refusal.js'
 
 /**
  * True when a volume without a DICOM Modality looks like CT in Hounsfield units: air near −1000
@@ -98,6 +73,8 @@ export class Controller {
   #hotspotRequest = 0
   /** The label map the core holds for what is shown, and the edit version it matches. */
   #coreCopy: { labelsId: LabelsId; version: number } | undefined
+  /** Backups of the unsaved edits, and the offer of one found on opening. */
+  readonly backups: Backups
 
   /** `reconnect` opens a new connection after this one is lost (none: say so and stop). */
   constructor(client: ApiClient, store: Store, reconnect?: () => Promise<ApiClient>) {
@@ -105,6 +82,11 @@ export class Controller {
     this.#store = store
     this.#reconnect = reconnect
     this.#attach(client)
+    this.backups = new Backups(store, {
+      api: () => this.api,
+      show: (o) => this.#showLabels({ labelsId: o.labels.labelsId }, 'none', o.review),
+      describe: describeError,
+    })
   }
 
   #attach(client: ApiClient): void {
@@ -276,6 +258,7 @@ export class Controller {
       void this.api.closeVolume({ volumeId: v.volume.volumeId })
     }
     await this.#load(last.volume)
+    await this.backups.check(last.volume.volumeId)
     const labels = last.labels.at(-1)
     const job = items.jobs.find(
       (j) => j.volumeId === last.volume.volumeId && (j.state === 'running' || j.state === 'queued'),
@@ -322,8 +305,7 @@ export class Controller {
     }
     const shown = `${root === 'out' ? (s.hello?.outDirName ?? 'out') : (s.hello?.dataRootName ?? 'data')}/${source}`
     if (
-      s.labels &&
-      s.editVersion !== s.savedVersion &&
+      hasUnsavedEdits(s) &&
       !window.confirm(`Replace the unsaved edits with the mask ${shown}?`)
     ) {
       return
@@ -343,6 +325,13 @@ export class Controller {
   }
 
   async open(source: SourceRef, seriesKey?: string): Promise<void> {
+    // A series is picked after the folder was opened, which asked already.
+    if (
+      seriesKey === undefined &&
+      !mayDiscardEdits(this.#store.state, 'Open another image without saving them')
+    ) {
+      return
+    }
     this.#store.set({ loading: 'Opening…', seriesChoice: undefined })
     try {
       const r = await this.api.openSource(
@@ -355,6 +344,7 @@ export class Controller {
         return
       }
       await this.#load(opened)
+      await this.backups.check(opened.volumeId)
     } finally {
       this.#store.set({ loading: undefined })
     }
@@ -381,6 +371,7 @@ export class Controller {
       for (const r of refusals.slice(0, 3)) if (r) this.#store.notify('error', r)
       return
     }
+    if (!mayDiscardEdits(this.#store.state, `Open ${file.name} without saving them`)) return
     if (files.length > 1) {
       const others = files.filter((_, n) => n !== k).map((f) => f.name)
       this.#store.notify(
@@ -443,6 +434,8 @@ export class Controller {
       saveFailed: undefined,
       openedMask: undefined,
       lastRun: undefined,
+      backupOffer: undefined,
+      lastBackup: undefined,
     })
     for (const w of info.warnings) this.#store.notify('warning', `${info.name}: ${w}`)
     if (previous && previous.info.volumeId !== info.volumeId) {

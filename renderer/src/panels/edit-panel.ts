@@ -1,7 +1,26 @@
-/** Editing tools: brush, eraser, threshold paint, fill, islands; brush size in mm; undo/redo. */
+/**
+ * Editing tools: brush, eraser, threshold paint, fill, islands; brush size in mm; undo/redo; how
+ * often unsaved edits are backed up, and when they last were.
+ */
+import { backupTime, type Backups } from '../app/backups.js'
 import type { Editor, Tool } from '../app/editor.js'
-import type { Store } from '../app/state.js'
+import { hasUnsavedEdits, type AppState, type Store } from '../app/state.js'
 import { el } from './dom.js'
+
+/** The backup line: whether the edits on screen are backed up, and when. */
+export function backupStatus(s: AppState): string {
+  if (!s.labels) return ''
+  if (!hasUnsavedEdits(s)) return 'No unsaved edits.'
+  if (s.volume?.info.source.startsWith('upload:')) {
+    return 'Unsaved edits (a dropped file is not backed up: save them).'
+  }
+  if (s.lastBackup?.version === s.editVersion) {
+    return `Unsaved edits, backed up ${backupTime(s.lastBackup.savedAt)}.`
+  }
+  return s.backupOffer
+    ? 'Unsaved edits: restore or discard the backup first, then they are backed up.'
+    : 'Unsaved edits: a backup follows.'
+}
 
 const TOOLS: readonly [Tool, string][] = [
   ['none', 'Navigate'],
@@ -10,7 +29,12 @@ const TOOLS: readonly [Tool, string][] = [
   ['fill', 'Fill (F)'],
 ]
 
-export function mountEditPanel(parent: HTMLElement, store: Store, ed: Editor): void {
+export function mountEditPanel(
+  parent: HTMLElement,
+  store: Store,
+  ed: Editor,
+  backups: Backups,
+): void {
   const tools = TOOLS.map(([t, text]) =>
     el('button', {
       className: 'tool',
@@ -67,6 +91,11 @@ export function mountEditPanel(parent: HTMLElement, store: Store, ed: Editor): v
     textContent: 'Keep largest (active label)',
     onclick: () => ed.keepLargest(ed.activeLabel),
   })
+  const every = num('backup-interval', 'Back up unsaved edits every … seconds', '1')
+  every.onchange = () => {
+    if (!backups.setInterval(Number(every.value))) every.value = String(store.state.backupIntervalS)
+  }
+  const status = el('div', { className: 'backup-status' })
   const undoB = el('button', { className: 'undo', onclick: () => ed.undo() })
   const redoB = el('button', { className: 'redo', onclick: () => ed.redo() })
   const section = el('section', { className: 'panel edit-panel' }, [
@@ -81,6 +110,8 @@ export function mountEditPanel(parent: HTMLElement, store: Store, ed: Editor): v
     el('div', {}, ['Islands under ', minMm3, ' mm³ ', islands]),
     el('div', {}, [largest]),
     el('div', { className: 'undo-redo' }, [undoB, ' ', redoB]),
+    el('label', {}, ['Back up every ', every, ' s']),
+    status,
   ])
   parent.append(section)
   const sync = (): void => {
@@ -90,6 +121,8 @@ export function mountEditPanel(parent: HTMLElement, store: Store, ed: Editor): v
     if (document.activeElement !== lo) lo.value = String(Number(o.range[0].toPrecision(6)))
     if (document.activeElement !== hi) hi.value = String(Number(o.range[1].toPrecision(6)))
     if (document.activeElement !== minMm3) minMm3.value = String(o.islandMinMm3)
+    if (document.activeElement !== every) every.value = String(store.state.backupIntervalS)
+    status.textContent = backupStatus(store.state)
     sphere.checked = o.sphere
     only.checked = o.eraseActiveOnly
     thr.checked = o.threshold
