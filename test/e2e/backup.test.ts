@@ -191,3 +191,37 @@ test('after a SIGKILL, leaving the page asks; the restarted server offers the ba
   const errors = session.errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(e))
   assert.deepEqual(errors, [], 'no page errors')
 })
+
+test('a reload with unsaved edits: the offer names no crash; Discard deletes the backup', async () => {
+  await page.keyboard.press('b')
+  const box = (await page.locator('[data-view=axial]').boundingBox())!
+  const cx = box.x + box.width / 2
+  const cy = box.y + box.height / 2 + 40
+  await page.mouse.move(cx - 20, cy)
+  await page.mouse.down()
+  for (let x = 0; x <= 40; x += 5) await page.mouse.move(cx - 20 + x, cy)
+  await page.mouse.up()
+  await page.waitForSelector('.backup-status:has-text("backed up")', { timeout: 30_000 })
+  const backedUp = (await readdir(recovery)).filter((f) => !f.startsWith('run-'))
+  assert.equal(backedUp.length, 2, backedUp.join(', '))
+  const dialogs: string[] = []
+  const onDialog = (d: Dialog): void => {
+    dialogs.push(d.type())
+    void d.accept()
+  }
+  page.on('dialog', onDialog)
+  await page.reload()
+  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+  page.off('dialog', onDialog)
+  assert.deepEqual(dialogs, ['beforeunload'])
+  await page.waitForSelector('.backup-offer', { timeout: 30_000 })
+  const text = (await page.textContent('.backup-offer')) ?? ''
+  assert.match(text, /^Unsaved edits of ch2\.nii\.gz from .+: 1 label, \d+ voxels\./)
+  assert.doesNotMatch(text, /did not close cleanly/, 'this run is alive: no crash to report')
+  await shot('05-offer-after-reload')
+  await page.click('button.discard-backup')
+  await page.waitForSelector('.notices :text("Discarded the backup from")')
+  assert.equal(await page.isVisible('.backup-offer'), false)
+  const left = (await readdir(recovery)).filter((f) => !f.startsWith('run-'))
+  assert.deepEqual(left, [], 'Discard deletes the backup')
+})
