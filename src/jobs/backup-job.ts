@@ -16,7 +16,7 @@ import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
 /** Hex digits of a backup key (the service's digest of the source identity). */
 const KEY = /^[0-9a-f]{16,64}$/
 
-/** The mask file name of version `version` of backup `key`. */
+/** The mask file name of version `version` (`<time base 36>-<writer pid>`) of backup `key`. */
 export function backupMaskName(key: string, version: string): string {
   return `${key}-${version}.nii.gz`
 }
@@ -25,8 +25,9 @@ export function backupMaskName(key: string, version: string): string {
 export async function runBackupJob(req: BackupJobRequest): Promise<BackupJobValue> {
   if (!KEY.test(req.key)) throw new AppError('E_ARGS', `not a backup key: ${req.key}`)
   const labels = asTypedArray(req.labels, req.dataType) as Uint8Array | Uint16Array
-  // Time-ordered and unique enough for one writer per key (the service serialises per key).
-  const version = `${Date.now().toString(36)}${process.pid.toString(36)}`
+  // Time-ordered, unique for one writer per key (the service serialises per key), and naming
+  // the writer's pid: a mask left without its sidecar by a killed writer is swept on next start.
+  const version = `${Date.now().toString(36)}-${process.pid}`
   const r = await writeMaskNifti({
     path: join(req.dir, backupMaskName(req.key, version)),
     noReplace: true,

@@ -54,7 +54,8 @@ import { LEFTOVER_MAX_AGE_MS, pidAlive } from './sweep-leftovers.js'
 /** Largest sidecar read back (a review of 65535 labels is about 10 MB). */
 const MAX_SIDECAR_BYTES = 16 * 1024 * 1024
 const MARKER = /^run-(\d+)-([0-9a-f]{8})\.lock$/
-const MASK = /^([0-9a-f]{32})-[0-9a-z]+\.nii\.gz$/
+/** `<key>-<time base 36>-<writer pid>.nii.gz` (`backup-job.ts`). */
+const MASK = /^([0-9a-f]{32})-[0-9a-z]+-(\d+)\.nii\.gz$/
 
 /**
  * The recovery folder used when `--recovery` is not given: `$XDG_STATE_HOME/volseg/recovery`
@@ -118,6 +119,7 @@ async function readSidecar(path: string, key: string): Promise<BackupFile | unde
   if (f.format !== 'volseg-backup' || typeof f.mask !== 'string') return undefined
   if (MASK.exec(f.mask)?.[1] !== key || typeof f.savedAt !== 'string') return undefined
   if (typeof f.runId !== 'string' || typeof f.labelVoxels !== 'number') return undefined
+  if (typeof f.labelCount !== 'number') return undefined
   return f as BackupFile
 }
 
@@ -193,11 +195,15 @@ export class BackupStore {
       }
     }
     for (const name of names) {
-      if (!MASK.test(name) || named.has(name)) continue
-      // A mask no sidecar names: a write that crashed before its sidecar (or another server's
-      // write in progress, hence the age).
+      const writer = MASK.exec(name)?.[2]
+      if (writer === undefined || named.has(name)) continue
+      // A mask no sidecar names: its writer was killed before the sidecar, unless that writer
+      // is alive (another server's write in progress) and it is not a day old.
       const st = await lstat(join(dir, name)).catch(() => undefined)
-      if (st?.isFile() && now - st.mtimeMs > LEFTOVER_MAX_AGE_MS) await rm(join(dir, name))
+      const stale = pidAlive(Number(writer))
+        ? now - (st?.mtimeMs ?? now) > LEFTOVER_MAX_AGE_MS
+        : true
+      if (st?.isFile() && stale) await rm(join(dir, name), { force: true })
     }
     for (const [run, marker] of crashed) {
       if (!referenced.has(run)) await rm(join(dir, marker), { force: true })

@@ -114,6 +114,7 @@ test('edits are backed up within the interval; opening another file with unsaved
   assert.equal(files.filter((f) => f.endsWith('.nii.gz')).length, 1, files.join(', '))
   assert.equal(files.filter((f) => /^run-\d+-[0-9a-f]{8}\.lock$/.test(f)).length, 1)
   assert.deepEqual(await readdir(dirs.out), [], 'nothing written to --out')
+  await page.locator('.backup-status').scrollIntoViewIfNeeded()
   await shot('01-backed-up')
 
   // Opening another image with unsaved edits asks first; dismissed, nothing changes.

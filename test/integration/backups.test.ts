@@ -284,3 +284,104 @@ test('the marker: a run that died leaves its marker and its backups are offered 
     await three.close()
   }
 })
+
+test('a backup writer SIGKILLed at random moments never leaves a broken or mixed backup', async () => {
+  const rec3 = join(tmp, 'state3')
+  const { derived } = await import('../helpers.js')
+  copyFileSync(derived('ch2-crop.nii.gz'), join(data, 'crop.nii.gz'))
+  let killAfterMs: number | undefined
+  const killing: typeof forkRunner = {
+    start(req, options) {
+      const job = forkRunner.start(req, options)
+      const pid = (job as { pid?: number }).pid
+      if (req.kind === 'write-backup' && killAfterMs !== undefined && pid !== undefined) {
+        setTimeout(() => {
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            // it finished first
+          }
+        }, killAfterMs)
+      }
+      return job
+    },
+  }
+  const svc = await createService({
+    dataRoot: data,
+    outDir: out,
+    runner: killing,
+    recoveryDir: rec3,
+  })
+  try {
+    const s = svc.openSession()
+    const opened = await s.openSource({ source: 'crop.nii.gz' as SourceRef })
+    assert.ok(opened.ok, JSON.stringify(opened))
+    const v = opened.value as OpenedVolume
+    const [i, j, k] = v.geometry.sizeIJK
+    /** The n-th edit state: n voxels of label 1 from 1000 on, then one voxel holding n. */
+    const state = (n: number): Uint8Array => {
+      const b = new Uint8Array(i * j * k)
+      b.fill(1, 1000, 1000 + 50 * n)
+      b[0] = n
+      return b
+    }
+    let committed: number | undefined
+    let seed = 20261207
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed / 2 ** 31
+    }
+    let written = 0
+    let killed = 0
+    const rounds = 16
+    // How long one write takes here (fork, gzip, re-read, sidecar): kills land all over it.
+    let writeMs = 0
+    for (let n = 1; n <= rounds; n++) {
+      const t0 = Date.now()
+      killAfterMs = n === 1 ? undefined : Math.floor(random() * writeMs * 1.2)
+      const r = await s.backupLabels({
+        volumeId: v.volumeId,
+        dataType: 'uint8',
+        sizeIJK: v.geometry.sizeIJK,
+        bytes: state(n),
+      })
+      if (n === 1) writeMs = Date.now() - t0
+      if (r.ok) written++
+      else killed++
+      killAfterMs = undefined
+      const found = await s.findBackup({ volumeId: v.volumeId })
+      assert.ok(found.ok, JSON.stringify(found))
+      if (committed === undefined && !found.value) continue // the first one never landed
+      const back = await s.restoreBackup({ volumeId: v.volumeId })
+      assert.ok(back.ok, `round ${n}: ${JSON.stringify(back)}`)
+      const read = await s.readLabels({ labelsId: back.value.labels.labelsId })
+      assert.ok(read.ok)
+      const got = read.value.bytes[0]!
+      // The new state when its write answered; else the new one or the last committed one.
+      assert.ok(r.ok ? got === n : got === n || got === committed, `round ${n}: got state ${got}`)
+      assert.ok(Buffer.from(read.value.bytes).equals(Buffer.from(state(got))), `round ${n}: mixed`)
+      assert.equal(found.value?.labelVoxels, 50 * got + 1, `round ${n}: record and mask agree`)
+      committed = got
+    }
+    console.log(
+      `backup writes (${writeMs} ms each): ${written} completed, ${killed} killed, of ${rounds}`,
+    )
+    assert.ok(killed > 0 && written > 0, 'both outcomes were exercised')
+  } finally {
+    await svc.close()
+  }
+  // The next start sweeps the killed writers' temp files; one mask and its sidecar remain.
+  const again = await createService({
+    dataRoot: data,
+    outDir: out,
+    runner: forkRunner,
+    recoveryDir: rec3,
+  })
+  await again.close()
+  const left = readdirSync(rec3).filter((f) => !f.startsWith('run-'))
+  assert.ok(left.length <= 2, left.join(', '))
+  assert.ok(
+    left.every((f) => /^[0-9a-f]{32}(-[0-9a-z]+-\d+\.nii\.gz|\.json)$/.test(f)),
+    left.join(', '),
+  )
+})
