@@ -61,8 +61,14 @@ async function open(name: string): Promise<void> {
   // would otherwise race the test against the load that resets the views (a CI flake).
   await page.waitForFunction(
     (n) => {
-      const info = document.querySelector('.volume-info')?.textContent ?? ''
-      return info.includes(n) && document.querySelector('.loading[hidden]') !== null
+      // Runs in the page (this file is type-checked without the DOM library).
+      const doc = (
+        globalThis as unknown as {
+          document: { querySelector(s: string): { textContent: string | null } | null }
+        }
+      ).document
+      const info = doc.querySelector('.volume-info')?.textContent ?? ''
+      return info.includes(n) && doc.querySelector('.loading[hidden]') !== null
     },
     name,
     { timeout: 120_000 },
