@@ -9,8 +9,9 @@ import { SliceFiller } from './app/slice-fill.js'
 import { Triage } from './app/triage.js'
 import { mountEditPanel } from './panels/edit-panel.js'
 import { mountLabelsPanel } from './panels/labels-panel.js'
-import { INITIAL_STATE, Store } from './app/state.js'
+import { INITIAL_STATE, Store, hasUnsavedEdits } from './app/state.js'
 import { VIEW_NAMES, type ViewName } from './app/view-geometry.js'
+import { mountBackupBanner } from './panels/backup-banner.js'
 import { el } from './panels/dom.js'
 import { mountDisplayPanel } from './panels/display-panel.js'
 import { mountDropZone, mountFilesPanel, mountSeriesChooser } from './panels/files-panel.js'
@@ -244,8 +245,9 @@ async function main(): Promise<void> {
   mountSegmentPanel(left, store, ctl)
   mountDisplayPanel(right, store, ctl)
   mountLabelsPanel(right, store, editor, triage)
-  mountEditPanel(right, store, editor, filler)
+  mountEditPanel(right, store, editor, filler, ctl.backups)
   mountSeriesChooser(app, store, ctl)
+  mountBackupBanner(app, store, ctl.backups)
   mountDropZone(app, ctl)
   keyboard(store, ctl, views, editor, triage, filler)
   if (bench) {
@@ -259,7 +261,17 @@ async function main(): Promise<void> {
     }
     Object.assign(window, { volsegBench: handle })
   }
-  window.addEventListener('beforeunload', () => client.close())
+  // Unsaved edits: the browser asks before the tab closes or navigates, and they go to the
+  // backup at once (the socket stays open for it); otherwise the connection is closed cleanly.
+  window.addEventListener('beforeunload', (e) => {
+    if (hasUnsavedEdits(store.state)) {
+      void ctl.backups.flush()
+      e.preventDefault()
+      e.returnValue = ''
+      return
+    }
+    client.close()
+  })
   await ctl.start()
   document.body.dataset.ready = 'true'
 }

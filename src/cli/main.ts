@@ -33,7 +33,7 @@ commands:
   models add <pack-folder>
       Validate a pack (model.onnx + model.json) and install it for this user.
   serve [--port N] [--host 127.0.0.1] [--data DIR] [--out DIR] [--open] [--max-frame MIB]
-        [--max-volumes N] [--max-workers N] [--max-segmentations N]
+        [--max-volumes N] [--max-workers N] [--max-segmentations N] [--recovery DIR]
       Serve the browser UI and the API on http://127.0.0.1:N (default 8787, 0 = any free
       port) behind a one-time token; prints "VolSeg serving at <url>". --data is the folder
       the UI may open (default test/fixtures of the package, else the current folder),
@@ -41,6 +41,8 @@ commands:
       Limits shared by every viewer: volumes open (default 8), jobs running at once
       (default the CPU count, 2-8), segmentations at once (default 1; they share 60 % of
       RAM). What a closed page held is released 20 s later unless it reloads.
+      --recovery keeps backups of unsaved edits, outside --data and --out (default
+      $XDG_STATE_HOME/volseg/recovery, else ~/.local/state/volseg/recovery).
   --help, --version`
 
 interface Parsed {
@@ -63,6 +65,7 @@ const VALUE_FLAGS = new Set([
   '--host',
   '--data',
   '--max-frame',
+  '--recovery',
   '--max-volumes',
   '--max-workers',
   '--max-segmentations',

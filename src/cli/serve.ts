@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
 import { startJob } from '../jobs/fork-runner.js'
+import { defaultRecoveryDir } from '../service/backups.js'
 import { createService } from '../service/create-service.js'
 import type { AdmissionLimits } from '../service/admission.js'
 import type { JobRunner } from '../service/job-runner.js'
@@ -24,6 +25,10 @@ export interface ServeOptions {
   readonly host: string
   readonly data?: string
   readonly out: string
+  /** `--recovery`: the folder of backups of unsaved edits (default {@link defaultRecoveryDir}). */
+  readonly recovery: string
+  /** True when `--recovery` was given: a folder that cannot be used stops the server then. */
+  readonly recoveryGiven: boolean
   readonly open: boolean
   readonly maxFrameBytes: number
   /** `--max-volumes`, `--max-workers`, `--max-segmentations` (the rest: defaults). */
@@ -73,6 +78,8 @@ export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOp
     host: str('--host') ?? '127.0.0.1',
     ...(data === undefined ? {} : { data }),
     out: str('--out') ?? './volseg-out',
+    recovery: str('--recovery') ?? defaultRecoveryDir(),
+    recoveryGiven: flags.has('--recovery'),
     open: flags.has('--open'),
     maxFrameBytes: Math.floor(maxFrameBytes),
     limits,
@@ -109,12 +116,18 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
         'anyone who can reach this address and learns the token can read --data and write --out',
     )
   }
-  const service = await createService({
-    dataRoot,
-    outDir: resolve(o.out),
-    runner: forkRunner,
-    limits: o.limits,
-  })
+  const options = { dataRoot, outDir: resolve(o.out), runner: forkRunner, limits: o.limits }
+  let recovery: string | undefined = resolve(o.recovery)
+  let service
+  try {
+    service = await createService({ ...options, recoveryDir: recovery })
+  } catch (e) {
+    // The default folder may be unusable (a read-only home): serve anyway, and say so loudly.
+    if (o.recoveryGiven || !(e instanceof AppError) || e.code !== 'E_WRITE') throw e
+    log(`WARNING: no backups of unsaved edits are kept (${e.message}); give --recovery DIR`)
+    recovery = undefined
+    service = await createService(options)
+  }
   let server
   try {
     server = await startServer({
@@ -145,6 +158,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   process.stdout.write(`VolSeg serving at ${server.url}\n`)
   log(`data ${dataRoot}`)
   log(`out  ${resolve(o.out)}`)
+  if (recovery !== undefined) log(`recovery ${recovery}`)
   if (o.open) openBrowser(server.url)
   await stopped
   await server.close()

@@ -50,9 +50,16 @@ export function startJob<K extends JobRequest['kind']>(
   const r = req as JobRequest
   const reads = r.kind === 'info' || r.kind === 'open'
   const file =
-    reads && r.input.length === 1 ? r.input[0] : r.kind === 'save-mask' ? r.path : undefined
+    reads && r.input.length === 1
+      ? r.input[0]
+      : r.kind === 'save-mask'
+        ? r.path
+        : r.kind === 'write-backup'
+          ? r.dir
+          : undefined
   const where = file === undefined ? {} : { file }
-  const verb = reads ? 'reading' : r.kind === 'save-mask' ? 'saving' : 'segmentation'
+  const writes = r.kind === 'save-mask' || r.kind === 'write-backup'
+  const verb = reads ? 'reading' : writes ? 'saving' : 'segmentation'
   // An opened volume's voxels come back through a private file, not the IPC pipe (issue 14).
   const handoffPath = r.kind === 'open' ? newHandoffPath() : undefined
   const child = fork(WORKER, [], {
@@ -145,7 +152,7 @@ export function startJob<K extends JobRequest['kind']>(
         return
       }
       const oom = /heap out of memory|Allocation failed/i.test(stderr)
-      const who = reads ? 'reader' : r.kind === 'save-mask' ? 'writer' : 'inference worker'
+      const who = reads ? 'reader' : writes ? 'writer' : 'inference worker'
       const on = file === undefined ? '' : ` on ${basename(file)}`
       if (oom) {
         finish(() =>

@@ -1,6 +1,8 @@
 import type { OpenOptions } from '../io/open-volume.js'
 import type { VolumeInfo } from '../shared/info.js'
 import type {
+  BackupJobRequest,
+  BackupJobValue,
   ModelList,
   ModelListEntry,
   OpenJobRequest,
@@ -30,6 +32,7 @@ export type JobRequest =
   | OpenJobRequest
   | SegmentVolumeJobRequest
   | SaveMaskJobRequest
+  | BackupJobRequest
 
 /** What each request kind answers with. */
 export interface JobValue {
@@ -40,6 +43,7 @@ export interface JobValue {
   open: OpenJobValue
   'segment-volume': SegmentVolumeJobValue
   'save-mask': SaveMaskJobValue
+  'write-backup': BackupJobValue
 }
 
 export type { ModelList, ModelListEntry }

@@ -6,6 +6,7 @@
 import { AppError, toAppError } from '../shared/errors.js'
 import type { OpenJobValue } from '../shared/jobs.js'
 import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
+import { runBackupJob } from './backup-job.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
 import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob } from './volume-jobs.js'
@@ -70,6 +71,8 @@ async function handle(req: JobRequest): Promise<JobReply> {
         }
       case 'save-mask':
         return { ok: true, value: await runSaveMaskJob(req) }
+      case 'write-backup':
+        return { ok: true, value: await runBackupJob(req) }
     }
   } catch (e) {
     const err = toAppError(e, 'E_INTERNAL')

@@ -52,6 +52,7 @@ import {
 } from '../shared/api.js'
 import { AppError } from '../shared/errors.js'
 import { BYTES_PER_PIXEL } from '../shared/volume.js'
+import { BackupStore, backupHandlers } from './backups.js'
 import type { ModelList, ServiceJobRequest, ServiceJobValue } from '../shared/jobs.js'
 import { Admission, type AdmissionLimits, type AdmissionStats, type Grant } from './admission.js'
 import { ClientPaths } from './client-paths.js'
@@ -96,6 +97,11 @@ export interface ServiceOptions {
    * OS temporary folder); refused when inside `dataRoot`.
    */
   readonly uploadParent?: string
+  /**
+   * Folder of the backups of unsaved edits and the unclean-exit marker (`backups.ts`); refused
+   * when inside `dataRoot` or `outDir`. Absent: no backups are kept.
+   */
+  readonly recoveryDir?: string
 }
 
 /** The API as one connection sees it, plus its events and its end. */
@@ -153,6 +159,10 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     outDir,
     ...(o.uploadParent === undefined ? {} : { uploadParent: o.uploadParent }),
   })
+  const backups =
+    o.recoveryDir === undefined
+      ? undefined
+      : await BackupStore.open({ dir: o.recoveryDir, dataRoot, outDir })
   const appVersion = await readAppVersion()
   const dataRootName = basename(dataRoot)
   const admission = new Admission(o.limits)
@@ -488,6 +498,8 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
         `saving ${req.name}`,
       )
       if (!r.ok) return r
+      // Saved and verified: the backup of these edits has served its purpose.
+      await backups?.discard(v).catch(() => undefined)
       return ok({
         path: refOf(outDir, r.value.path),
         bytes: r.value.bytes,
@@ -600,6 +612,12 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       admission,
       open: (req, what) => run(req, { timeoutMs: o.openTimeoutMs ?? 600_000 }, what),
     }),
+    ...backupHandlers(backups, {
+      holdings,
+      admission,
+      write: (req, what) => run(req, { timeoutMs: 120_000 }, what),
+      open: (req, what) => run(req, { timeoutMs: o.openTimeoutMs ?? 600_000 }, what),
+    }),
   }
 
   return {
@@ -639,6 +657,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       await Promise.allSettled([...running].map((j) => j.result))
       sessions.releaseAll()
       await uploads.close()
+      await backups?.close()
     },
   }
 }

@@ -20,7 +20,7 @@ import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.j
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 4
+export const API_VERSION = 5
 
 // ---- Results and errors ----
 
@@ -523,6 +523,31 @@ export interface SaveReport {
 }
 
 /**
+ * Argument of `backupLabels`: the label map on screen (same shape and binary framing as
+ * {@link UploadLabelsRequest}) and its review, kept in the recovery folder until saved or
+ * discarded. Never written to `--data` or `--out`.
+ */
+export interface BackupLabelsRequest extends UploadLabelsRequest {
+  /** The review of the labels (names, colours, decisions), restored with them. */
+  readonly review?: ReviewRecord
+}
+
+/** A backup of unsaved edits kept for an open volume's source file (`backupLabels`). */
+export interface BackupInfo {
+  /** When the backup was written, ISO 8601 UTC. */
+  readonly savedAt: string
+  /** Non-zero label values in the backed-up map. */
+  readonly labelCount: number
+  /** Voxels of those labels together. */
+  readonly labelVoxels: number
+  /**
+   * True when the VolSeg run that wrote it ended without closing cleanly (killed, crashed,
+   * power loss); false when it is still running or closed cleanly (the page was closed).
+   */
+  readonly crashed: boolean
+}
+
+/**
  * Every call from the UI to the core. One argument, one {@link Result}; failures are values.
  */
 export interface VolsegApi {
@@ -568,6 +593,20 @@ export interface VolsegApi {
    * saved beside it; read it afterwards with `readLabels`.
    */
   openLabels(req: OpenLabelsRequest): Promise<Result<OpenedLabels>>
+  /**
+   * Keeps the labels on screen (bytes out of band) as the backup of the volume's source file, in
+   * the recovery folder (atomic; replaces that source's previous backup); dropped by a save.
+   */
+  backupLabels(req: BackupLabelsRequest): Promise<Result<BackupInfo>>
+  /**
+   * The backup kept for this volume's source file (same path, size and modification time), or
+   * `null` when there is none.
+   */
+  findBackup(req: VolumeRequest): Promise<Result<BackupInfo | null>>
+  /** Reads that backup as a label map of the volume, with its review (like `openLabels`). */
+  restoreBackup(req: VolumeRequest): Promise<Result<OpenedLabels>>
+  /** Deletes the backup kept for this volume's source file (none: nothing to do). */
+  discardBackup(req: VolumeRequest): Promise<Result<null>>
 }
 
 /** Name of a {@link VolsegApi} method. */
@@ -596,6 +635,10 @@ export const API_METHODS = {
   uploadLabels: 1,
   saveMask: 1,
   openLabels: 1,
+  backupLabels: 1,
+  findBackup: 1,
+  restoreBackup: 1,
+  discardBackup: 1,
 } as const satisfies Record<ApiMethod, 1>
 
 /** True when `x` names a {@link VolsegApi} method (own key of {@link API_METHODS}). */
@@ -801,6 +844,14 @@ function isUpload(x: unknown): x is UploadLabelsRequest {
   return bytes.byteLength === sizeIJK[0] * sizeIJK[1] * sizeIJK[2] * BYTES_PER_PIXEL[dataType]
 }
 
+function isBackupLabels(x: unknown): x is BackupLabelsRequest {
+  if (!isPlain(x) || !hasKeys(x, ['volumeId', 'dataType', 'sizeIJK', 'bytes'], ['review'])) {
+    return false
+  }
+  const { review, ...upload } = x
+  return isUpload(upload) && (review === undefined || isReviewRecord(review))
+}
+
 function isSaveMask(x: unknown): x is SaveMaskRequest {
   return (
     isPlain(x) &&
@@ -869,4 +920,8 @@ export const requestGuards: {
   uploadLabels: isUpload,
   saveMask: isSaveMask,
   openLabels: isOpenLabels,
+  backupLabels: isBackupLabels,
+  findBackup: isVolumeRequest,
+  restoreBackup: isVolumeRequest,
+  discardBackup: isVolumeRequest,
 }

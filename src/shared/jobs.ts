@@ -6,7 +6,7 @@
  * `advanced`-serialization IPC channel, never as JSON arrays. Paths are absolute: the service
  * resolves and confines every path before a request leaves it.
  */
-import type { SeriesChoice, StudyInfo } from './api.js'
+import type { ReviewRecord, SeriesChoice, StudyInfo } from './api.js'
 import type { ErrorCode } from './errors.js'
 import type { GantryTilt } from './gantry-tilt.js'
 import type { VolumeGeometry } from './geometry.js'
@@ -166,14 +166,72 @@ export interface SaveMaskJobValue {
   readonly reviewPath?: string
 }
 
+/**
+ * What a backup's sidecar (`<key>.json` in the recovery folder) holds besides the mask's file
+ * name: written last, so it names a mask that is complete.
+ */
+export interface BackupMeta {
+  readonly format: 'volseg-backup'
+  readonly version: 1
+  /** The source as the UI named it (a `--data` ref) and its display name. */
+  readonly source: string
+  readonly sourceName: string
+  /** Grid of the source and the mask (LPS mm). */
+  readonly geometry: VolumeGeometry
+  /** The run of VolSeg that wrote it (its unclean-exit marker's id). */
+  readonly runId: string
+  /** When the backup was made, ISO 8601 UTC. */
+  readonly savedAt: string
+  readonly labelCount: number
+  readonly labelVoxels: number
+  readonly review?: ReviewRecord
+}
+
+/** What the sidecar holds: {@link BackupMeta} plus the mask file next to it. */
+export interface BackupFile extends BackupMeta {
+  /** File name (no folder) of the backed-up mask, `<key>-<version>.nii.gz`. */
+  readonly mask: string
+}
+
+/**
+ * `write-backup`: writes labels as `<dir>/<key>-<version>.nii.gz` (atomic, verified), then the
+ * sidecar `<dir>/<key>.json` naming it (atomic, replacing the previous one), then removes the
+ * older `<key>-*.nii.gz` of that key. A crash at any point leaves the previous backup usable.
+ */
+export interface BackupJobRequest {
+  readonly kind: 'write-backup'
+  /** The recovery folder (absolute, outside `--data` and `--out`). */
+  readonly dir: string
+  /** Hex digest naming this source's backup. */
+  readonly key: string
+  readonly dataType: 'uint8' | 'uint16'
+  readonly labels: Uint8Array
+  /** Input files of the source: never overwritten. */
+  readonly sourceFiles: readonly string[]
+  readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
+  readonly meta: BackupMeta
+}
+
+/** What `write-backup` answers. */
+export interface BackupJobValue {
+  /** Absolute path of the mask written. */
+  readonly path: string
+  readonly bytes: number
+}
+
 /** The requests a service sends, including the existing `models` listing. */
 export type ServiceJobRequest =
-  OpenJobRequest | SegmentVolumeJobRequest | SaveMaskJobRequest | { readonly kind: 'models' }
+  | OpenJobRequest
+  | SegmentVolumeJobRequest
+  | SaveMaskJobRequest
+  | BackupJobRequest
+  | { readonly kind: 'models' }
 
 /** What each service request kind answers. */
 export interface ServiceJobValue {
   open: OpenJobValue
   'segment-volume': SegmentVolumeJobValue
   'save-mask': SaveMaskJobValue
+  'write-backup': BackupJobValue
   models: ModelList
 }

@@ -73,8 +73,15 @@ export interface Server {
 /** The model packs the e2e server offers besides the bundled ones (models/). */
 export const TEST_PACKS = join(REPO, 'test', 'tiny-model', 'packs')
 
-/** Starts `volseg serve --port 0` and resolves with the URL it prints. */
-export function startServer(data: string, out: string): Promise<Server> {
+/**
+ * Starts `volseg serve --port 0` and resolves with the URL it prints. Backups of unsaved edits go
+ * to `recovery` (default: `recovery` beside `data`, never this user's own recovery folder).
+ */
+export function startServer(
+  data: string,
+  out: string,
+  recovery = join(dirname(data), 'recovery'),
+): Promise<Server> {
   const args = [
     join(REPO, 'bin', 'volseg.mjs'),
     'serve',
@@ -84,6 +91,8 @@ export function startServer(data: string, out: string): Promise<Server> {
     data,
     '--out',
     out,
+    '--recovery',
+    recovery,
   ]
   const child = spawn(process.execPath, args, {
     cwd: REPO,

@@ -92,6 +92,22 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
     { volumeId: VOL, root: 'out', source: 'ch2_seg.nii.gz' },
     { volumeId: VOL, root: 'data', source: 'masks/a.nii.gz' },
   ],
+  backupLabels: [
+    { volumeId: VOL, dataType: 'uint8', sizeIJK: [2, 3, 4], bytes: new Uint8Array(24) },
+    {
+      volumeId: VOL,
+      dataType: 'uint16',
+      sizeIJK: [2, 3, 4],
+      bytes: new Uint8Array(48),
+      review: {
+        labels: [{ value: 1, name: 'lesion', colourRGB: [255, 0, 0], status: 'pending' }],
+        updatedAt: '2026-01-02T03:04:05.000Z',
+      },
+    },
+  ],
+  findBackup: [{ volumeId: VOL }],
+  restoreBackup: [{ volumeId: VOL }],
+  discardBackup: [{ volumeId: VOL }],
 }
 
 /** Malformed arguments per method, each with why. */
@@ -223,6 +239,54 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['NUL in source', { volumeId: VOL, root: 'out', source: 'a\0.nii' }],
     ['bad volume id', { volumeId: 'lbl_1', root: 'out', source: 'a.nii.gz' }],
     ['extra key', { volumeId: VOL, root: 'out', source: 'a.nii.gz', path: '/etc/passwd' }],
+  ],
+  backupLabels: [
+    [
+      'bytes short',
+      { volumeId: VOL, dataType: 'uint8', sizeIJK: [2, 3, 4], bytes: new Uint8Array(23) },
+    ],
+    [
+      'float labels',
+      { volumeId: VOL, dataType: 'float32', sizeIJK: [1, 1, 1], bytes: new Uint8Array(4) },
+    ],
+    ['bytes as array', { volumeId: VOL, dataType: 'uint8', sizeIJK: [1, 1, 1], bytes: [0] }],
+    ['missing volume', { dataType: 'uint8', sizeIJK: [1, 1, 1], bytes: new Uint8Array(1) }],
+    [
+      'bad review',
+      {
+        volumeId: VOL,
+        dataType: 'uint8',
+        sizeIJK: [1, 1, 1],
+        bytes: new Uint8Array(1),
+        review: {
+          labels: [{ value: 0, name: 'x', colourRGB: [0, 0, 0], status: 'pending' }],
+          updatedAt: 'now',
+        },
+      },
+    ],
+    [
+      'a path smuggled',
+      {
+        volumeId: VOL,
+        dataType: 'uint8',
+        sizeIJK: [1, 1, 1],
+        bytes: new Uint8Array(1),
+        path: '/tmp/x',
+      },
+    ],
+  ],
+  findBackup: [
+    ['source instead of volume', { source: 'ch2.nii.gz' }],
+    ['bad volume id', { volumeId: 'vol_' }],
+    ['extra key', { volumeId: VOL, dir: '/tmp' }],
+  ],
+  restoreBackup: [
+    ['missing volume', {}],
+    ['labels id', { volumeId: LBL }],
+  ],
+  discardBackup: [
+    ['missing volume', {}],
+    ['extra key', { volumeId: VOL, all: true }],
   ],
 }
 

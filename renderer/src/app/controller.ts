@@ -26,7 +26,14 @@ import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
 import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
-import { autoWindow, WINDOW_PRESETS, type LoadedVolume, type Store } from './state.js'
+import { Backups, mayDiscardEdits } from './backups.js'
+import {
+  autoWindow,
+  hasUnsavedEdits,
+  WINDOW_PRESETS,
+  type LoadedVolume,
+  type Store,
+} from './state.js'
 import { readFirstSlab, streamSlabs } from './voxel-stream.js'
 import { dropRefusal } from './drop-refusal.js'
 import { maskFileName, savedLine } from './save-names.js'
@@ -67,6 +74,8 @@ export class Controller {
   #hotspotRequest = 0
   /** The label map the core holds for what is shown, and the edit version it matches. */
   #coreCopy: { labelsId: LabelsId; version: number } | undefined
+  /** Backups of the unsaved edits, and the offer of one found on opening. */
+  readonly backups: Backups
 
   /** `reconnect` opens a new connection after this one is lost (none: say so and stop). */
   constructor(client: ApiClient, store: Store, reconnect?: () => Promise<ApiClient>) {
@@ -74,6 +83,11 @@ export class Controller {
     this.#store = store
     this.#reconnect = reconnect
     this.#attach(client)
+    this.backups = new Backups(store, {
+      api: () => this.api,
+      show: (o) => this.#showLabels({ labelsId: o.labels.labelsId }, 'none', o.review),
+      describe: describeError,
+    })
   }
 
   #attach(client: ApiClient): void {
@@ -245,6 +259,7 @@ export class Controller {
       void this.api.closeVolume({ volumeId: v.volume.volumeId })
     }
     await this.#load(last.volume)
+    await this.backups.check(last.volume.volumeId)
     const labels = last.labels.at(-1)
     const job = items.jobs.find(
       (j) => j.volumeId === last.volume.volumeId && (j.state === 'running' || j.state === 'queued'),
@@ -291,8 +306,7 @@ export class Controller {
     }
     const shown = `${root === 'out' ? (s.hello?.outDirName ?? 'out') : (s.hello?.dataRootName ?? 'data')}/${source}`
     if (
-      s.labels &&
-      s.editVersion !== s.savedVersion &&
+      hasUnsavedEdits(s) &&
       !window.confirm(`Replace the unsaved edits with the mask ${shown}?`)
     ) {
       return
@@ -312,6 +326,13 @@ export class Controller {
   }
 
   async open(source: SourceRef, seriesKey?: string): Promise<void> {
+    // A series is picked after the folder was opened, which asked already.
+    if (
+      seriesKey === undefined &&
+      !mayDiscardEdits(this.#store.state, 'Open another image without saving them')
+    ) {
+      return
+    }
     this.#store.set({ loading: 'Opening…', seriesChoice: undefined })
     try {
       const r = await this.api.openSource(
@@ -324,6 +345,7 @@ export class Controller {
         return
       }
       await this.#load(opened)
+      await this.backups.check(opened.volumeId)
     } finally {
       this.#store.set({ loading: undefined })
     }
@@ -350,6 +372,7 @@ export class Controller {
       for (const r of refusals.slice(0, 3)) if (r) this.#store.notify('error', r)
       return
     }
+    if (!mayDiscardEdits(this.#store.state, `Open ${file.name} without saving them`)) return
     if (files.length > 1) {
       const others = files.filter((_, n) => n !== k).map((f) => f.name)
       this.#store.notify(
@@ -410,6 +433,8 @@ export class Controller {
       saveFailed: undefined,
       openedMask: undefined,
       lastRun: undefined,
+      backupOffer: undefined,
+      lastBackup: undefined,
     })
     for (const w of info.warnings) this.#store.notify('warning', `${info.name}: ${w}`)
     if (previous && previous.info.volumeId !== info.volumeId) {

@@ -5,6 +5,7 @@
  */
 import type {
   ApiError,
+  BackupInfo,
   HelloInfo,
   JobId,
   JobStage,
@@ -19,6 +20,7 @@ import type {
   SourceRoot,
   SourceRef,
   UncertaintyHeader,
+  VolumeId,
 } from '../../../src/shared/api.js'
 import type { LabelTable } from '../../../src/core/segmentation/label-table.js'
 import type { ReviewState } from '../../../src/core/segmentation/review-state.js'
@@ -126,6 +128,12 @@ export interface AppState {
   readonly savedLabelsId?: LabelsId
   /** The last save that failed (E_VERIFY, E_WRITE, ...): the labels stay unsaved. */
   readonly saveFailed?: ApiError
+  /** Seconds between an unsaved edit and its backup (a setting, kept in `localStorage`). */
+  readonly backupIntervalS: number
+  /** The last backup of the edits on screen (`editVersion` it holds, when it was written). */
+  readonly lastBackup?: { readonly version: number; readonly savedAt: string }
+  /** A backup of the open volume's source found on opening it: restore or discard it. */
+  readonly backupOffer?: { readonly volumeId: VolumeId; readonly info: BackupInfo }
   readonly notices: readonly Notice[]
   readonly lastError?: ApiError
   readonly show3d: { readonly surfaces: boolean; readonly volume: boolean }
@@ -146,6 +154,7 @@ export const INITIAL_STATE: AppState = {
   editVersion: 0,
   recentEdits: [],
   savedVersion: 0,
+  backupIntervalS: 5,
   overlay: { visible: true, opacity: 0.5, outline: false, hidden: new Set() },
   showUncertainty: false,
   models: [],
@@ -156,6 +165,11 @@ export const INITIAL_STATE: AppState = {
   show3d: { surfaces: true, volume: false },
   help: false,
   activeView: 'axial',
+}
+
+/** True when labels are shown with edits not saved since they were loaded (the dirty flag). */
+export function hasUnsavedEdits(s: AppState): boolean {
+  return s.labels !== undefined && s.editVersion !== s.savedVersion
 }
 
 export type Listener = (s: AppState, prev: AppState) => void

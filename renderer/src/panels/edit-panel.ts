@@ -1,11 +1,28 @@
 /**
  * Editing tools: brush, eraser, threshold paint, fill, islands, fill between slices (with its
- * status line); brush size in mm; undo/redo.
+ * status line); brush size in mm; undo/redo; how often unsaved edits are backed up, and when they
+ * last were.
  */
+import { backupTime, type Backups } from '../app/backups.js'
 import type { Editor, Tool } from '../app/editor.js'
 import type { SliceFiller } from '../app/slice-fill.js'
-import type { Store } from '../app/state.js'
+import { hasUnsavedEdits, type AppState, type Store } from '../app/state.js'
 import { el } from './dom.js'
+
+/** The backup line: whether the edits on screen are backed up, and when. */
+export function backupStatus(s: AppState): string {
+  if (!s.labels) return ''
+  if (!hasUnsavedEdits(s)) return 'No unsaved edits.'
+  if (s.volume?.info.source.startsWith('upload:')) {
+    return 'Unsaved edits (a dropped file is not backed up: save them).'
+  }
+  if (s.lastBackup?.version === s.editVersion) {
+    return `Unsaved edits, backed up ${backupTime(s.lastBackup.savedAt)}.`
+  }
+  return s.backupOffer
+    ? 'Unsaved edits: restore or discard the backup first, then they are backed up.'
+    : 'Unsaved edits: a backup follows.'
+}
 
 const TOOLS: readonly [Tool, string][] = [
   ['none', 'Navigate'],
@@ -19,6 +36,7 @@ export function mountEditPanel(
   store: Store,
   ed: Editor,
   filler: SliceFiller,
+  backups: Backups,
 ): void {
   const tools = TOOLS.map(([t, text]) =>
     el('button', {
@@ -84,6 +102,11 @@ export function mountEditPanel(
     onclick: () => filler.run(store.state.activeView),
   })
   const betweenStatus = el('div', { className: 'fill-between-status muted', role: 'status' })
+  const every = num('backup-interval', 'Back up unsaved edits every … seconds', '1')
+  every.onchange = () => {
+    if (!backups.setInterval(Number(every.value))) every.value = String(store.state.backupIntervalS)
+  }
+  const status = el('div', { className: 'backup-status' })
   const undoB = el('button', { className: 'undo', onclick: () => ed.undo() })
   const redoB = el('button', { className: 'redo', onclick: () => ed.redo() })
   const section = el('section', { className: 'panel edit-panel' }, [
@@ -100,6 +123,8 @@ export function mountEditPanel(
     el('div', {}, [between]),
     betweenStatus,
     el('div', { className: 'undo-redo' }, [undoB, ' ', redoB]),
+    el('label', {}, ['Back up every ', every, ' s']),
+    status,
   ])
   parent.append(section)
   const sync = (): void => {
@@ -109,6 +134,8 @@ export function mountEditPanel(
     if (document.activeElement !== lo) lo.value = String(Number(o.range[0].toPrecision(6)))
     if (document.activeElement !== hi) hi.value = String(Number(o.range[1].toPrecision(6)))
     if (document.activeElement !== minMm3) minMm3.value = String(o.islandMinMm3)
+    if (document.activeElement !== every) every.value = String(store.state.backupIntervalS)
+    status.textContent = backupStatus(store.state)
     sphere.checked = o.sphere
     only.checked = o.eraseActiveOnly
     thr.checked = o.threshold
