@@ -38,6 +38,9 @@ function header(store: Store): HTMLElement {
   ])
   store.subscribe((s) => {
     const v = s.volume?.info
+    // Which volume is shown and whether its slices are still arriving, for tests and tools.
+    info.dataset.volumeId = v?.volumeId ?? ''
+    info.dataset.loading = s.voxelsLoading ? 'slices' : ''
     if (!v) {
       info.textContent = s.connected ? 'no image open' : 'connecting…'
       return

@@ -333,6 +333,11 @@ async function main(): Promise<void> {
     const pageErrors = session.errors.filter(
       (e) => !/WebSocket connection to .*\/ws' failed/.test(e),
     )
+    // Peaks over the run so far, read while the processes live (VmHWM): the server with its job workers; Chromium's renderers.
+    const memory = {
+      serverMiB: serverPid ? peakRssMiB(serverPid, () => true) : null,
+      rendererMiB: peakRssMiB(process.pid, (c) => c.includes('--type=renderer')),
+    }
     await session.browser.close()
     session = undefined
     await server.stop()
@@ -448,11 +453,6 @@ async function main(): Promise<void> {
     printPipeline('ours, noisy mask', oursNoisy)
     if (pageErrors.length > 0) console.log(`\npage errors: ${pageErrors.join(' | ')}`)
 
-    // Peaks over the whole run (VmHWM): the server with its job workers; Chromium's renderers.
-    const memory = {
-      serverMiB: serverPid ? peakRssMiB(serverPid, () => true) : null,
-      rendererMiB: peakRssMiB(process.pid, (c) => c.includes('--type=renderer')),
-    }
     console.log(
       `\n== peak memory (VmHWM) ==\n  server + job workers ${memory.serverMiB} MiB · ` +
         `Chromium renderers ${memory.rendererMiB} MiB`,

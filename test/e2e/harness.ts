@@ -187,24 +187,43 @@ export async function ensureArtifacts(): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true })
 }
 
-/** The page's document, as far as {@link waitOpened} reads it (this tsconfig has no DOM lib). */
+/** The page's document, as far as {@link openAndWait} reads it (this tsconfig has no DOM lib). */
 interface DocumentLike {
-  readonly document: { querySelector(s: string): { textContent: string | null } | null }
+  readonly document: {
+    querySelector(s: string): {
+      textContent: string | null
+      getAttribute(name: string): string | null
+    } | null
+  }
 }
 
 /**
- * Waits until the image `name` is open and its load has finished (the loading overlay hidden),
- * not merely until the header names it: reopening the file already shown would otherwise race a
- * test against the load that resets the views.
+ * Runs `start` (a click that opens an image) and waits until a volume other than the one shown
+ * before is open under `name`, its load finished and every slice arrived. Waiting only for the
+ * header to name the file raced a test against the reload when the same file was reopened: the
+ * new volume reset the 3-D camera after the test had turned it.
  */
-export async function waitOpened(page: Page, name: string): Promise<void> {
+export async function openAndWait(
+  page: Page,
+  name: string,
+  start: () => Promise<void>,
+): Promise<void> {
+  const before = await page.getAttribute('.volume-info', 'data-volume-id')
+  await start()
   await page.waitForFunction(
-    (n) => {
+    ({ n, b }) => {
       const d = (globalThis as unknown as DocumentLike).document
-      const info = d.querySelector('.volume-info')?.textContent ?? ''
-      return info.includes(n) && d.querySelector('.loading[hidden]') !== null
+      const info = d.querySelector('.volume-info')
+      const id = info?.getAttribute('data-volume-id') ?? ''
+      return (
+        id !== '' &&
+        id !== b &&
+        (info?.textContent ?? '').includes(n) &&
+        info?.getAttribute('data-loading') === '' &&
+        d.querySelector('.loading[hidden]') !== null
+      )
     },
-    name,
+    { n: name, b: before ?? '' },
     { timeout: 120_000 },
   )
 }

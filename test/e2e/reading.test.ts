@@ -21,7 +21,7 @@ import {
   startServer,
   type Server,
   type Session,
-  waitOpened,
+  openAndWait,
 } from './harness.js'
 
 let server: Server
@@ -57,8 +57,7 @@ after(async () => {
 })
 
 async function open(name: string): Promise<void> {
-  await page.click(`.file-list button[data-name="${name}"]`)
-  await waitOpened(page, name)
+  await openAndWait(page, name, () => page.click(`.file-list button[data-name="${name}"]`))
   await page.waitForTimeout(300)
 }
 
