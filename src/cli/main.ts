@@ -7,6 +7,7 @@ import { AppError, toAppError } from '../shared/errors.js'
 import type { SeriesInfo } from '../shared/info.js'
 import { runJob } from '../jobs/fork-runner.js'
 import { formatInfo, formatModels, formatSeriesTable } from './format-info.js'
+import { cohortCommand, segmentManifestCommand } from './cohort.js'
 import { segmentCommand } from './segment.js'
 import { serveCommand, serveOptions } from './serve.js'
 
@@ -28,6 +29,15 @@ commands:
       RAM) is refused before allocating. An input that does not suit the model's card
       (a CT for an MR model, by DICOM Modality or by its HU values) is refused; --force
       runs it anyway with a warning.
+  segment --manifest <cohort>/manifest.json [--shard K/N] [--ep ...] [--overwrite]
+      Run shard K of N of a planned cohort (every N-th case of the manifest from the K-th):
+      finished cases with an unchanged input sha256 are skipped, a failed case is retried
+      once then reported; results/<case>.json and logs/<case>.log are written atomically.
+  cohort plan <folder|list.csv> --shards N -o <cohort> [--model ID|PATH] [--no-uncertainty]
+      Write <cohort>/manifest.json: case ids, inputs, outputs, input sha256, model sha256.
+  cohort report <cohort> [--json]
+      Merge the shards' results into report.csv, report.json and a self-contained
+      report.html (sortable table, slice montage), with QC flags across the cohort.
   models [--json]
       List installed model packs and execution providers.
   models add <pack-folder>
@@ -69,6 +79,8 @@ const VALUE_FLAGS = new Set([
   '--max-volumes',
   '--max-workers',
   '--max-segmentations',
+  '--manifest',
+  '--shards',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -166,6 +178,8 @@ function timeoutSeconds(p: Parsed, fallback: number): number {
 }
 
 async function segment(p: Parsed): Promise<number> {
+  const manifest = p.flags.get('--manifest')
+  if (typeof manifest === 'string') return segmentWithManifest(p, manifest)
   if (p.positional.length === 0) {
     throw new AppError('E_ARGS', 'segment needs an input (file or folder)')
   }
@@ -206,6 +220,25 @@ async function segment(p: Parsed): Promise<number> {
     ...(series === undefined ? {} : { seriesKey: series }),
     ...(batch === undefined ? {} : { batch: Number(batch) }),
     ...(maxMemory === undefined ? {} : { maxBytes: Math.floor(Number(maxMemory) * 2 ** 30) }),
+  })
+}
+
+async function segmentWithManifest(p: Parsed, manifest: string): Promise<number> {
+  if (p.positional.length > 0 || p.flags.has('--out')) {
+    throw new AppError('E_ARGS', '--manifest takes no inputs or -o: the manifest names them')
+  }
+  const ep = (p.flags.get('--ep') ?? 'auto') as (typeof EPS)[number]
+  if (!EPS.includes(ep)) throw new AppError('E_ARGS', `--ep must be one of ${EPS.join(', ')}`)
+  const shard = p.flags.get('--shard')
+  return segmentManifestCommand({
+    manifest,
+    ...(typeof shard === 'string' ? { shard } : {}),
+    ep,
+    tta: p.flags.has('--tta'),
+    overwrite: p.flags.has('--overwrite'),
+    force: p.flags.has('--force'),
+    json: p.flags.has('--json'),
+    timeoutS: timeoutSeconds(p, 24 * 3600),
   })
 }
 
@@ -257,6 +290,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await segment(p)
       case 'models':
         return await models(p)
+      case 'cohort':
+        return await cohortCommand(p.positional, p.flags)
       case 'serve':
         if (p.positional.length > 0) {
           throw new AppError('E_ARGS', `serve takes no arguments (got "${p.positional[0]}")`)
