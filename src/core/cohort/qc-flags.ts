@@ -81,8 +81,9 @@ export function qcFlags(
       if (l === undefined) return
       const name = card.name
       if (l.voxels === 0) {
-        if (fgLabels.length > 1)
+        if (fgLabels.length > 1) {
           f.push({ code: 'empty-label', label: name, message: `${name} is empty` })
+        }
         return
       }
       const z = volumeZ[s]?.[ci] ?? NaN
