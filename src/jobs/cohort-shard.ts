@@ -29,6 +29,7 @@ import type {
   SegmentEvent,
 } from '../shared/segment-report.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
+import { loadModelPack } from '../inference/ort/model-store.js'
 import { hashInput } from './cohort-plan.js'
 import { startJob } from './fork-runner.js'
 import { checkRunOutputs } from './output-check.js'
@@ -220,6 +221,15 @@ export async function runCohortShard(o: CohortShardOptions): Promise<CohortShard
   const shard = `${k}/${n}`
   const say = o.onLine ?? ((): void => undefined)
   const mine = casesOfShard(m.cases, k, n)
+  // The planned model, checked before any worker starts (and again by the worker that loads it).
+  const pack = await loadModelPack(m.model.ref)
+  if (pack.card.sha256 !== m.model.sha256) {
+    throw new AppError(
+      'E_MODEL',
+      `the model "${m.model.ref}" (sha256 ${pack.card.sha256.slice(0, 12)}…) is not the one the manifest was planned with (${m.model.sha256.slice(0, 12)}…)`,
+      { file: manifestPath },
+    )
+  }
   for (const d of ['masks', 'uncertainty', 'results', 'logs']) {
     await mkdir(join(dir, d), { recursive: true })
   }
