@@ -26,8 +26,9 @@ const PACK = join(ROOT, 'test', 'tiny-model', 'packs', 'threshold')
 const BINARIES = ['munged', 'mungekey', 'slurmctld', 'slurmd', 'sbatch', 'sinfo']
 
 function whyNot(): string | undefined {
-  if (process.getuid?.() !== 0)
+  if (process.getuid?.() !== 0) {
     return 'needs root to start munge/slurmctld/slurmd (CI runs as root)'
+  }
   const missing = BINARIES.filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0)
   if (missing.length > 0) {
     return `SLURM/munge not installed (${missing.join(', ')}); .ci/run installs slurmctld slurmd slurm-client munge`

@@ -148,8 +148,9 @@ test('qcFlags: empty mask, card volume range, outside body, uncertainty outlier,
 test('sliceOverlay + encodePngRgb: Pillow reads the PNG; radiological display; outline colour', () => {
   const img = body()
   const mask = new Uint8Array(N)
-  for (let k = 0; k < 6; k++)
+  for (let k = 0; k < 6; k++) {
     for (let j = 3; j < 6; j++) for (let i = 2; i < 6; i++) mask[idx(i, j, k)] = 1
+  }
   const rgb = sliceOverlay({ geometry: G, image: img, mask, colors: new Map([[1, [255, 0, 0]]]) })
   assert.equal(rgb.width, 20)
   assert.equal(rgb.height, 10)
