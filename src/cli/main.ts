@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { AppError, toAppError } from '../shared/errors.js'
 import type { SeriesInfo } from '../shared/info.js'
 import { runJob } from '../jobs/fork-runner.js'
+import { importModelPack } from '../jobs/import-model.js'
 import { formatInfo, formatModels, formatSeriesTable } from './format-info.js'
 import { cohortCommand, segmentManifestCommand } from './cohort.js'
 import { segmentCommand } from './segment.js'
@@ -42,6 +43,14 @@ commands:
       List installed model packs and execution providers.
   models add <pack-folder>
       Validate a pack (model.onnx + model.json) and install it for this user.
+  models import nnunet <results-folder | plans.json dataset.json> --onnx model.onnx
+          [--configuration 3d_fullres] [--fold N|all] [--id ID] [--licence L] [--intended-use T]
+  models import monai <bundle-folder> [--onnx models/model.onnx] [--id ID] [--licence L]
+          [--spacing A,B,C|none] [--orientation RAS|as-stored] [--normalisation JSON]
+          [--patch A,B,C] [--modality CT] [--label-names a,b,...]
+      Build the card from the model's own configuration (MONAI: configs/metadata and
+      inference .json or .yaml; nnU-Net: plans.json, dataset.json, the fold's summary.json),
+      check it against the ONNX graph, and install the pack atomically for this user.
   serve [--port N] [--host 127.0.0.1] [--data DIR] [--out DIR] [--open] [--max-frame MIB]
         [--max-volumes N] [--max-workers N] [--max-segmentations N] [--recovery DIR]
       Serve the browser UI and the API on http://127.0.0.1:N (default 8787, 0 = any free
@@ -81,6 +90,18 @@ const VALUE_FLAGS = new Set([
   '--max-segmentations',
   '--manifest',
   '--shards',
+  '--onnx',
+  '--configuration',
+  '--fold',
+  '--id',
+  '--licence',
+  '--intended-use',
+  '--spacing',
+  '--orientation',
+  '--normalisation',
+  '--patch',
+  '--modality',
+  '--label-names',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -255,6 +276,40 @@ async function models(p: Parsed): Promise<number> {
       )
     }
     process.stdout.write(`installed ${r.value.id} ${r.value.card.version} → ${r.value.dir}\n`)
+    return 0
+  }
+  if (p.positional[0] === 'import') {
+    const format = p.positional[1]
+    if (format !== 'nnunet' && format !== 'monai') {
+      throw new AppError('E_ARGS', 'models import needs nnunet or monai')
+    }
+    const opt = (k: string): string | undefined => {
+      const v = p.flags.get(k)
+      if (v === true) throw new AppError('E_ARGS', `${k} needs a value`)
+      return v
+    }
+    const o = Object.fromEntries(
+      (
+        [
+          ['onnx', '--onnx'],
+          ['configuration', '--configuration'],
+          ['fold', '--fold'],
+          ['id', '--id'],
+          ['licence', '--licence'],
+          ['intendedUse', '--intended-use'],
+          ['spacing', '--spacing'],
+          ['orientation', '--orientation'],
+          ['normalisation', '--normalisation'],
+          ['patch', '--patch'],
+          ['modality', '--modality'],
+          ['labelNames', '--label-names'],
+        ] as const
+      )
+        .map(([k, f]) => [k, opt(f)] as const)
+        .filter(([, v]) => v !== undefined),
+    )
+    const e = await importModelPack({ format, paths: p.positional.slice(2), ...o })
+    process.stdout.write(`installed ${e.id} ${e.card.version} → ${e.dir}\n`)
     return 0
   }
   if (p.positional.length > 0) {
