@@ -2,15 +2,17 @@
 // formats), with a small ONNX graph of the right interface made by test/tiny-model/make-conv-onnx.ts;
 // the installed pack then runs in `volseg segment`.
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { stringify } from 'yaml'
 import type { ModelCard } from '../../src/shared/model-card.js'
-import { derived, fixture, python, runVolseg, type CliResult } from '../helpers.js'
+import { ROOT, derived, fixture, python, runVolseg, type CliResult } from '../helpers.js'
 import { makeConvOnnx } from '../tiny-model/make-conv-onnx.js'
 
+const EXPORT = join(ROOT, 'models', 'export', 'monai_to_onnx.py')
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-import-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 const home = join(tmp, 'home')
@@ -151,4 +153,54 @@ test('nnU-Net results folder: card with summary.json Dice, installed, segments a
   )
   assert.equal(r.code, 1)
   assert.match(r.stderr, /needs --onnx/)
+})
+
+test('models/export/monai_to_onnx.py: a bundle TorchScript → ONNX that imports and runs', () => {
+  const bundle = join(tmp, 'ts_bundle')
+  mkdirSync(join(bundle, 'configs'), { recursive: true })
+  mkdirSync(join(bundle, 'models'))
+  copyFileSync(
+    fixture('importers', 'monai-spleen-metadata.json'),
+    join(bundle, 'configs', 'metadata.json'),
+  )
+  copyFileSync(
+    fixture('importers', 'monai-spleen-inference.json'),
+    join(bundle, 'configs', 'inference.json'),
+  )
+  // What a Model Zoo bundle ships: models/model.ts (TorchScript), here a tiny 3-D network.
+  python<string>(
+    `
+import json, sys, torch
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Conv3d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv3d(4, 2, 1)).eval()
+torch.jit.script(net).save(sys.argv[1])
+print(json.dumps("ok"))
+`,
+    [join(bundle, 'models', 'model.ts')],
+  )
+  const exp = spawnSync('/usr/bin/python3', [EXPORT, bundle, '--patch', '32,32,32'], {
+    encoding: 'utf8',
+  })
+  assert.equal(exp.status, 0, exp.stderr)
+  assert.match(exp.stdout, /input \[N, 1, D, H, W\] → output \[N, 2, D, H, W\]/)
+  let r = volseg(
+    'models',
+    'import',
+    'monai',
+    bundle,
+    '--licence',
+    'Apache-2.0',
+    '--id',
+    'ts-spleen',
+  )
+  assert.equal(r.code, 0, r.stderr)
+  r = volseg(
+    'segment',
+    derived('ct-synthetic-3mm.nii.gz'),
+    '-o',
+    join(tmp, 'ts_seg.nii.gz'),
+    '--model',
+    'ts-spleen',
+  )
+  assert.equal(r.code, 0, r.stderr)
 })
