@@ -125,25 +125,30 @@ export async function writeCohortReport(
   const okCases = m.cases.filter((_, i) => results[i]?.status === 'ok')
   o.onLine?.(`re-reading ${okCases.length} finished case(s) for QC`)
   const stats = new Map<string, CohortStatsCaseValue>()
-  if (okCases.length > 0) {
-    const reply = await runJob(
-      {
-        kind: 'cohort-stats',
-        labels,
-        cases: okCases.map((c) => ({
-          id: c.id,
-          input: c.input,
-          mask: join(dir, c.output),
-          ...(c.uncertaintyOutput === undefined
-            ? {}
-            : { uncertainty: join(dir, c.uncertaintyOutput) }),
-          ...(c.seriesKey === undefined ? {} : { seriesKey: c.seriesKey }),
-        })),
-      },
-      { timeoutMs: o.timeoutMs },
-    )
-    if (!reply.ok) throw new AppError(reply.error.code, reply.error.message)
-    for (const s of reply.value.cases) stats.set(s.id, s)
+  const statsCases = okCases.map((c) => ({
+    id: c.id,
+    input: c.input,
+    mask: join(dir, c.output),
+    ...(c.uncertaintyOutput === undefined ? {} : { uncertainty: join(dir, c.uncertaintyOutput) }),
+    ...(c.seriesKey === undefined ? {} : { seriesKey: c.seriesKey }),
+  }))
+  const statsJob = (cases: typeof statsCases) =>
+    runJob({ kind: 'cohort-stats', labels, cases }, { timeoutMs: o.timeoutMs })
+  if (statsCases.length > 0) {
+    const reply = await statsJob(statsCases)
+    if (reply.ok) for (const s of reply.value.cases) stats.set(s.id, s)
+    else {
+      // The worker died (a reader's wasm abort, a timeout): one worker per case, so only the
+      // case that kills its worker goes without figures.
+      o.onLine?.(`the QC worker stopped (${reply.error.message}); re-reading case by case`)
+      for (const c of statsCases) {
+        const one = await statsJob([c])
+        const v = one.ok
+          ? one.value.cases[0]
+          : { id: c.id, ok: false, error: { code: one.error.code, message: one.error.message } }
+        if (v !== undefined) stats.set(c.id, v)
+      }
+    }
   }
   const qcIn: QcCase[] = m.cases.map((c, i) => {
     const s = stats.get(c.id)

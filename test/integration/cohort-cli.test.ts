@@ -26,12 +26,14 @@ const env = { ...process.env, VOLSEG_HOME: join(tmp, 'home'), VOLSEG_MODELS: '' 
 const volseg = (...args: string[]): CliResult => runVolseg(args, { env })
 const HOSTILE = `<img src=x onerror="alert('1')">&.nii.gz`
 
-/** A folder of cases: ch2-crop, ch2 reoriented (flipped.nii.gz), a truncated file, a hostile name. */
+/** A folder of cases: ch2-crop, ch2 reoriented, a truncated file, a hostile name, a qform/sform clash. */
 function makeData(dir: string): void {
   mkdirSync(dir, { recursive: true })
   copyFileSync(derived('ch2-crop.nii.gz'), join(dir, 'a.nii.gz'))
   copyFileSync(derived('flipped.nii.gz'), join(dir, 'b.nii.gz'))
   copyFileSync(derived('oblique.nii.gz'), join(dir, HOSTILE))
+  // qform and sform 5 mm apart: the reader warns, the report flags it.
+  copyFileSync(derived('qform-sform-differ.nii.gz'), join(dir, 'z-qs.nii.gz'))
   writeFileSync(join(dir, 'trunc.nii.gz'), readFileSync(fixture('ch2.nii.gz')).subarray(0, 200_000))
 }
 
@@ -56,11 +58,11 @@ test('plan, two shards, resume, retry, report; equals a one-process run', () => 
   const thr = join(PACKS, 'threshold')
   let r = volseg('cohort', 'plan', data, '--shards', '2', '-o', cohort, '--model', thr)
   assert.equal(r.code, 0, r.stderr)
-  assert.match(r.stdout, /planned 4 cases in 2 shard\(s\) with threshold/)
+  assert.match(r.stdout, /planned 5 cases in 2 shard\(s\) with threshold/)
   const m = readJson<CohortManifest>(join(cohort, 'manifest.json'))
   assert.deepEqual(
     m.cases.map((c) => c.id),
-    ['_img_src_x_onerror__alert__1_____', 'a', 'b', 'trunc'],
+    ['_img_src_x_onerror__alert__1_____', 'a', 'b', 'trunc', 'z-qs'],
   )
   const sha = python<string[]>(
     `
@@ -82,7 +84,7 @@ print(json.dumps([hashlib.sha256(open(p, "rb").read()).hexdigest() for p in sys.
 
   const s1 = volseg('segment', '--manifest', join(cohort, 'manifest.json'), '--shard', '1/2')
   assert.equal(s1.code, 0, s1.stderr)
-  assert.match(s1.stdout, /shard 1\/2: 2 done, 0 skipped, 0 failed/)
+  assert.match(s1.stdout, /shard 1\/2: 3 done, 0 skipped, 0 failed/)
   const s2 = volseg('segment', '--manifest', join(cohort, 'manifest.json'), '--shard', '2/2')
   assert.equal(s2.code, 1, 'a failed case makes the exit code 1')
   assert.match(s2.stdout, /shard 2\/2: 1 done, 0 skipped, 1 failed \(1 retried\)/)
@@ -113,19 +115,19 @@ print(json.dumps({"differ": int(((x > x.mean()).astype(np.uint8) != np.asarray(k
 
   // Rerun: the finished cases are skipped (same hashes); the failed one is tried again.
   r = volseg('segment', '--manifest', join(cohort, 'manifest.json'), '--shard', '1/2')
-  assert.match(r.stdout, /0 done, 2 skipped, 0 failed/)
+  assert.match(r.stdout, /0 done, 3 skipped, 0 failed/)
   // A changed input is segmented again, even though its mask exists.
   copyFileSync(derived('ch2-crop.nii.gz'), join(data, 'b.nii.gz'))
   r = volseg('segment', '--manifest', join(cohort, 'manifest.json'), '--shard', '1/2')
   assert.equal(r.code, 0, r.stderr)
-  assert.match(r.stdout, /1 done, 1 skipped, 0 failed/)
+  assert.match(r.stdout, /1 done, 2 skipped, 0 failed/)
   assert.match(r.stderr, /b: ok/)
   const b = readJson<CohortCaseResult>(join(cohort, 'results', 'b.json'))
   assert.equal(b.inputSha256, sha[1], 'b now holds a.nii.gz bytes')
 
   r = volseg('cohort', 'report', cohort)
   assert.equal(r.code, 0, r.stderr)
-  assert.match(r.stdout, /4 cases: 3 ok, 1 failed, 0 pending/)
+  assert.match(r.stdout, /5 cases: 4 ok, 1 failed, 0 pending/)
   const rep = readJson<CohortReport>(join(cohort, 'report.json'))
   assert.equal(rep.cases[0]!.id, 'trunc', 'worst first: the failed case')
   assert.equal(rep.cases[0]!.status, 'failed')
@@ -147,7 +149,13 @@ print(json.dumps(float((x > x.mean()).sum() * np.prod(s.header.get_zooms()[:3]) 
   assert.ok(a.meanEntropy! > 0 && a.meanEntropy! < 1)
   const csv = readFileSync(join(cohort, 'report.csv'), 'utf8').split('\n')
   assert.match(csv[0]!, /^case,status,qc score,qc flags,above-mean \(mL\)/)
-  assert.equal(csv.filter((l) => l !== '').length, 5)
+  assert.equal(csv.filter((l) => l !== '').length, 6)
+  const qs = rep.cases.find((c) => c.id === 'z-qs')!
+  assert.deepEqual(
+    qs.qc.map((f) => f.code),
+    ['geometry'],
+  )
+  assert.match(qs.qc[0]!.message, /qform and sform disagree by up to 5\.00 mm/)
 
   // HTML: self-contained, escaped, one PNG per finished case that Pillow reads.
   const html = readFileSync(join(cohort, 'report.html'), 'utf8')
@@ -156,7 +164,7 @@ print(json.dumps(float((x > x.mean()).sum() * np.prod(s.header.get_zooms()[:3]) 
   assert.ok(!/(src|href)=["']?(https?:|\/\/)/i.test(html), 'no external resource')
   assert.match(html, /Content-Security-Policy" content="default-src &#39;none&#39;/)
   const pngs = [...html.matchAll(/data:image\/png;base64,([A-Za-z0-9+/=]+)/g)].map((x) => x[1]!)
-  assert.equal(pngs.length, 3)
+  assert.equal(pngs.length, 4)
   const dir = join(tmp, 'png')
   mkdirSync(dir)
   pngs.forEach((p, i) => writeFileSync(join(dir, `${i}.png`), Buffer.from(p, 'base64')))
@@ -179,7 +187,7 @@ print(json.dumps([list(Image.open(p).size) for p in sorted(glob.glob(sys.argv[1]
   assert.equal(r.code, 0, r.stderr)
   r = volseg('segment', '--manifest', join(one, 'manifest.json'))
   assert.equal(r.code, 1)
-  assert.match(r.stdout, /shard 1\/1: 3 done, 0 skipped, 1 failed/)
+  assert.match(r.stdout, /shard 1\/1: 4 done, 0 skipped, 1 failed/)
   r = volseg('cohort', 'report', one)
   assert.equal(r.code, 0, r.stderr)
   assert.deepEqual(essence(readJson<CohortReport>(join(one, 'report.json'))), essence(rep))
