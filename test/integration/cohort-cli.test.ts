@@ -245,3 +245,62 @@ test('a report with shards still to run lists their cases as pending; bad manife
   assert.match(r.stderr, /is not the one the manifest was planned with/)
   assert.ok(!existsSync(join(other, 'results', 'x.json')))
 })
+
+test('the flip catch on real NIfTI files: a left label found on the right is flagged wrong-side', () => {
+  // No model here has lateralised labels (see the README): the threshold pack runs, then the
+  // masks are replaced by what a hemisphere model would output, made by nibabel from ch2-crop:
+  // the left hemisphere (RAS x below the head's centre), and for a copy whose voxels are mirrored
+  // along i while the header still says RAS (flipped in storage), the same anatomy mirrored.
+  const pack = join(tmp, 'lr-pack')
+  cpSync(join(PACKS, 'threshold'), pack, { recursive: true })
+  const card = readJson<{ labels: Record<string, unknown>[] }>(join(pack, 'model.json'))
+  card.labels[1] = { value: 1, name: 'left hemisphere', color: [255, 0, 0], side: 'left' }
+  writeFileSync(join(pack, 'model.json'), JSON.stringify(card))
+  const data = join(tmp, 'lr-data')
+  mkdirSync(data)
+  python<string>(
+    `
+import json, sys, nibabel as nib, numpy as np
+src = nib.load(sys.argv[1]); x = np.asarray(src.dataobj)
+nib.save(nib.Nifti1Image(x, src.affine, src.header), sys.argv[2] + "/good.nii.gz")
+nib.save(nib.Nifti1Image(x[::-1].copy(), src.affine, src.header), sys.argv[2] + "/flipped.nii.gz")
+print(json.dumps("ok"))
+`,
+    [derived('ch2-crop.nii.gz'), data],
+  )
+  const cohort = join(tmp, 'lr-cohort')
+  let r = volseg('cohort', 'plan', data, '-o', cohort, '--model', pack, '--no-uncertainty')
+  assert.equal(r.code, 0, r.stderr)
+  r = volseg('segment', '--manifest', join(cohort, 'manifest.json'))
+  assert.equal(r.code, 0, r.stderr)
+  python<string>(
+    `
+import json, sys, nibabel as nib, numpy as np
+src = nib.load(sys.argv[1]); x = np.asarray(src.dataobj, dtype=float)
+fg = x > x.mean()
+i = np.arange(x.shape[0])[:, None, None] + np.zeros(x.shape)
+wx = src.affine[0, 0] * i + src.affine[0, 3]          # RAS x of each voxel (axis-aligned)
+left = fg & (wx < wx[fg].mean())                        # RAS x < centre: the patient's left
+for name, m in (("good", left), ("flipped", left[::-1])):
+    out = nib.load(sys.argv[2] + f"/masks/{name}_seg.nii.gz")
+    nib.save(nib.Nifti1Image(m.astype(np.uint8), out.affine, out.header), sys.argv[2] + f"/masks/{name}_seg.nii.gz")
+print(json.dumps("ok"))
+`,
+    [derived('ch2-crop.nii.gz'), cohort],
+  )
+  r = volseg('cohort', 'report', cohort, '--json')
+  assert.equal(r.code, 0, r.stderr)
+  const rep = JSON.parse(r.stdout) as CohortReport
+  assert.deepEqual(rep.labels, [{ value: 1, name: 'left hemisphere', side: 'left' }])
+  const good = rep.cases.find((c) => c.id === 'good')!
+  const flipped = rep.cases.find((c) => c.id === 'flipped')!
+  assert.deepEqual(good.qc, [])
+  assert.deepEqual(
+    flipped.qc.map((f) => f.code),
+    ['wrong-side'],
+  )
+  assert.match(flipped.qc[0]!.message, /left hemisphere lies on the patient's right/)
+  assert.equal(rep.cases[0]!.id, 'flipped', 'the flip heads the worklist')
+  // LPS: the good case's left hemisphere has a larger x than the body's centre.
+  assert.ok(good.centroidsLPS['left hemisphere']![0] > good.bodyCentroidLPS![0] + 10)
+})
