@@ -51,8 +51,9 @@ function shard(manifest: string, s: string): Promise<CohortShardSummary> {
 async function run(shards: number): Promise<{ wallS: number; summaries: CohortShardSummary[] }> {
   const data = join(tmp, `data-${shards}`)
   mkdirSync(data)
-  for (let i = 0; i < n; i++)
+  for (let i = 0; i < n; i++) {
     copyFileSync(fixture('ch2.nii.gz'), join(data, `case${String(i).padStart(3, '0')}.nii.gz`))
+  }
   const cohort = join(tmp, `cohort-${shards}`)
   const r = runVolseg(
     ['cohort', 'plan', data, '--shards', String(shards), '-o', cohort, '--model', values.model],
