@@ -41,6 +41,7 @@ export function cohortHtml(r: CohortReport, pngs: ReadonlyMap<string, string>): 
   const head = [
     'case',
     'status',
+    'review',
     'QC score',
     'QC flags',
     ...names.map((n) => `${n} (mL)`),
@@ -57,6 +58,7 @@ export function cohortHtml(r: CohortReport, pngs: ReadonlyMap<string, string>): 
     return `<tr class="${cls}">${[
       cell(c.id),
       cell(c.status),
+      cell(c.review.status),
       cell(String(c.qcScore), c.qcScore, true),
       cell(c.qc.map((f) => f.message).join('; ')),
       ...names.map((n) => num(c.volumesMl[n], 2)),
@@ -82,7 +84,7 @@ export function cohortHtml(r: CohortReport, pngs: ReadonlyMap<string, string>): 
 <title>VolSeg cohort report</title><style>${STYLE}</style></head><body>
 <h1>Cohort report</h1>
 <p>${escapeHtml(`${r.model.id} ${r.model.version} (sha256 ${r.model.sha256.slice(0, 12)}…); ${r.cases.length} cases: ${by('ok')} ok, ${by('failed')} failed, ${by('pending')} pending; generated ${r.generatedAt}`)}</p>
-<p>Rows are in worklist order (worst QC first); click a heading to sort. Slices are axial, radiological (patient left on the right), through the mask's centroid.</p>
+<p>Rows are in worklist order (not yet reviewed first, then worst QC first); click a heading to sort. Slices are axial, radiological (patient left on the right), through the mask's centroid.</p>
 <table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>
 <tbody>
 ${rows.join('\n')}

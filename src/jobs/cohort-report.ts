@@ -3,7 +3,7 @@
  * (`report.csv`, `report.json`, `report.html`), with QC flags computed across the cohort. The
  * images are re-read in a worker (`cohort-stats` job); the files are written atomically.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
   COHORT_RESULT_SCHEMA,
@@ -32,6 +32,49 @@ export interface CohortReportOptions {
   /** For the worker that re-reads the images. */
   readonly timeoutMs: number
   readonly onLine?: (line: string) => void
+}
+
+type Review = CohortReportRow['review']
+
+/** The newest review saved beside one of the case's masks (see `CohortReportRow.review`). */
+async function readReview(dir: string, id: string): Promise<Review> {
+  const names = (await readdir(join(dir, 'masks')).catch(() => [] as string[])).filter((n) => {
+    if (!n.endsWith('.review.json') || !n.startsWith(`${id}_seg`)) return false
+    return /^(-\d+)?$/.test(n.slice(`${id}_seg`.length, -'.review.json'.length))
+  })
+  let best:
+    { file: string; savedAt: string; labels: { status: string; reason?: string }[] } | undefined
+  for (const n of names) {
+    try {
+      const r = JSON.parse(await readFile(join(dir, 'masks', n), 'utf8')) as {
+        savedAt?: unknown
+        review?: { labels?: unknown }
+      }
+      const labels = r.review?.labels
+      if (typeof r.savedAt !== 'string' || !Array.isArray(labels)) continue
+      if (best === undefined || r.savedAt > best.savedAt) {
+        best = { file: `masks/${n}`, savedAt: r.savedAt, labels: labels as { status: string }[] }
+      }
+    } catch {
+      // an unreadable review is no review
+    }
+  }
+  if (best === undefined) return { status: 'pending' }
+  const st = best.labels.map((l) => l.status)
+  const status = st.includes('rejected')
+    ? 'rejected'
+    : st.includes('edited')
+      ? 'edited'
+      : st.length > 0 && st.every((x) => x === 'accepted')
+        ? 'accepted'
+        : 'pending'
+  const reasons = best.labels.flatMap((l) => (typeof l.reason === 'string' ? [l.reason] : []))
+  return {
+    status,
+    file: best.file,
+    savedAt: best.savedAt,
+    ...(reasons.length > 0 ? { reasons } : {}),
+  }
 }
 
 async function readResult(path: string): Promise<CohortCaseResult | undefined> {
@@ -87,6 +130,8 @@ export function cohortCsv(r: CohortReport): string {
     'attempts',
     'shard',
     'error',
+    'review',
+    'review file',
     'input',
     'output',
   ]
@@ -105,6 +150,8 @@ export function cohortCsv(r: CohortReport): string {
     c.attempts ?? '',
     c.shard ?? '',
     c.error ?? '',
+    c.review.status,
+    c.review.file ?? '',
     c.input.join(';'),
     c.output,
   ])
@@ -164,6 +211,7 @@ export async function writeCohortReport(
     }
   })
   const { flags, volumeZ } = qcFlags(qcIn, fg)
+  const reviews = await Promise.all(m.cases.map((c) => readReview(dir, c.id)))
   const rows: CohortReportRow[] = m.cases.map((c, i) => {
     const r = results[i]
     const s = stats.get(c.id)
@@ -204,9 +252,16 @@ export async function writeCohortReport(
       ...(q.meanUncertainty === undefined ? {} : { meanEntropy: q.meanUncertainty }),
       qc: caseFlags,
       qcScore: qcScore(caseFlags),
+      review: reviews[i] as Review,
     }
   })
-  rows.sort((a, b) => b.qcScore - a.qcScore || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  const reviewed = (r: CohortReportRow): number => (r.review.status === 'pending' ? 0 : 1)
+  rows.sort(
+    (a, b) =>
+      reviewed(a) - reviewed(b) ||
+      b.qcScore - a.qcScore ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  )
   const report: CohortReport = {
     schema: COHORT_REPORT_SCHEMA,
     generatedAt: new Date().toISOString(),

@@ -37,6 +37,19 @@ export interface CohortReportRow {
   readonly qc: readonly CohortQcFlag[]
   /** Sum of flag weights: the worklist order (highest first). */
   readonly qcScore: number
+  /**
+   * The reviewer's verdict, from the newest `<case>_seg[-N].review.json` in `masks/` (what the
+   * viewer saves beside a mask): `rejected` when any label is, else `edited` when any label is,
+   * `accepted` when all are, otherwise `pending` (also when there is no review).
+   */
+  readonly review: {
+    readonly status: 'pending' | 'accepted' | 'edited' | 'rejected'
+    /** Review file, relative to the cohort folder. */
+    readonly file?: string
+    readonly savedAt?: string
+    /** Reasons given for rejected labels. */
+    readonly reasons?: readonly string[]
+  }
 }
 
 export interface CohortReport {
@@ -48,6 +61,6 @@ export interface CohortReport {
     readonly name: string
     readonly side?: string
   }[]
-  /** Worklist order: QC score descending, then id. */
+  /** Worklist order: cases not reviewed yet first, then QC score descending, then id. */
   readonly cases: readonly CohortReportRow[]
 }

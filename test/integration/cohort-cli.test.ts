@@ -223,6 +223,53 @@ test('a report with shards still to run lists their cases as pending; bad manife
       ['y', 'ok'],
     ],
   )
+  assert.deepEqual(rep.cases[1]!.review, { status: 'pending' })
+  // A review saved beside a mask (as the viewer writes it) comes back into the report; the newest
+  // of the case's reviews wins, and reviewed cases go after those still to review.
+  const review = (savedAt: string, status: string, reason?: string): string =>
+    JSON.stringify({
+      format: 'volseg-review',
+      version: 1,
+      mask: 'y_seg.nii.gz',
+      savedAt,
+      review: {
+        updatedAt: savedAt,
+        labels: [
+          {
+            value: 1,
+            name: 'above-mean',
+            colourRGB: [1, 2, 3],
+            status,
+            ...(reason ? { reason } : {}),
+          },
+        ],
+      },
+    })
+  writeFileSync(
+    join(cohort, 'masks', 'y_seg.review.json'),
+    review('2026-01-01T00:00:00Z', 'accepted'),
+  )
+  writeFileSync(
+    join(cohort, 'masks', 'y_seg-2.review.json'),
+    review('2026-01-02T00:00:00Z', 'rejected', 'leaks into the skull'),
+  )
+  writeFileSync(
+    join(cohort, 'masks', 'y_seg-x.review.json'),
+    review('2027-01-01T00:00:00Z', 'accepted'),
+  )
+  r = volseg('cohort', 'report', cohort, '--json')
+  assert.equal(r.code, 0, r.stderr)
+  const rev = (JSON.parse(r.stdout) as CohortReport).cases.find((c) => c.id === 'y')!.review
+  assert.deepEqual(rev, {
+    status: 'rejected',
+    file: 'masks/y_seg-2.review.json',
+    savedAt: '2026-01-02T00:00:00Z',
+    reasons: ['leaks into the skull'],
+  })
+  assert.match(
+    readFileSync(join(cohort, 'report.csv'), 'utf8'),
+    /,rejected,masks\/y_seg-2\.review\.json,/,
+  )
   // A manifest pointing outside the cohort folder is refused, naming it.
   const bad = join(tmp, 'bad')
   cpSync(cohort, bad, { recursive: true })
