@@ -1,7 +1,9 @@
 // The Kubernetes template (deploy/kubernetes/volseg-indexed-job.yaml), offline: parsed by `yaml`,
-// checked against what the batch/v1 Job schema and the Indexed mode require (no API server
-// here: `kubectl apply --dry-run=server` was not run), then each pod's command run as the
-// container would run it, with JOB_COMPLETION_INDEX = 0..N−1, over a real cohort.
+// validated against the batch/v1 Job OpenAPI schema (kubernetes-models' generated validator:
+// types, enums, required fields; it does not refuse unknown fields, and no API server ran here,
+// so admission rules and `kubectl apply --dry-run=server` were not checked), plus the Indexed-mode
+// rules the schema cannot express; then each pod's command run as the container would run it,
+// with JOB_COMPLETION_INDEX = 0..N−1, over a real cohort.
 import assert from 'node:assert/strict'
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import {
@@ -16,6 +18,7 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
+import { Job as JobModel } from 'kubernetes-models/batch/v1'
 import { parse } from 'yaml'
 import type { CohortReport } from '../../src/shared/cohort-report.js'
 import { ROOT, derived, runVolseg } from '../helpers.js'
@@ -56,6 +59,22 @@ interface Job {
 function job(): Job {
   return parse(readFileSync(YAML_FILE, 'utf8')) as Job
 }
+
+test('the Job validates against the batch/v1 schema, which catches a broken copy', () => {
+  const j = job()
+  assert.doesNotThrow(() => new JobModel(j as never).validate())
+  const bad = structuredClone(j) as unknown as { spec: { completionMode: string } }
+  bad.spec.completionMode = 'Sorted'
+  assert.throws(
+    () => new JobModel(bad as never).validate(),
+    /completionMode must be equal to one of/,
+  )
+  const bad2 = structuredClone(j) as unknown as {
+    spec: { template: { spec: { containers: { env: { value: unknown }[] }[] } } }
+  }
+  bad2.spec.template.spec.containers[0]!.env[1]!.value = 4
+  assert.throws(() => new JobModel(bad2 as never).validate(), /env\/1\/value must be string/)
+})
 
 test('the Indexed Job has what batch/v1 requires', () => {
   const j = job()
