@@ -87,6 +87,7 @@ export async function segmentManifestCommand(a: {
   readonly force: boolean
   readonly json: boolean
   readonly timeoutS: number
+  readonly caseTimeoutS?: number
 }): Promise<number> {
   const s = await runCohortShard({
     manifest: a.manifest,
@@ -94,6 +95,7 @@ export async function segmentManifestCommand(a: {
     ep: a.ep,
     tta: a.tta,
     timeoutS: a.timeoutS,
+    ...(a.caseTimeoutS === undefined ? {} : { caseTimeoutS: a.caseTimeoutS }),
     overwrite: a.overwrite,
     force: a.force,
     onLine: (l) => process.stderr.write(`volseg: shard ${a.shard ?? '1/1'}: ${l}\n`),

@@ -31,9 +31,11 @@ commands:
       (a CT for an MR model, by DICOM Modality or by its HU values) is refused; --force
       runs it anyway with a warning.
   segment --manifest <cohort>/manifest.json [--shard K/N] [--ep ...] [--overwrite]
+          [--case-timeout SECONDS]
       Run shard K of N of a planned cohort (every N-th case of the manifest from the K-th):
       finished cases with an unchanged input sha256 are skipped, a failed case is retried
       once then reported; results/<case>.json and logs/<case>.log are written atomically.
+      A case past --case-timeout fails (E_TIMEOUT) and the rest go on.
   cohort plan <folder|list.csv> --shards N -o <cohort> [--model ID|PATH] [--no-uncertainty]
       Write <cohort>/manifest.json: case ids, inputs, outputs, input sha256, model sha256.
   cohort report <cohort> [--json]
@@ -102,6 +104,7 @@ const VALUE_FLAGS = new Set([
   '--patch',
   '--modality',
   '--label-names',
+  '--case-timeout',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -251,7 +254,12 @@ async function segmentWithManifest(p: Parsed, manifest: string): Promise<number>
   const ep = (p.flags.get('--ep') ?? 'auto') as (typeof EPS)[number]
   if (!EPS.includes(ep)) throw new AppError('E_ARGS', `--ep must be one of ${EPS.join(', ')}`)
   const shard = p.flags.get('--shard')
+  const caseTimeout = p.flags.get('--case-timeout')
+  if (caseTimeout !== undefined && !(Number(caseTimeout) > 0)) {
+    throw new AppError('E_ARGS', '--case-timeout must be a positive number of seconds')
+  }
   return segmentManifestCommand({
+    ...(caseTimeout === undefined ? {} : { caseTimeoutS: Number(caseTimeout) }),
     manifest,
     ...(typeof shard === 'string' ? { shard } : {}),
     ep,

@@ -72,6 +72,9 @@ export async function hashInput(paths: readonly string[]): Promise<string> {
       for (const n of (await readdir(p)).sort()) await walk(join(p, n), root)
       return
     }
+    // A FIFO or device would block (or never end): not an input.
+    if (!s.isFile())
+      throw new AppError('E_UNSUPPORTED', 'not a regular file or folder', { file: p })
     if (paths.length > 1 || p !== root) h.update(`${relative(root, p)}\0`)
     await hashFile(p, h)
   }

@@ -42,6 +42,11 @@ export interface CohortShardOptions {
   readonly tta: boolean
   /** Per worker run (one attempt over the shard's remaining cases), seconds. */
   readonly timeoutS: number
+  /**
+   * Longest one case may take, seconds (read to written): past it the worker is stopped, the
+   * case fails with `E_TIMEOUT` and the rest go on in a new worker. Default: no limit.
+   */
+  readonly caseTimeoutS?: number
   /** Re-run finished cases too. */
   readonly overwrite?: boolean
   readonly force?: boolean
@@ -131,6 +136,8 @@ async function attemptAll(
     let loaded: ModelReport | undefined
     const writes: Promise<void>[] = []
     const stamp = (): string => new Date().toISOString()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let timedOut = -1
     const job = startJob(
       {
         kind: 'segment',
@@ -145,6 +152,8 @@ async function attemptAll(
       },
       {
         timeoutMs: o.timeoutS * 1000,
+        // A case past --case-timeout is stopped within a tile, or killed 5 s later.
+        cancelGraceMs: 5000,
         onEvent: (e: SegmentEvent) => {
           if (e.kind === 'model') {
             loaded = e.model
@@ -157,6 +166,14 @@ async function attemptAll(
           if (e.kind === 'case-start') {
             current = e.index
             t0[e.index] = performance.now()
+            clearTimeout(timer)
+            const limit = o.caseTimeoutS
+            if (limit !== undefined) {
+              timer = setTimeout(() => {
+                timedOut = e.index
+                job.cancel()
+              }, limit * 1000)
+            }
             log.push(`${stamp()} start ${e.id} on ${loaded?.provider ?? '?'}`)
           } else if (e.kind === 'plan') {
             log.push(
@@ -166,6 +183,7 @@ async function attemptAll(
           } else if (e.kind === 'warning') log.push(`${stamp()} warning: ${e.message}`)
           else if (e.kind === 'progress' && e.done === 0) log.push(`${stamp()} ${e.stage}`)
           else if (e.kind === 'case-end') {
+            clearTimeout(timer)
             ended.add(e.index)
             const r = e.report
             log.push(
@@ -179,6 +197,7 @@ async function attemptAll(
       },
     )
     const reply = await job.result
+    clearTimeout(timer)
     await Promise.all(writes)
     if (loaded !== undefined && loaded.sha256 !== wantSha) {
       throw new AppError(
@@ -187,14 +206,23 @@ async function attemptAll(
       )
     }
     if (reply.ok) return
-    const err = reply.error
+    const err =
+      timedOut >= 0 && timedOut === current && !ended.has(current)
+        ? {
+            code: 'E_TIMEOUT' as const,
+            message: `the case took longer than --case-timeout ${o.caseTimeoutS} s`,
+            file: batch[current]?.seg.input[0],
+          }
+        : reply.error
     if (loaded === undefined || current < 0) {
       // Nothing ran: the model or provider failed. Every case fails with that reason.
       if (err.code === 'E_CANCELLED') throw new AppError(err.code, err.message)
       throw new AppError(err.code, err.message, err.file === undefined ? {} : { file: err.file })
     }
-    if (err.code === 'E_CANCELLED') throw new AppError(err.code, err.message)
-    // The worker died on `current`: that case fails; the ones after it go to a new worker.
+    // Our own cancel (--case-timeout) is not the user's: the shard goes on.
+    if (err.code === 'E_CANCELLED' && timedOut < 0) throw new AppError(err.code, err.message)
+    // The worker died (or was stopped at --case-timeout) on `current`: that case fails (unless it
+    // finished before the stop took effect); the ones after it go to a new worker.
     if (!ended.has(current)) {
       const p = batch[current] as Pending
       const log = logs[current] as string[]

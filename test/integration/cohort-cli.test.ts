@@ -351,3 +351,43 @@ print(json.dumps("ok"))
   // LPS: the good case's left hemisphere has a larger x than the body's centre.
   assert.ok(good.centroidsLPS['left hemisphere']![0] > good.bodyCentroidLPS![0] + 10)
 })
+
+test('--case-timeout: a case over the limit fails with E_TIMEOUT, the others finish', () => {
+  const data = join(tmp, 'slow-data')
+  mkdirSync(data)
+  copyFileSync(fixture('ch2.nii.gz'), join(data, 'big.nii.gz')) // ~45 s with tiny-unet here
+  python<string>(
+    `
+import json, sys, nibabel as nib, numpy as np
+s = nib.load(sys.argv[1]); x = np.asarray(s.dataobj)[70:102, 90:122, 70:102]
+nib.save(nib.Nifti1Image(x, s.affine, s.header), sys.argv[2])
+print(json.dumps("ok"))
+`,
+    [fixture('ch2.nii.gz'), join(data, 'small.nii.gz')], // 32³: one tile, about a second
+  )
+  const cohort = join(tmp, 'slow-cohort')
+  let r = volseg(
+    'cohort',
+    'plan',
+    data,
+    '-o',
+    cohort,
+    '--model',
+    join(PACKS, 'tiny-unet'),
+    '--no-uncertainty',
+  )
+  assert.equal(r.code, 0, r.stderr)
+  const t0 = Date.now()
+  r = volseg('segment', '--manifest', join(cohort, 'manifest.json'), '--case-timeout', '8')
+  assert.equal(r.code, 1, r.stderr)
+  assert.match(r.stdout, /shard 1\/1: 1 done, 0 skipped, 1 failed \(1 retried\)/)
+  assert.ok(Date.now() - t0 < 40_000, `took ${Date.now() - t0} ms`)
+  const big = readJson<CohortCaseResult>(join(cohort, 'results', 'big.json'))
+  assert.equal(big.status, 'failed')
+  assert.equal(big.report.error?.code, 'E_TIMEOUT')
+  assert.match(big.report.error!.message, /longer than --case-timeout 8 s/)
+  assert.ok(!existsSync(join(cohort, 'masks', 'big_seg.nii.gz')))
+  assert.equal(readJson<CohortCaseResult>(join(cohort, 'results', 'small.json')).status, 'ok')
+  r = volseg('segment', '--manifest', join(cohort, 'manifest.json'), '--case-timeout', '0')
+  assert.match(r.stderr, /--case-timeout must be a positive number/)
+})
