@@ -73,8 +73,9 @@ export async function hashInput(paths: readonly string[]): Promise<string> {
       return
     }
     // A FIFO or device would block (or never end): not an input.
-    if (!s.isFile())
+    if (!s.isFile()) {
       throw new AppError('E_UNSUPPORTED', 'not a regular file or folder', { file: p })
+    }
     if (paths.length > 1 || p !== root) h.update(`${relative(root, p)}\0`)
     await hashFile(p, h)
   }
