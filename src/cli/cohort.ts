@@ -52,10 +52,13 @@ async function report(positional: readonly string[], flags: Flags): Promise<numb
   if (dir === undefined || positional.length > 1) {
     throw new AppError('E_ARGS', 'cohort report needs the cohort folder')
   }
-  const timeout = Number(str(flags, '--timeout') ?? 3600)
+  const given = str(flags, '--timeout')
+  if (given !== undefined && !(Number(given) > 0)) {
+    throw new AppError('E_ARGS', '--timeout must be a positive number of seconds')
+  }
   const r = await writeCohortReport({
     dir,
-    timeoutMs: timeout * 1000,
+    ...(given === undefined ? {} : { timeoutMs: Number(given) * 1000 }),
     onLine: (l) => process.stderr.write(`volseg: ${l}\n`),
   })
   if (flags.has('--json')) process.stdout.write(`${JSON.stringify(r.report, null, 2)}\n`)

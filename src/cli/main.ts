@@ -38,7 +38,7 @@ commands:
       A case past --case-timeout fails (E_TIMEOUT) and the rest go on.
   cohort plan <folder|list.csv> --shards N -o <cohort> [--model ID|PATH] [--no-uncertainty]
       Write <cohort>/manifest.json: case ids, inputs, outputs, input sha256, model sha256.
-  cohort report <cohort> [--json]
+  cohort report <cohort> [--json] [--timeout SECONDS]
       Merge the shards' results into report.csv, report.json and a self-contained
       report.html (sortable table, slice montage), with QC flags across the cohort.
   models [--json]

@@ -29,8 +29,8 @@ import { runJob } from './fork-runner.js'
 
 export interface CohortReportOptions {
   readonly dir: string
-  /** For the worker that re-reads the images. */
-  readonly timeoutMs: number
+  /** For the worker that re-reads the images (default 60 s per case, at least 10 minutes). */
+  readonly timeoutMs?: number
   readonly onLine?: (line: string) => void
 }
 
@@ -180,7 +180,10 @@ export async function writeCohortReport(
     ...(c.seriesKey === undefined ? {} : { seriesKey: c.seriesKey }),
   }))
   const statsJob = (cases: typeof statsCases) =>
-    runJob({ kind: 'cohort-stats', labels, cases }, { timeoutMs: o.timeoutMs })
+    runJob(
+      { kind: 'cohort-stats', labels, cases },
+      { timeoutMs: o.timeoutMs ?? Math.max(600_000, 60_000 * cases.length) },
+    )
   if (statsCases.length > 0) {
     const reply = await statsJob(statsCases)
     if (reply.ok) for (const s of reply.value.cases) stats.set(s.id, s)
