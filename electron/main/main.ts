@@ -86,6 +86,8 @@ async function run(): Promise<void> {
   denyPermissions(session.defaultSession)
   protocol.handle(APP_SCHEME, createAppProtocolHandler(join(ROOT, 'renderer', 'dist')))
 
+  // Packaged, the bundled model packs are extra resources beside the asar (build/).
+  if (app.isPackaged) process.env.VOLSEG_MODELS = join(process.resourcesPath, 'models')
   const dataRoot = join(userData, 'data')
   await mkdir(dataRoot, { recursive: true })
   const service = await createService({
