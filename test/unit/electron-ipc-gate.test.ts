@@ -11,7 +11,12 @@ import { API_METHODS, type ApiMethod, type Result, type VolsegApi } from '../../
 import { API_CHANNELS } from '../../src/shared/ipc-channels.js'
 import { createService } from '../../src/service/create-service.js'
 import type { JobRunner } from '../../src/service/job-runner.js'
-import { gateCall, registerGate, senderProblem, type GateEvent } from '../../electron/main/ipc-gate.js'
+import {
+  gateCall,
+  registerGate,
+  senderProblem,
+  type GateEvent,
+} from '../../electron/main/ipc-gate.js'
 import { BytesOut, type BytesMessage } from '../../electron/main/voxel-port.js'
 
 const TOP = { url: 'app://bundle/index.html', parent: null }
@@ -113,7 +118,10 @@ test('registerGate: one handler per API method, volseg: channels only, one argum
   assert.equal(!extra.ok && extra.error.code, 'E_ARGS')
   const none = (await h(ok())) as Result<unknown>
   assert.equal(!none.ok && none.error.code, 'E_ARGS')
-  const spoofed = (await h(ok({ url: 'https://evil.example/', parent: null }), {})) as Result<unknown>
+  const spoofed = (await h(
+    ok({ url: 'https://evil.example/', parent: null }),
+    {},
+  )) as Result<unknown>
   assert.equal(spoofed.ok, false)
   assert.deepEqual(calls, ['listSources'])
   off()
