@@ -42,6 +42,8 @@ export function webPreferences(spec: WindowSpec): WebPreferences {
     webviewTag: false,
     experimentalFeatures: false,
     enableBlinkFeatures: '',
+    // Middle-click would open a link in a new window (electronegativity AUXCLICK_JS_CHECK).
+    disableBlinkFeatures: 'Auxclick',
     navigateOnDragDrop: false,
     spellcheck: false,
     safeDialogs: true,
