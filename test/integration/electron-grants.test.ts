@@ -81,8 +81,9 @@ test('refs the UI makes up open nothing', { timeout: 60_000 }, async () => {
   ]) {
     const r = await gateCall('openSource', APP, { source }, () => session)
     assert.equal(r.ok, false, source)
-    if (!r.ok)
+    if (!r.ok) {
       assert.ok(['E_ARGS', 'E_NOT_FOUND'].includes(r.error.code), `${source}: ${r.error.code}`)
+    }
   }
 })
 

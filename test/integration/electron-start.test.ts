@@ -17,8 +17,6 @@ test(
     const tmp = mkdtempSync(join(tmpdir(), 'volseg-start-'))
     const bin = join(tmp, 'bin')
     const opened = join(tmp, 'opened.txt')
-    writeFileSync(join(tmp, 'placeholder'), '')
-    const { mkdirSync } = await import('node:fs')
     mkdirSync(bin)
     for (const name of ['xdg-open', 'open']) {
       writeFileSync(join(bin, name), `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`)
@@ -71,8 +69,9 @@ test(
       assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/)
       assert.match(await page.text(), /<html/i)
       // The browser was opened at the page with FILE asked for (served from FILE's folder).
-      for (let k = 0; k < 100 && !existsSync(opened); k++)
+      for (let k = 0; k < 100 && !existsSync(opened); k++) {
         await new Promise((r) => setTimeout(r, 50))
+      }
       const at = readFileSync(opened, 'utf8')
       assert.ok(at.startsWith(url), `${at} starts with ${url}`)
       assert.match(at, /#token=[0-9a-f]{64}&open=ch2\.nii\.gz$/)

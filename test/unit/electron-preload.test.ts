@@ -44,8 +44,9 @@ test('window.volseg has exactly the contract methods plus onEvent/onCommand, fro
   assert.deepEqual(Object.keys(api).sort(), want)
   assert.deepEqual([...PRELOAD_EXTRAS].sort(), ['onCommand', 'onEvent'])
   assert.ok(Object.isFrozen(api))
-  for (const k of Object.keys(api))
+  for (const k of Object.keys(api)) {
     assert.equal(typeof (api as Record<string, unknown>)[k], 'function')
+  }
   // Nothing that looks like Electron's IPC is reachable.
   for (const k of ['ipcRenderer', 'invoke', 'send', 'on', 'postMessage', 'require']) {
     assert.equal(k in api, false, k)
