@@ -186,6 +186,17 @@ async function run(): Promise<void> {
     else app.quit()
   })
   win.once('ready-to-show', () => win?.show())
+  app.on('window-all-closed', () => app.quit())
+  app.on('will-quit', () => {
+    s.detach()
+    void service.close()
+  })
+  // A helper process that died is already an error in the window (utility-runner.ts); say it here.
+  app.on('child-process-gone', (_e, d) => {
+    if (d.type === 'Utility' && d.reason !== 'clean-exit') {
+      process.stderr.write(`volseg: helper process ${d.name ?? ''} ended: ${d.reason}\n`)
+    }
+  })
   await win.loadURL(APP_INDEX_URL)
 
   if (crashed.length > 0) {
@@ -199,12 +210,6 @@ async function run(): Promise<void> {
   }
   const first = pathFromArgv(process.argv, process.cwd(), ARGV_SKIP)
   if (first) openPath(first)
-
-  app.on('window-all-closed', () => app.quit())
-  app.on('will-quit', () => {
-    s.detach()
-    void service.close()
-  })
 }
 
 /** The per-install secret of grant refs (created on first start, mode 0600). */
