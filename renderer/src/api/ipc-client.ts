@@ -13,6 +13,7 @@ import {
   type VolsegApi,
 } from '../../../src/shared/api.js'
 import { APP_ORIGIN, PORT_MESSAGE, type ShellCommand } from '../../../src/shared/ipc-channels.js'
+import { BytesTickets } from './bytes-tickets.js'
 import type { ApiClient } from './ws-client.js'
 
 /** What the preload exposes (see `electron/preload/api-builder.ts`). */
@@ -28,44 +29,21 @@ export function desktopBridge(): VolsegBridge | undefined {
   return (window as unknown as { volseg?: VolsegBridge }).volseg
 }
 
-/** Bytes by ticket, and calls waiting for theirs. */
-class BytesIn {
-  readonly #ready = new Map<number, ArrayBuffer>()
-  readonly #waiting = new Map<number, (b: ArrayBuffer) => void>()
-
-  constructor() {
-    window.addEventListener('message', (e: MessageEvent<unknown>) => {
-      const tagged = (e.data as { type?: unknown } | null)?.type === PORT_MESSAGE
-      if (e.source !== window || e.origin !== APP_ORIGIN || !tagged) return
-      const port = e.ports[0]
-      if (port === undefined) return
-      port.onmessage = (m: MessageEvent<unknown>) => this.#take(m.data)
-    })
-  }
-
-  #take(data: unknown): void {
-    const m = data as { ticket?: unknown; bytes?: unknown } | null
-    if (typeof m?.ticket !== 'number' || !(m.bytes instanceof ArrayBuffer)) return
-    const w = this.#waiting.get(m.ticket)
-    if (w) {
-      this.#waiting.delete(m.ticket)
-      w(m.bytes)
-    } else this.#ready.set(m.ticket, m.bytes)
-  }
-
-  take(ticket: number): Promise<ArrayBuffer> {
-    const b = this.#ready.get(ticket)
-    if (b) {
-      this.#ready.delete(ticket)
-      return Promise.resolve(b)
-    }
-    return new Promise((resolve) => this.#waiting.set(ticket, resolve))
-  }
+/** Listens for the bytes port the preload posts to this page, and feeds `tickets` from it. */
+function listenForPort(tickets: BytesTickets): void {
+  window.addEventListener('message', (e: MessageEvent<unknown>) => {
+    const tagged = (e.data as { type?: unknown } | null)?.type === PORT_MESSAGE
+    if (e.source !== window || e.origin !== APP_ORIGIN || !tagged) return
+    const port = e.ports[0]
+    if (port === undefined) return
+    port.onmessage = (m: MessageEvent<unknown>) => tickets.take(m.data)
+  })
 }
 
 /** The client over `bridge`; resolves at once (the preload is there before the page runs). */
 export function connectIpc(bridge: VolsegBridge): Promise<ApiClient> {
-  const bytes = new BytesIn()
+  const tickets = new BytesTickets()
+  listenForPort(tickets)
   const call = async (method: ApiMethod, req: unknown): Promise<Result<unknown>> => {
     let r: Result<unknown>
     try {
@@ -73,12 +51,7 @@ export function connectIpc(bridge: VolsegBridge): Promise<ApiClient> {
     } catch (x) {
       return err('E_INTERNAL', `the call ${method} failed: ${String(x)}`)
     }
-    if (!r.ok) return r
-    const v = r.value as { bytesTicket?: unknown } | null
-    if (typeof v !== 'object' || v === null || typeof v.bytesTicket !== 'number') return r
-    const { bytesTicket, ...header } = v as { bytesTicket: number } & Record<string, unknown>
-    const buf = await bytes.take(bytesTicket)
-    return { ok: true, value: { ...header, bytes: new Uint8Array(buf) } }
+    return tickets.attach(r)
   }
   const api = {} as Record<ApiMethod, (req: unknown) => Promise<Result<unknown>>>
   for (const m of Object.keys(API_METHODS) as ApiMethod[]) api[m] = (req) => call(m, req)
