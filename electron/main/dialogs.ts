@@ -1,10 +1,10 @@
 /**
- * Native open/save dialogs that grant what the user chose (architecture.md §1.4): the chosen path
+ * Native open dialogs that grant what the user chose (architecture.md §1.4): the chosen path
  * goes into the {@link GrantTable} and the UI gets only the opaque ref. Dialog functions are
  * passed in (`dialog.showOpenDialog` bound to the window), so the grant logic runs in Node tests.
  */
 import { basename } from 'node:path'
-import type { OpenDialogOptions, OpenDialogReturnValue, SaveDialogOptions } from 'electron'
+import type { OpenDialogOptions, OpenDialogReturnValue } from 'electron'
 import type { ShellCommand } from '../../src/shared/ipc-channels.js'
 import type { GrantTable, GrantKind } from './grants.js'
 
@@ -28,16 +28,6 @@ export function openDialogOptions(kind: OpenKind, defaultPath?: string): OpenDia
         }
       : { title: 'Open a DICOM folder', properties: ['openDirectory', 'dontAddToRecent'] }
   return defaultPath === undefined ? base : { ...base, defaultPath }
-}
-
-/** Options of the save dialog: a NIfTI mask name beside the source by default. */
-export function saveDialogOptions(defaultPath: string): SaveDialogOptions {
-  return {
-    title: 'Save the mask',
-    defaultPath,
-    filters: [{ name: 'NIfTI mask', extensions: ['nii.gz'] }],
-    properties: ['createDirectory', 'showOverwriteConfirmation'],
-  }
 }
 
 /**

@@ -52,8 +52,6 @@ export type ShellCommand =
   | { readonly type: 'undo' }
   | { readonly type: 'redo' }
   | { readonly type: 'show-shortcuts' }
-  /** Restore the backups the crash-recovery prompt accepted (the viewer offers them per volume). */
-  | { readonly type: 'offer-recovery' }
 
 /** Every {@link ShellCommand} type, once (missing/extra fail tsc). */
 export const SHELL_COMMANDS = {
@@ -63,5 +61,4 @@ export const SHELL_COMMANDS = {
   undo: 1,
   redo: 1,
   'show-shortcuts': 1,
-  'offer-recovery': 1,
 } as const satisfies Record<ShellCommand['type'], 1>
