@@ -214,7 +214,8 @@ export class Controller {
     return undefined
   }
 
-  async start(): Promise<void> {
+  /** `first`: a source to open instead of the sample (`npm start -- FILE`, a desktop grant). */
+  async start(first?: SourceRef | null): Promise<void> {
     const hello = this.#value(await this.api.hello({}), 'Could not greet the VolSeg core')
     if (!hello) return
     if (hello.apiVersion !== API_VERSION) {
@@ -236,7 +237,7 @@ export class Controller {
       const r = await this.api.resumeSession({ key: previous })
       if (r.ok && (await this.#restore(r.value))) return
     }
-    if (hello.sampleSource) await this.open(hello.sampleSource)
+    if ((first ??= hello.sampleSource)) await this.open(first)
   }
 
   /**
