@@ -70,6 +70,8 @@ const LAYERS = {
     'electron',
   ],
   electron: ['src/io', 'src/inference', 'src/core', 'renderer'],
+  // The preload is bundled alone into a sandbox: shared code only, nothing of main or host.
+  'electron/preload': ['electron/main', 'electron/host', 'src/service', 'src/serve', 'src/jobs'],
 }
 
 /** Runtime-neutral layers: no Node built-ins and no decoder/runtime packages. */
@@ -87,6 +89,31 @@ const PURE_BANNED = [
   'daikon',
   'onnxruntime-node',
   'onnxruntime-*',
+]
+
+/** `src/` never imports Electron: the core runs the same under serve, the CLI and the app. */
+const ELECTRON_BANNED = {
+  group: ['electron', 'electron/*'],
+  message: 'src/ must not import electron (only electron/ does; see GUIDE §1.3)',
+}
+
+/** Node built-ins by their bare names (the `node:` forms are banned by pattern). */
+const NODE_BUILTINS = [
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'zlib',
+  'child_process',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'stream',
+  'url',
+  'util',
+  'worker_threads',
+  'module',
 ]
 
 export default tseslint.config(
@@ -171,6 +198,47 @@ export default tseslint.config(
             {
               group: ['itk-wasm', '@itk-wasm/*', 'daikon', 'onnxruntime-node'],
               message: 'only src/io decodes images and only src/inference/ort loads onnxruntime',
+            },
+            ELECTRON_BANNED,
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The layers the two rules above leave out: they must not import Electron either.
+    files: ['src/io/**/*.ts', 'src/inference/ort/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [ELECTRON_BANNED] }] },
+  },
+  {
+    // The viewer runs in a sandboxed page (or a browser tab): no Node, no Electron, ever.
+    files: ['renderer/**/*.ts'],
+    ignores: ['renderer/vite.config.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['electron', 'electron/*', 'node:*', ...NODE_BUILTINS],
+              message: 'renderer runs in a sandboxed page: no Node built-ins and no Electron',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The sandboxed preload may require only `electron` (contextBridge, ipcRenderer).
+    files: ['electron/preload/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', ...NODE_BUILTINS],
+              message: 'a sandboxed preload can require nothing but electron',
             },
           ],
         },

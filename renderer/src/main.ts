@@ -3,6 +3,7 @@
  * binds the keyboard. Nothing here knows the transport (see api/connect.ts).
  */
 import { NoTokenError, connect } from './api/connect.js'
+import { desktopBridge } from './api/ipc-client.js'
 import { Controller } from './app/controller.js'
 import { Editor } from './app/editor.js'
 import { SliceFiller } from './app/slice-fill.js'
@@ -21,6 +22,7 @@ import { SliceView } from './views/slice-view.js'
 import { ThreeDView } from './views/three-d-view.js'
 import { directionLetters } from './app/view-geometry.js'
 import type { Vec3 } from '../../src/shared/geometry.js'
+import type { SourceRef } from '../../src/shared/api.js'
 import { studyLine } from '../../src/core/dicom/study-info.js'
 
 function header(store: Store): HTMLElement {
@@ -275,7 +277,17 @@ async function main(): Promise<void> {
     }
     client.close()
   })
-  await ctl.start()
+  // The desktop shell's menus, dialogs and second launches (none in serve mode).
+  desktopBridge()?.onCommand((c) => {
+    if (c.type === 'open-source') void ctl.open(c.source)
+    else if (c.type === 'save') void ctl.save()
+    else if (c.type === 'undo') editor.undo()
+    else if (c.type === 'redo') editor.redo()
+    else if (c.type === 'show-shortcuts') store.set({ help: true })
+  })
+  // `open=<ref>` in the fragment (serve's --open-source) opens that file instead of the sample.
+  const asked = new URLSearchParams(window.location.hash.slice(1)).get('open')
+  await ctl.start(asked === null || asked === '' ? undefined : (asked as SourceRef))
   document.body.dataset.ready = 'true'
 }
 

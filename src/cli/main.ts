@@ -55,6 +55,7 @@ commands:
       check it against the ONNX graph, and install the pack atomically for this user.
   serve [--port N] [--host 127.0.0.1] [--data DIR] [--out DIR] [--open] [--max-frame MIB]
         [--max-volumes N] [--max-workers N] [--max-segmentations N] [--recovery DIR]
+        [--open-source FILE]
       Serve the browser UI and the API on http://127.0.0.1:N (default 8787, 0 = any free
       port) behind a one-time token; prints "VolSeg serving at <url>". --data is the folder
       the UI may open (default test/fixtures of the package, else the current folder),
@@ -64,6 +65,7 @@ commands:
       RAM). What a closed page held is released 20 s later unless it reloads.
       --recovery keeps backups of unsaved edits, outside --data and --out (default
       $XDG_STATE_HOME/volseg/recovery, else ~/.local/state/volseg/recovery).
+      --open-source: a file under --data the page opened by --open shows first.
   --help, --version`
 
 interface Parsed {
@@ -105,6 +107,7 @@ const VALUE_FLAGS = new Set([
   '--modality',
   '--label-names',
   '--case-timeout',
+  '--open-source',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {

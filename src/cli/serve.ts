@@ -30,6 +30,8 @@ export interface ServeOptions {
   /** True when `--recovery` was given: a folder that cannot be used stops the server then. */
   readonly recoveryGiven: boolean
   readonly open: boolean
+  /** `--open-source REF`: a file under `--data` the opened page shows first (`npm start -- FILE`). */
+  readonly openSource?: string
   readonly maxFrameBytes: number
   /** `--max-volumes`, `--max-workers`, `--max-segmentations` (the rest: defaults). */
   readonly limits: Partial<AdmissionLimits>
@@ -55,6 +57,7 @@ export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOp
   const maxFrameBytes = mib === undefined ? DEFAULT_MAX_FRAME_BYTES : Number(mib) * 2 ** 20
   if (!(maxFrameBytes >= 1024)) throw new AppError('E_ARGS', '--max-frame must be MiB > 0')
   const data = str('--data')
+  const openSource = str('--open-source')
   const count = (k: string): number | undefined => {
     const v = str(k)
     if (v === undefined) return undefined
@@ -81,6 +84,7 @@ export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOp
     recovery: str('--recovery') ?? defaultRecoveryDir(),
     recoveryGiven: flags.has('--recovery'),
     open: flags.has('--open'),
+    ...(openSource === undefined ? {} : { openSource }),
     maxFrameBytes: Math.floor(maxFrameBytes),
     limits,
   }
@@ -101,6 +105,15 @@ function openBrowser(url: string): void {
   } catch {
     // no browser opener: the printed URL is enough
   }
+}
+
+/**
+ * The address the browser is opened at: the page URL, plus `open=<ref>` in its fragment when a
+ * first source was asked for (the page opens it instead of the sample; the fragment never
+ * reaches a server).
+ */
+export function openUrl(url: string, source: string | undefined): string {
+  return source === undefined ? url : `${url}&open=${encodeURIComponent(source)}`
 }
 
 /** Runs the server until SIGINT/SIGTERM; resolves the exit code. */
@@ -159,7 +172,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   log(`data ${dataRoot}`)
   log(`out  ${resolve(o.out)}`)
   if (recovery !== undefined) log(`recovery ${recovery}`)
-  if (o.open) openBrowser(server.url)
+  if (o.open) openBrowser(openUrl(server.url, o.openSource))
   await stopped
   await server.close()
   await service.close()

@@ -4,6 +4,8 @@
  *
  * - One backup per source file, named by a digest of its identity: the source ref, and each
  *   input file's path, size and modification time, so a file changed since gives no stale offer.
+ *   A dropped file has no path to open again: its identity is its name and the SHA-256 of its
+ *   bytes, so dropping the same file after a crash finds its backup.
  * - A backup is a mask `<key>-<version>.nii.gz` plus the sidecar `<key>.json` (`BackupFile`),
  *   both written atomically by a job worker (`write-backup`); the sidecar is the commit point.
  * - An unclean-exit marker `run-<pid>-<hex>.lock` is written when the store opens and removed by
@@ -15,6 +17,7 @@
  * with an `open` job (`asLabels`), exactly like `openLabels`.
  */
 import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { lstat, mkdir, readFile, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
@@ -221,17 +224,19 @@ export class BackupStore {
   }
 
   /**
-   * The digest naming `v`'s backup: its source ref and each input file's path, size and
-   * modification time (32 hex digits). Undefined for a dropped file (no file to open again).
+   * The digest naming `v`'s backup (32 hex digits): its source ref and each input file's path,
+   * size and modification time; for a dropped file, its name and the SHA-256 of its bytes.
    */
-  async keyOf(v: HeldVolume): Promise<string | undefined> {
-    if (v.upload) return undefined
+  async keyOf(v: HeldVolume): Promise<string> {
     const known = this.#keys.get(v)
     if (known) return known
     const parts: unknown[] = [v.source]
-    for (const f of v.files) {
-      const st = await stat(f)
-      parts.push([f, st.size, st.mtimeMs])
+    if (v.upload) parts.push(['sha256', await fileSha256(v.upload.path)])
+    else {
+      for (const f of v.files) {
+        const st = await stat(f)
+        parts.push([f, st.size, st.mtimeMs])
+      }
     }
     const key = createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32)
     this.#keys.set(v, key)
@@ -265,12 +270,6 @@ export class BackupStore {
   /** Writes the backup of `v` (see the module comment). */
   async write(v: HeldVolume, req: BackupLabelsRequest, d: BackupDeps): Promise<Result<BackupInfo>> {
     const key = await this.keyOf(v)
-    if (key === undefined) {
-      return err(
-        'E_UNSUPPORTED',
-        `${v.name} was dropped onto the page, so its edits cannot be backed up: save them`,
-      )
-    }
     const present = countLabels(req.bytes, req.dataType, v.geometry.spacingMm, []).filter(
       (l) => l.value !== 0,
     )
@@ -318,7 +317,6 @@ export class BackupStore {
   /** The backup kept for `v`'s source, or null. */
   async find(v: HeldVolume): Promise<BackupInfo | null> {
     const key = await this.keyOf(v)
-    if (key === undefined) return null
     return this.#serial(key, async () => {
       const f = await readSidecar(join(this.dir, `${key}.json`), key)
       if (!f) return null
@@ -330,7 +328,6 @@ export class BackupStore {
   /** Deletes `v`'s backup: the sidecar first (the commit point), then its masks. */
   async discard(v: HeldVolume): Promise<void> {
     const key = await this.keyOf(v)
-    if (key === undefined) return
     await this.#serial(key, async () => {
       await rm(join(this.dir, `${key}.json`), { force: true })
       for (const name of await readdir(this.dir)) {
@@ -342,7 +339,6 @@ export class BackupStore {
   /** Reads `v`'s backup as a label map held for it, with the review it was kept with. */
   async restore(v: HeldVolume, d: BackupDeps): Promise<Result<OpenedLabels>> {
     const key = await this.keyOf(v)
-    if (key === undefined) return err('E_NOT_FOUND', `no backup of ${v.name} is kept`)
     // Serialised with the writes: a backup landing meanwhile would remove the mask being read.
     const read = await this.#serial(key, async () => {
       const f = await readSidecar(join(this.dir, `${key}.json`), key)
@@ -437,4 +433,11 @@ export function backupHandlers(
       return ok(null)
     },
   }
+}
+
+/** SHA-256 of a file's bytes, hex; read in chunks (a dropped CT is hundreds of MB). */
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer)
+  return h.digest('hex')
 }

@@ -102,6 +102,14 @@ export interface ServiceOptions {
    * when inside `dataRoot` or `outDir`. Absent: no backups are kept.
    */
   readonly recoveryDir?: string
+  /**
+   * The desktop app's file grants (`electron/main/grants.ts`): an opaque ref a native dialog
+   * issued resolves to the chosen path and the folder its detached files must stay in; any other
+   * ref (undefined here) is resolved under `dataRoot` as in serve mode.
+   */
+  readonly grants?: {
+    resolve(ref: string): { readonly path: string; readonly confineTo: string } | undefined
+  }
 }
 
 /** The API as one connection sees it, plus its events and its end. */
@@ -299,7 +307,12 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     abs: string,
     source: SourceRef,
     base: string,
-    extra: { seriesKey?: string; upload?: StoredUpload; hide?: (t: string) => string } = {},
+    extra: {
+      seriesKey?: string
+      upload?: StoredUpload
+      hide?: (t: string) => string
+      confineTo?: string
+    } = {},
   ): Promise<Result<OpenedSource>> {
     const slot = admission.reserveVolume()
     let r: Result<ServiceJobValue['open']>
@@ -309,7 +322,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
         {
           kind: 'open',
           input: [abs],
-          confineTo: dataRoot,
+          confineTo: extra.confineTo ?? dataRoot,
           ...(extra.seriesKey === undefined ? {} : { seriesKey: extra.seriesKey }),
         },
         { timeoutMs: o.openTimeoutMs ?? 600_000 },
@@ -522,9 +535,16 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
           : await listFolder(dataRoot, req.under ?? '', dataRootName),
       ),
     openSource: async (s, req: OpenSourceRequest) => {
-      const abs = await resolveUnder(dataRoot, req.source, 'source')
+      const granted = o.grants?.resolve(req.source)
+      const gone = (): never => {
+        throw new AppError('E_NOT_FOUND', 'the chosen file or folder is no longer there')
+      }
+      const abs = granted
+        ? await realpath(granted.path).catch(gone)
+        : await resolveUnder(dataRoot, req.source, 'source')
       return openPath(s, abs, req.source, basename(abs), {
         ...(req.seriesKey === undefined ? {} : { seriesKey: req.seriesKey }),
+        ...(granted ? { confineTo: await realpath(granted.confineTo).catch(gone) } : {}),
       })
     },
     openUpload,

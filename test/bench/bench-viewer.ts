@@ -258,6 +258,13 @@ async function main(): Promise<void> {
   const opens = quick ? 1 : 3
   const steps = quick ? 40 : 100
 
+  const began = performance.now()
+  // Progress on stderr: the report itself comes at the end, after minutes.
+  const step = (what: string): void => {
+    console.error(
+      `bench:viewer ${((performance.now() - began) / 1000).toFixed(0).padStart(4)} s: ${what}…`,
+    )
+  }
   ensureSynthetic()
   await buildRenderer()
   const root = await mkdtemp(join(tmpdir(), 'volseg-bench-viewer-'))
@@ -283,6 +290,8 @@ async function main(): Promise<void> {
     const serverPid = server.process.pid
     session = await launch()
     const page = session.page
+    // Opening the noisy case over unsaved edits asks first (issue 14's guard): go on.
+    page.on('dialog', (d) => void d.accept())
     const benchUrl = new URL(server.url)
     benchUrl.search = '?bench'
     await page.goto(benchUrl.href)
@@ -292,6 +301,7 @@ async function main(): Promise<void> {
     const browserVersion = session.browser.version()
 
     // 1. time to first image
+    step('time to first image')
     const openRuns: OpenTiming[] = []
     for (let n = 0; n < opens; n++) openRuns.push(await page.evaluate(openTimed, SYNTH))
     await page.waitForTimeout(500)
@@ -300,6 +310,7 @@ async function main(): Promise<void> {
     const sizes = await page.evaluate(canvasSizes)
 
     // 2. organ labels: surfaces (3D view) then scrolling with the overlay
+    step('organ labels: surfaces')
     const organs = organMask()
     const organHandle = await page.evaluateHandle(organMask)
     await page.evaluate((m) => {
@@ -312,12 +323,15 @@ async function main(): Promise<void> {
       shown.uploadMs,
     )
     await page.waitForTimeout(300)
+    step('scrolling')
     const scroll: ScrollTiming = await page.evaluate(scrollTimed, steps)
     const bare: ScrollTiming = await page.evaluate(putImageDataTimed, steps)
     const eachView = await page.evaluate(drawEachView, 20)
+    step('editing')
     const edits = await page.evaluate(editTimed, 40)
 
     // 3. noisy labels on ch2's grid
+    step('noisy labels on ch2')
     await page.evaluate(openTimed, NOISY)
     const noisy = noisyMask()
     const noisyHandle = await page.evaluateHandle(noisyMask)
@@ -344,6 +358,7 @@ async function main(): Promise<void> {
     server = undefined
 
     // 4. Node: the pipeline step by step, vtk.js, naive full grid
+    step('surface pipeline in Node')
     const ours = runPipeline(organs.labels, organs.size, 'ours')
     const oursNoisy = runPipeline(noisy.labels, noisy.size, 'ours')
     const vtk = values['no-vtk'] ? undefined : runPipeline(organs.labels, organs.size, 'vtk')

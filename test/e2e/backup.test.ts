@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
+import { readFile, readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Dialog, Page } from 'playwright-core'
@@ -19,9 +19,11 @@ import {
   ARTIFACTS,
   REPO,
   buildRenderer,
+  dataTransfer,
   ensureArtifacts,
   launch,
   makeDataDir,
+  openAndWait,
   startServer,
   type Server,
   type Session,
@@ -225,4 +227,55 @@ test('a reload with unsaved edits: the offer names no crash; Discard deletes the
   assert.equal(await page.isVisible('.backup-offer'), false)
   const left = (await readdir(recovery)).filter((f) => !f.startsWith('run-'))
   assert.deepEqual(left, [], 'Discard deletes the backup')
+})
+
+test('a dropped file: dropped again after another file replaced it, its backup is offered and restored', async () => {
+  await page.evaluate('globalThis.bench = () => globalThis.volsegBench') // lost by the reload
+  const bytes = new Uint8Array(await readFile(join(dirs.data, 'ch2.nii.gz')))
+  const drop = (): Promise<void> =>
+    openAndWait(page, 'dropped-ch2.nii.gz', async () => {
+      const dt = await dataTransfer(page, 'dropped-ch2.nii.gz', bytes)
+      await page.dispatchEvent('body', 'drop', { dataTransfer: dt })
+      await dt.dispose()
+    })
+  await drop()
+  await page.click('button.new-labelling')
+  await page.waitForSelector('.edit-label-row[data-value="1"]')
+  await page.keyboard.press('b')
+  const box = (await page.locator('[data-view=axial]').boundingBox())!
+  const cx = box.x + box.width / 2
+  const cy = box.y + box.height / 2 - 30
+  await page.mouse.move(cx - 20, cy)
+  await page.mouse.down()
+  for (let x = 0; x <= 40; x += 5) await page.mouse.move(cx - 20 + x, cy)
+  await page.mouse.up()
+  await page.waitForSelector('.backup-status:has-text("backed up")', { timeout: 30_000 })
+  const dropped = await scanCounts()
+  assert.ok((dropped[1] ?? 0) > 0, JSON.stringify(dropped))
+  // Another image replaces it (the viewer asks first; the dropped copy is closed), then the same
+  // file is dropped again: found by its name and bytes.
+  const dialogs: string[] = []
+  const onDialog = (d: Dialog): void => {
+    dialogs.push(d.type())
+    void d.accept()
+  }
+  page.on('dialog', onDialog)
+  await openAndWait(page, 'ch2.nii.gz', () =>
+    page.click('.file-list button[data-name="ch2.nii.gz"]'),
+  )
+  page.off('dialog', onDialog)
+  assert.deepEqual(dialogs, ['confirm'])
+  await drop()
+  await page.waitForSelector('.backup-offer', { timeout: 30_000 })
+  assert.match(
+    (await page.textContent('.backup-offer')) ?? '',
+    /^Unsaved edits of dropped-ch2\.nii\.gz from .+: 1 label, \d+ voxels\./,
+  )
+  await shot('06-dropped-offer')
+  await page.click('button.restore-backup')
+  await page.waitForSelector('.notices :text("Restored the unsaved edits from")', {
+    timeout: 60_000,
+  })
+  assert.deepEqual(await scanCounts(), dropped, 'the restored voxels are the painted ones')
+  assert.deepEqual(session.blocked, [], 'no non-loopback request')
 })

@@ -9,7 +9,7 @@ import { cp, mkdir, mkdtemp, readdir, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type JSHandle, type Page } from 'playwright-core'
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 export const ARTIFACTS = join(REPO, 'test', 'e2e', 'artifacts')
@@ -225,5 +225,28 @@ export async function openAndWait(
     },
     { n: name, b: before ?? '' },
     { timeout: 120_000 },
+  )
+}
+
+/** What a page function needs to build a drop (DataTransfer with a File). */
+interface DropGlobals {
+  readonly DataTransfer: new () => { readonly items: { add(file: unknown): unknown } }
+  readonly File: new (parts: unknown[], name: string, options?: { type?: string }) => unknown
+  atob(s: string): string
+}
+
+/** A DataTransfer in the page holding one File of `bytes` named `name`, as a desktop drop has. */
+export async function dataTransfer(page: Page, name: string, bytes: Uint8Array): Promise<JSHandle> {
+  return page.evaluateHandle(
+    ({ name: fileName, b64 }) => {
+      const g = globalThis as unknown as DropGlobals
+      const bin = g.atob(b64)
+      const u = new Uint8Array(bin.length)
+      for (let n = 0; n < bin.length; n++) u[n] = bin.charCodeAt(n)
+      const dt = new g.DataTransfer()
+      dt.items.add(new g.File([u], fileName, { type: 'application/octet-stream' }))
+      return dt
+    },
+    { name, b64: Buffer.from(bytes).toString('base64') },
   )
 }

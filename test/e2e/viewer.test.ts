@@ -17,10 +17,11 @@ import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import type { JSHandle, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { openVolume } from '../../src/io/open-volume.js'
 import { manifestEntry } from '../helpers.js'
 import {
+  dataTransfer,
   ARTIFACTS,
   REPO,
   buildRenderer,
@@ -43,13 +44,6 @@ interface Canvas2d {
 }
 interface BrowserGlobals {
   readonly document: { querySelector(s: string): { textContent: string | null } | null }
-}
-
-/** What a page function needs to build a drop (DataTransfer with a File). */
-interface DropGlobals {
-  readonly DataTransfer: new () => { readonly items: { add(file: unknown): unknown } }
-  readonly File: new (parts: unknown[], name: string, options?: { type?: string }) => unknown
-  atob(s: string): string
 }
 
 let server: Server
@@ -503,25 +497,9 @@ test('help overlay lists the shortcuts', async () => {
   await page.keyboard.press('Escape')
 })
 
-/** A DataTransfer in the page holding one File of `bytes` named `name`, as a desktop drop has. */
-async function dataTransfer(name: string, bytes: Uint8Array): Promise<JSHandle> {
-  return page.evaluateHandle(
-    ({ name: fileName, b64 }) => {
-      const g = globalThis as unknown as DropGlobals
-      const bin = g.atob(b64)
-      const u = new Uint8Array(bin.length)
-      for (let n = 0; n < bin.length; n++) u[n] = bin.charCodeAt(n)
-      const dt = new g.DataTransfer()
-      dt.items.add(new g.File([u], fileName, { type: 'application/octet-stream' }))
-      return dt
-    },
-    { name, b64: Buffer.from(bytes).toString('base64') },
-  )
-}
-
 test('drag and drop: a dropped NIfTI opens (openUpload); a DICOM file is refused in words', async () => {
   const bytes = await readFile(join(REPO, 'test', 'fixtures', 'derived', 'ch2-crop.nii.gz'))
-  const dt = await dataTransfer('ch2-crop.nii.gz', bytes)
+  const dt = await dataTransfer(page, 'ch2-crop.nii.gz', bytes)
   await page.dispatchEvent('body', 'dragenter', { dataTransfer: dt })
   await page.dispatchEvent('body', 'dragover', { dataTransfer: dt })
   await page.waitForSelector('.drop-overlay:not([hidden])', { timeout: 10_000 })
@@ -547,7 +525,7 @@ test('drag and drop: a dropped NIfTI opens (openUpload); a DICOM file is refused
   const axial = await centreStats('axial', 0.2)
   assert.ok(axial.sdGrey > 5, `the dropped image is not drawn: ${JSON.stringify(axial)}`)
 
-  const dcm = await dataTransfer('scan.dcm', new Uint8Array(256))
+  const dcm = await dataTransfer(page, 'scan.dcm', new Uint8Array(256))
   await page.dispatchEvent('body', 'drop', { dataTransfer: dcm })
   await page.waitForFunction(
     () =>
@@ -559,7 +537,7 @@ test('drag and drop: a dropped NIfTI opens (openUpload); a DICOM file is refused
     { timeout: 10_000 },
   )
   // Refused by the core (the reader's reason), still in words naming the file.
-  const cut = await dataTransfer('cut.nii.gz', bytes.subarray(0, bytes.length >> 1))
+  const cut = await dataTransfer(page, 'cut.nii.gz', bytes.subarray(0, bytes.length >> 1))
   await page.dispatchEvent('body', 'drop', { dataTransfer: cut })
   await page.waitForFunction(
     () =>

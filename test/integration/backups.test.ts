@@ -4,7 +4,15 @@
 // on discard and after a save. An unclean-exit marker tells a crashed run from a clean one.
 // Real forked workers, built `dist/`.
 import assert from 'node:assert/strict'
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs'
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+} from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -164,6 +172,49 @@ test('backup → find → restore gives the exact voxels and review; --data and 
     [],
   )
   for (const x of [v, again, other]) await api.closeVolume({ volumeId: x.volumeId })
+})
+
+test('a dropped file: the same bytes dropped again find its backup; other bytes do not', async () => {
+  const bytes = new Uint8Array(readFileSync(fixture('ch2.nii.gz')))
+  const drop = async (b: Uint8Array): Promise<OpenedVolume> => {
+    const r = await api.openUpload({ name: 'dropped.nii.gz', bytes: b })
+    assert.ok(r.ok, JSON.stringify(r))
+    return r.value
+  }
+  const v = await drop(bytes)
+  assert.deepEqual(await api.findBackup({ volumeId: v.volumeId }), { ok: true, value: null })
+  const labels = painted(v)
+  const b = await api.backupLabels({
+    volumeId: v.volumeId,
+    dataType: 'uint8',
+    sizeIJK: v.geometry.sizeIJK,
+    bytes: labels,
+    review,
+  })
+  assert.ok(b.ok, JSON.stringify(b))
+  await api.closeVolume({ volumeId: v.volumeId })
+  // Dropped again (the page after a crash): found by name and content, restored exactly.
+  const again = await drop(bytes)
+  const found = await api.findBackup({ volumeId: again.volumeId })
+  assert.ok(found.ok && found.value, JSON.stringify(found))
+  assert.equal(found.value.labelVoxels, 1037)
+  const r = await api.restoreBackup({ volumeId: again.volumeId })
+  assert.ok(r.ok, JSON.stringify(r))
+  const read = await api.readLabels({ labelsId: r.value.labels.labelsId })
+  assert.ok(read.ok && Buffer.from(read.value.bytes).equals(Buffer.from(labels)))
+  // The same name with other bytes (the same grid, one voxel changed): no offer.
+  const changed = bytes.slice()
+  const { gunzipSync, gzipSync } = await import('node:zlib')
+  const raw = gunzipSync(changed)
+  raw[raw.length - 1] = raw[raw.length - 1]! ^ 1
+  const other = await drop(new Uint8Array(gzipSync(raw)))
+  assert.deepEqual(await api.findBackup({ volumeId: other.volumeId }), { ok: true, value: null })
+  assert.deepEqual(await api.discardBackup({ volumeId: again.volumeId }), { ok: true, value: null })
+  assert.deepEqual(
+    readdirSync(recovery).filter((f) => !f.startsWith('run-')),
+    [],
+  )
+  for (const x of [again, other]) await api.closeVolume({ volumeId: x.volumeId })
 })
 
 test('a changed source file gets no stale offer; a save drops the backup', async () => {

@@ -40,6 +40,25 @@ test('edge cases: start at either end, one slab, slabs bigger than the volume, o
   assert.deepEqual(slabOrder(6, 0.5, 99)[0], { firstK: 5, countK: 1 })
 })
 
+test('a small first slab, then bigger ones outwards: every slice once, nearest first', () => {
+  const order = slabOrder(300, 16, 149, 64)
+  assert.deepEqual(order[0], { firstK: 144, countK: 16 })
+  assert.deepEqual(order.slice(1), [
+    { firstK: 160, countK: 64 },
+    { firstK: 80, countK: 64 },
+    { firstK: 224, countK: 64 },
+    { firstK: 16, countK: 64 },
+    { firstK: 288, countK: 12 },
+    { firstK: 0, countK: 16 },
+  ])
+  // the default rest size is the first's: the aligned slabs of before
+  assert.deepEqual(slabOrder(300, 16, 149, 16), slabOrder(300, 16, 149))
+  assert.deepEqual(slabOrder(10, 4, 9, 100), [
+    { firstK: 8, countK: 2 },
+    { firstK: 0, countK: 8 },
+  ])
+})
+
 test('slabSlices: slices of a slab from its byte budget, at least one', () => {
   // 512×512 int16 slices (512 KiB) in 8 MiB slabs: 16 slices
   assert.equal(slabSlices(512 * 512 * 2, 8 << 20), 16)

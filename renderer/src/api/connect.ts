@@ -1,6 +1,7 @@
 /**
  * Picks the API client for where the viewer runs; the only module that knows the transport
- * (architecture.md §3). `http:`/`https:` → `volseg serve` over a WebSocket at `/ws` on the same origin.
+ * (architecture.md §3). `app:` → the desktop app's IPC (`ipc-client.ts`); `http:`/`https:` →
+ * `volseg serve` over a WebSocket at `/ws` on the same origin.
  * The token arrives in the fragment of the printed URL (`/#token=<hex>`, never sent to a
  * server). It is kept in memory and in `sessionStorage` (this origin and tab only, so a reload
  * still connects and no other port can read it), dropped from the address bar at once, and
@@ -12,6 +13,7 @@ import {
   TOKEN_SHAPE,
   socketProtocols,
 } from '../../../src/shared/serve-token.js'
+import { connectIpc, desktopBridge } from './ipc-client.js'
 import { connectWebSocket, type ApiClient } from './ws-client.js'
 
 export type { ApiClient } from './ws-client.js'
@@ -61,8 +63,13 @@ function takeToken(): string | undefined {
 /** Connects to the core serving this page. Rejects with a sentence when it cannot. */
 export async function connect(): Promise<ApiClient> {
   const { protocol, host } = window.location
+  if (protocol === 'app:') {
+    const bridge = desktopBridge()
+    if (bridge === undefined) throw new Error('the desktop app started without its preload')
+    return connectIpc(bridge)
+  }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new Error(`no VolSeg client for ${protocol} pages yet (Electron IPC is a later issue)`)
+    throw new Error(`no VolSeg client for ${protocol} pages`)
   }
   const token = takeToken()
   if (token === undefined || !TOKEN_SHAPE.test(token)) throw new NoTokenError()

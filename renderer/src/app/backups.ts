@@ -92,8 +92,6 @@ export class Backups {
   #needed(s: AppState): boolean {
     const v = s.volume
     if (!v || !s.connected || !hasUnsavedEdits(s) || s.backupOffer) return false
-    // A dropped file cannot be opened again by name: the core keeps no backup of it.
-    if (v.info.source.startsWith('upload:')) return false
     return this.#done?.volumeId !== v.info.volumeId || this.#done.version !== s.editVersion
   }
 

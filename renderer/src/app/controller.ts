@@ -29,6 +29,7 @@ import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.j
 import { Backups, mayDiscardEdits } from './backups.js'
 import {
   autoWindow,
+  looksLikeCT,
   hasUnsavedEdits,
   WINDOW_PRESETS,
   type LoadedVolume,
@@ -39,15 +40,6 @@ import { dropRefusal } from './drop-refusal.js'
 import { maskFileName, savedLine } from './save-names.js'
 import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
-
-/**
- * True when a volume without a DICOM Modality looks like CT in Hounsfield units: air near −1000
- * (a minimum from −3100 to −500, the scanner's padding included) and tissue above it.
- */
-export function looksLikeCT(v: OpenedVolume): boolean {
-  const [min] = v.intensityRange
-  return min >= -3100 && min <= -500 && v.percentiles.p99_5 > 0
-}
 
 /** The label table of a label map from the core: its labels (not the background) in value order. */
 export function labelTableOf(header: LabelsHeader): LabelTable {
@@ -222,7 +214,8 @@ export class Controller {
     return undefined
   }
 
-  async start(): Promise<void> {
+  /** `first`: a source to open instead of the sample (`npm start -- FILE`, a desktop grant). */
+  async start(first?: SourceRef | null): Promise<void> {
     const hello = this.#value(await this.api.hello({}), 'Could not greet the VolSeg core')
     if (!hello) return
     if (hello.apiVersion !== API_VERSION) {
@@ -244,7 +237,7 @@ export class Controller {
       const r = await this.api.resumeSession({ key: previous })
       if (r.ok && (await this.#restore(r.value))) return
     }
-    if (hello.sampleSource) await this.open(hello.sampleSource)
+    if ((first ??= hello.sampleSource)) await this.open(first)
   }
 
   /**
@@ -401,6 +394,7 @@ export class Controller {
         return
       }
       await this.#load(r.value)
+      await this.backups.check(r.value.volumeId) // a re-drop finds its backup by the bytes
     } finally {
       this.#store.set({ loading: undefined })
     }

@@ -13,9 +13,6 @@ import { el } from './dom.js'
 export function backupStatus(s: AppState): string {
   if (!s.labels) return ''
   if (!hasUnsavedEdits(s)) return 'No unsaved edits.'
-  if (s.volume?.info.source.startsWith('upload:')) {
-    return 'Unsaved edits (a dropped file is not backed up: save them).'
-  }
   if (s.lastBackup?.version === s.editVersion) {
     return `Unsaved edits, backed up ${backupTime(s.lastBackup.savedAt)}.`
   }

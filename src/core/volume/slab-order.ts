@@ -11,19 +11,31 @@ export interface Slab {
 }
 
 /**
- * Slabs of at most `slabK` slices covering `0 … sizeK - 1` exactly once, the one holding
- * `startK` first, then alternately the next one above and below it. Slab bounds are multiples
- * of `slabK` (the last one may be shorter).
+ * Slabs covering `0 … sizeK - 1` exactly once: first the slab of `slabK` slices (bounds multiples
+ * of `slabK`) holding `startK`, then alternately the next one above and below it, each of at most
+ * `restK` slices (default `slabK`), going outwards; the last one on each side may be shorter.
+ * A small first slab draws the views soon; bigger ones after it cut the per-request overhead.
  */
-export function slabOrder(sizeK: number, slabK: number, startK: number): Slab[] {
+export function slabOrder(sizeK: number, slabK: number, startK: number, restK = slabK): Slab[] {
+  if (sizeK <= 0) return []
   const n = Math.max(1, Math.floor(slabK))
-  const count = Math.ceil(sizeK / n)
-  const slab = (s: number): Slab => ({ firstK: s * n, countK: Math.min(n, sizeK - s * n) })
-  const first = Math.min(count - 1, Math.max(0, Math.floor(startK / n)))
-  const out: Slab[] = sizeK > 0 ? [slab(first)] : []
-  for (let d = 1; out.length < count; d++) {
-    if (first + d < count) out.push(slab(first + d))
-    if (first - d >= 0) out.push(slab(first - d))
+  const r = Math.max(1, Math.floor(restK))
+  const f = Math.min(Math.ceil(sizeK / n) - 1, Math.max(0, Math.floor(startK / n)))
+  const first: Slab = { firstK: f * n, countK: Math.min(n, sizeK - f * n) }
+  const out: Slab[] = [first]
+  let above = first.firstK + first.countK
+  let below = first.firstK
+  while (above < sizeK || below > 0) {
+    if (above < sizeK) {
+      const countK = Math.min(r, sizeK - above)
+      out.push({ firstK: above, countK })
+      above += countK
+    }
+    if (below > 0) {
+      const countK = Math.min(r, below)
+      out.push({ firstK: below - countK, countK })
+      below -= countK
+    }
   }
   return out
 }
