@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs'
 import { AppError, toAppError } from '../shared/errors.js'
 import type { SeriesInfo } from '../shared/info.js'
 import { runJob } from '../jobs/fork-runner.js'
+import { importModelPack } from '../jobs/import-model.js'
 import { formatInfo, formatModels, formatSeriesTable } from './format-info.js'
+import { cohortCommand, segmentManifestCommand } from './cohort.js'
 import { segmentCommand } from './segment.js'
 import { serveCommand, serveOptions } from './serve.js'
 
@@ -28,10 +30,29 @@ commands:
       RAM) is refused before allocating. An input that does not suit the model's card
       (a CT for an MR model, by DICOM Modality or by its HU values) is refused; --force
       runs it anyway with a warning.
+  segment --manifest <cohort>/manifest.json [--shard K/N] [--ep ...] [--overwrite]
+          [--case-timeout SECONDS]
+      Run shard K of N of a planned cohort (every N-th case of the manifest from the K-th):
+      finished cases with an unchanged input sha256 are skipped, a failed case is retried
+      once then reported; results/<case>.json and logs/<case>.log are written atomically.
+      A case past --case-timeout fails (E_TIMEOUT) and the rest go on.
+  cohort plan <folder|list.csv> --shards N -o <cohort> [--model ID|PATH] [--no-uncertainty]
+      Write <cohort>/manifest.json: case ids, inputs, outputs, input sha256, model sha256.
+  cohort report <cohort> [--json] [--timeout SECONDS]
+      Merge the shards' results into report.csv, report.json and a self-contained
+      report.html (sortable table, slice montage), with QC flags across the cohort.
   models [--json]
       List installed model packs and execution providers.
   models add <pack-folder>
       Validate a pack (model.onnx + model.json) and install it for this user.
+  models import nnunet <results-folder | plans.json dataset.json> --onnx model.onnx
+          [--configuration 3d_fullres] [--fold N|all] [--id ID] [--licence L] [--intended-use T]
+  models import monai <bundle-folder> [--onnx models/model.onnx] [--id ID] [--licence L]
+          [--spacing A,B,C|none] [--orientation RAS|as-stored] [--normalisation JSON]
+          [--patch A,B,C] [--modality CT] [--label-names a,b,...]
+      Build the card from the model's own configuration (MONAI: configs/metadata and
+      inference .json or .yaml; nnU-Net: plans.json, dataset.json, the fold's summary.json),
+      check it against the ONNX graph, and install the pack atomically for this user.
   serve [--port N] [--host 127.0.0.1] [--data DIR] [--out DIR] [--open] [--max-frame MIB]
         [--max-volumes N] [--max-workers N] [--max-segmentations N] [--recovery DIR]
         [--open-source FILE]
@@ -71,6 +92,21 @@ const VALUE_FLAGS = new Set([
   '--max-volumes',
   '--max-workers',
   '--max-segmentations',
+  '--manifest',
+  '--shards',
+  '--onnx',
+  '--configuration',
+  '--fold',
+  '--id',
+  '--licence',
+  '--intended-use',
+  '--spacing',
+  '--orientation',
+  '--normalisation',
+  '--patch',
+  '--modality',
+  '--label-names',
+  '--case-timeout',
   '--open-source',
 ])
 
@@ -169,6 +205,8 @@ function timeoutSeconds(p: Parsed, fallback: number): number {
 }
 
 async function segment(p: Parsed): Promise<number> {
+  const manifest = p.flags.get('--manifest')
+  if (typeof manifest === 'string') return segmentWithManifest(p, manifest)
   if (p.positional.length === 0) {
     throw new AppError('E_ARGS', 'segment needs an input (file or folder)')
   }
@@ -212,6 +250,30 @@ async function segment(p: Parsed): Promise<number> {
   })
 }
 
+async function segmentWithManifest(p: Parsed, manifest: string): Promise<number> {
+  if (p.positional.length > 0 || p.flags.has('--out')) {
+    throw new AppError('E_ARGS', '--manifest takes no inputs or -o: the manifest names them')
+  }
+  const ep = (p.flags.get('--ep') ?? 'auto') as (typeof EPS)[number]
+  if (!EPS.includes(ep)) throw new AppError('E_ARGS', `--ep must be one of ${EPS.join(', ')}`)
+  const shard = p.flags.get('--shard')
+  const caseTimeout = p.flags.get('--case-timeout')
+  if (caseTimeout !== undefined && !(Number(caseTimeout) > 0)) {
+    throw new AppError('E_ARGS', '--case-timeout must be a positive number of seconds')
+  }
+  return segmentManifestCommand({
+    ...(caseTimeout === undefined ? {} : { caseTimeoutS: Number(caseTimeout) }),
+    manifest,
+    ...(typeof shard === 'string' ? { shard } : {}),
+    ep,
+    tta: p.flags.has('--tta'),
+    overwrite: p.flags.has('--overwrite'),
+    force: p.flags.has('--force'),
+    json: p.flags.has('--json'),
+    timeoutS: timeoutSeconds(p, 24 * 3600),
+  })
+}
+
 async function models(p: Parsed): Promise<number> {
   if (p.positional[0] === 'add') {
     const dir = p.positional[1]
@@ -225,6 +287,40 @@ async function models(p: Parsed): Promise<number> {
       )
     }
     process.stdout.write(`installed ${r.value.id} ${r.value.card.version} → ${r.value.dir}\n`)
+    return 0
+  }
+  if (p.positional[0] === 'import') {
+    const format = p.positional[1]
+    if (format !== 'nnunet' && format !== 'monai') {
+      throw new AppError('E_ARGS', 'models import needs nnunet or monai')
+    }
+    const opt = (k: string): string | undefined => {
+      const v = p.flags.get(k)
+      if (v === true) throw new AppError('E_ARGS', `${k} needs a value`)
+      return v
+    }
+    const o = Object.fromEntries(
+      (
+        [
+          ['onnx', '--onnx'],
+          ['configuration', '--configuration'],
+          ['fold', '--fold'],
+          ['id', '--id'],
+          ['licence', '--licence'],
+          ['intendedUse', '--intended-use'],
+          ['spacing', '--spacing'],
+          ['orientation', '--orientation'],
+          ['normalisation', '--normalisation'],
+          ['patch', '--patch'],
+          ['modality', '--modality'],
+          ['labelNames', '--label-names'],
+        ] as const
+      )
+        .map(([k, f]) => [k, opt(f)] as const)
+        .filter(([, v]) => v !== undefined),
+    )
+    const e = await importModelPack({ format, paths: p.positional.slice(2), ...o })
+    process.stdout.write(`installed ${e.id} ${e.card.version} → ${e.dir}\n`)
     return 0
   }
   if (p.positional.length > 0) {
@@ -260,6 +356,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await segment(p)
       case 'models':
         return await models(p)
+      case 'cohort':
+        return await cohortCommand(p.positional, p.flags)
       case 'serve':
         if (p.positional.length > 0) {
           throw new AppError('E_ARGS', `serve takes no arguments (got "${p.positional[0]}")`)

@@ -14,6 +14,7 @@ import type {
   WorkerReply,
 } from '../shared/jobs.js'
 import type { VoxelHandoff } from './voxel-handoff.js'
+import type { CohortStatsRequest, CohortStatsValue } from './cohort-case-stats.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
@@ -33,6 +34,8 @@ export type JobRequest =
   | SegmentVolumeJobRequest
   | SaveMaskJobRequest
   | BackupJobRequest
+  /** Cohort report: re-read finished cases for QC figures and montage slices. */
+  | CohortStatsRequest
 
 /** What each request kind answers with. */
 export interface JobValue {
@@ -44,6 +47,7 @@ export interface JobValue {
   'segment-volume': SegmentVolumeJobValue
   'save-mask': SaveMaskJobValue
   'write-backup': BackupJobValue
+  'cohort-stats': CohortStatsValue
 }
 
 export type { ModelList, ModelListEntry }

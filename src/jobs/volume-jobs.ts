@@ -27,6 +27,7 @@ import { toLabelVoxels } from '../core/segmentation/label-voxels.js'
 import { intensityRange } from '../core/volume/intensity.js'
 import { openVolume } from '../io/open-volume.js'
 import type { DicomSeriesSummary } from '../io/dicom/read-dicom.js'
+import { percentiles as sharedPercentiles } from '../shared/percentiles.js'
 import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
 import { segmentVolume } from '../inference/segment-volume.js'
 import { loadPackFromDir } from '../inference/ort/model-store.js'
@@ -39,19 +40,21 @@ function bytesOf(a: VoxelArray): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
 }
 
-/** 0.5th and 99.5th percentiles over at most ~1 M evenly strided finite voxels. */
+/**
+ * 0.5th and 99.5th percentiles (the project's one definition, `src/shared/percentiles.ts`) over
+ * at most ~1 M evenly strided finite voxels, as float32.
+ */
 export function percentiles(voxels: VoxelArray): { p0_5: number; p99_5: number } {
   const step = Math.max(1, Math.floor(voxels.length / 1_000_000))
-  const sample = new Float64Array(Math.ceil(voxels.length / step))
+  const sample = new Float32Array(Math.ceil(voxels.length / step))
   let n = 0
   for (let i = 0; i < voxels.length; i += step) {
     const v = voxels[i] as number
     if (Number.isFinite(v)) sample[n++] = v
   }
   if (n === 0) return { p0_5: Number.NaN, p99_5: Number.NaN }
-  const s = sample.subarray(0, n).sort()
-  const at = (q: number): number => s[Math.min(n - 1, Math.floor(q * (n - 1)))] as number
-  return { p0_5: at(0.005), p99_5: at(0.995) }
+  const [p0_5, p99_5] = sharedPercentiles(sample.subarray(0, n), 0.5, 99.5)
+  return { p0_5: p0_5 as number, p99_5: p99_5 as number }
 }
 
 function seriesChoices(series: readonly DicomSeriesSummary[]): SeriesChoice[] {

@@ -6,6 +6,7 @@
 import { AppError, toAppError } from '../shared/errors.js'
 import type { OpenJobValue } from '../shared/jobs.js'
 import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
+import { runCohortStatsJob } from './cohort-case-stats.js'
 import { runBackupJob } from './backup-job.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
@@ -73,6 +74,8 @@ async function handle(req: JobRequest): Promise<JobReply> {
         return { ok: true, value: await runSaveMaskJob(req) }
       case 'write-backup':
         return { ok: true, value: await runBackupJob(req) }
+      case 'cohort-stats':
+        return { ok: true, value: await runCohortStatsJob(req) }
     }
   } catch (e) {
     const err = toAppError(e, 'E_INTERNAL')

@@ -51,6 +51,14 @@ export interface CardLabel {
   readonly color: readonly [number, number, number]
   /** Optional SNOMED CT concept id (as a string of digits). */
   readonly snomed?: string
+  /**
+   * The patient side a lateralised structure lies on (cohort QC: its centroid must be on that side
+   * of the body's centroid along LPS x, +x = patient Left). Absent: inferred from the name
+   * (`left`/`right` as a word, or an `_l`/`_r` suffix), else not lateralised.
+   */
+  readonly side?: 'left' | 'right'
+  /** Plausible volume of this label in one case, mL `[min, max]` (cohort QC). */
+  readonly plausibleVolumeMl?: readonly [number, number]
 }
 
 /** Post-processing for one label, applied to the argmax mask on the source grid. */

@@ -244,7 +244,7 @@ function parseLabels(v: unknown, p: Problems): CardLabel[] | undefined {
       p.add(path, `must be an object {value, name, color} ${got(l)}`)
       return
     }
-    checkKeys(l, path, ['value', 'name', 'color', 'snomed'], p)
+    checkKeys(l, path, ['value', 'name', 'color', 'snomed', 'side', 'plausibleVolumeMl'], p)
     const value = l.value
     if (!isInt(value, 0, 65535)) {
       p.add(`${path}.value`, `must be an integer in 0..65535 ${got(value)}`)
@@ -275,8 +275,30 @@ function parseLabels(v: unknown, p: Problems): CardLabel[] | undefined {
         `must be a SNOMED CT id of 6 to 18 digits, as a string ${got(snomed)}`,
       )
     }
+    const side = l.side
+    if (side !== undefined && side !== 'left' && side !== 'right') {
+      p.add(`${path}.side`, `must be "left" or "right" ${got(side)}`)
+    }
+    const range = l.plausibleVolumeMl
+    const rangeOk =
+      Array.isArray(range) &&
+      range.length === 2 &&
+      range.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) &&
+      (range[0] as number) <= (range[1] as number)
+    if (range !== undefined && !rangeOk) {
+      p.add(`${path}.plausibleVolumeMl`, `must be [min, max] mL with 0 ≤ min ≤ max ${got(range)}`)
+    }
     if (name !== undefined && color !== undefined && isInt(value, 0, 65535)) {
-      out.push({ value, name, color, ...(typeof snomed === 'string' ? { snomed } : {}) })
+      out.push({
+        value,
+        name,
+        color,
+        ...(typeof snomed === 'string' ? { snomed } : {}),
+        ...(side === 'left' || side === 'right' ? { side } : {}),
+        ...(rangeOk
+          ? { plausibleVolumeMl: [range[0] as number, range[1] as number] as const }
+          : {}),
+      })
     }
   })
   return p.list.length > before ? undefined : out

@@ -118,13 +118,16 @@ function canonical(target: string): string {
  * Resolves MONAI config references: `"@a#b"` is the item at `a` → `b` of the config. Python
  * expressions (`"$..."`) cannot be evaluated here and fail, naming the field.
  */
-function resolver(root: Obj, fail: Fail): (v: unknown, where: string) => unknown {
+function resolver(root: Obj, fail: Fail, option?: string): (v: unknown, where: string) => unknown {
+  // Which option replaces the value (why: "pass the value as an option" left users guessing).
+  const instead =
+    option === undefined
+      ? 'pass spacingMm, orientation and normalisation to describe the preprocessing instead'
+      : `pass ${option} instead`
   const resolve = (v: unknown, where: string, depth = 0): unknown => {
     if (typeof v !== 'string') return v
     if (v.startsWith('$')) {
-      return fail(
-        `inference.json ${where} is a Python expression (${v}); pass the value as an option instead.`,
-      )
+      return fail(`inference.json ${where} is a Python expression (${v}); ${instead}.`)
     }
     if (!v.startsWith('@') || depth > 16) return v
     let cur: unknown = root
@@ -145,8 +148,26 @@ interface FromInference {
   normalisation: Normalisation
 }
 
-/** Reads the image preprocessing of inference.json. */
-function fromPreprocessing(inference: Obj, fail: Fail): FromInference {
+/** The option that replaces each kind of preprocessing transform. */
+function optionOf(name: string): 'orientation' | 'spacingMm' | 'normalisation' | undefined {
+  return name === 'Orientation'
+    ? 'orientation'
+    : name === 'Spacing'
+      ? 'spacingMm'
+      : HANDLED.has(name)
+        ? 'normalisation'
+        : undefined
+}
+
+/**
+ * Reads the image preprocessing of inference.json. Transforms whose part the caller gives as an
+ * option (`given`) are not read at all, so an option an error asked for always gets past it.
+ */
+function fromPreprocessing(
+  inference: Obj,
+  fail: Fail,
+  given: ReadonlySet<string> = new Set(),
+): FromInference {
   const resolve = resolver(inference, fail)
   const imageKey = resolve(inference.image_key ?? 'image', 'image_key')
   const pre = resolve(inference.preprocessing, 'preprocessing')
@@ -169,14 +190,17 @@ function fromPreprocessing(inference: Obj, fail: Fail): FromInference {
       fail(`inference.json ${where} is not a transform with a _target_.`)
     }
     const tr = t as Obj
-    if (resolve(tr._disabled_, `${where}._disabled_`) === true) return
+    const option = optionOf(canonical(tr._target_ as string))
+    if (option !== undefined && given.has(option)) return // the caller describes it
+    const resolveOwn = resolver(inference, fail, option)
+    if (resolveOwn(tr._disabled_, `${where}._disabled_`) === true) return
     const keys = resolve(tr.keys, `${where}.keys`)
     const keyList = Array.isArray(keys)
       ? keys.map((k, j) => resolve(k, `${where}.keys[${j}]`))
       : [keys]
     if (keys !== undefined && !keyList.includes(imageKey)) return // a label-only transform
     const name = canonical(tr._target_ as string)
-    const at = (k: string): unknown => resolve(tr[k], `${where}.${k}`)
+    const at = (k: string): unknown => resolveOwn(tr[k], `${where}.${k}`)
     const num = (k: string, dflt?: number): number => {
       const v = at(k) ?? dflt
       return typeof v === 'number' && Number.isFinite(v)
@@ -222,8 +246,10 @@ function fromPreprocessing(inference: Obj, fail: Fail): FromInference {
       intensityFrom = where
       out.normalisation = intensity(name, where, num, flag, at, fail)
     } else {
+      const left = ['spacingMm', 'orientation', 'normalisation'].filter((o) => !given.has(o))
+      if (left.length === 0) return // everything it could change is given
       fail(
-        `inference.json ${where} (${tr._target_ as string}) is not a transform the engine reproduces; pass spacingMm, orientation and normalisation to describe the preprocessing yourself.`,
+        `inference.json ${where} (${tr._target_ as string}) is not a transform the engine reproduces; pass ${left.join(', ')} to describe the preprocessing yourself.`,
       )
     }
   })
@@ -313,6 +339,19 @@ function fromInferer(
   if (inference === undefined) return out
   const resolve = resolver(inference, fail)
   const inf = resolve(inference.inferer, 'inferer')
+  const target = isObj(inf) && typeof inf._target_ === 'string' ? inf._target_ : ''
+  // monai.inferers.SliceInferer runs a 2-D network over the slices of a volume.
+  if (target.endsWith('SliceInferer')) {
+    fail(
+      `inference.json inferer is ${target}: a 2-D model run slice by slice; only 3-D models can be imported.`,
+    )
+  }
+  const roi2d = isObj(inf) ? inf.roi_size : undefined
+  if (Array.isArray(roi2d) && roi2d.length === 2) {
+    fail(
+      `inference.json inferer.roi_size ${JSON.stringify(roi2d)} has two sizes: a 2-D model; only 3-D models can be imported.`,
+    )
+  }
   if (
     !isObj(inf) ||
     typeof inf._target_ !== 'string' ||
@@ -320,19 +359,22 @@ function fromInferer(
   ) {
     return out
   }
-  const roi = opts.patchSize ?? resolve(inf.roi_size, 'inferer.roi_size')
+  const roi =
+    opts.patchSize ?? resolver(inference, fail, 'patchSize')(inf.roi_size, 'inferer.roi_size')
   if (Array.isArray(roi) && roi.length === 3 && roi.every((n) => Number.isInteger(n) && n > 0)) {
     out.patchSize = [...(roi as number[])] as [number, number, number]
   }
-  const overlap = opts.overlap ?? resolve(inf.overlap, 'inferer.overlap')
+  const overlap =
+    opts.overlap ?? resolver(inference, fail, 'overlap')(inf.overlap, 'inferer.overlap')
   if (typeof overlap === 'number') out.overlap = overlap
   else if (overlap !== undefined) {
     fail('inference.json inferer.overlap must be one number; pass overlap.')
   }
   if (opts.gaussianSigmaFraction !== undefined) return out
-  const mode = resolve(inf.mode, 'inferer.mode') ?? 'constant'
+  const resolveSigma = resolver(inference, fail, 'gaussianSigmaFraction')
+  const mode = resolveSigma(inf.mode, 'inferer.mode') ?? 'constant'
   if (mode === 'gaussian') {
-    const s = resolve(inf.sigma_scale, 'inferer.sigma_scale') ?? 0.125
+    const s = resolveSigma(inf.sigma_scale, 'inferer.sigma_scale') ?? 0.125
     if (typeof s !== 'number') {
       fail('inference.json inferer.sigma_scale must be one number; pass gaussianSigmaFraction.')
     }
@@ -382,6 +424,16 @@ export function cardFromMonaiBundle(opts: MonaiImportOptions): ModelCard {
   const ndf = isObj(meta.network_data_format) ? meta.network_data_format : {}
   const image = isObj(ndf.inputs) && isObj(ndf.inputs.image) ? ndf.inputs.image : undefined
   const pred = isObj(ndf.outputs) && isObj(ndf.outputs.pred) ? ndf.outputs.pred : undefined
+  const outputs = isObj(ndf.outputs) ? Object.keys(ndf.outputs) : []
+  const task = `${nonEmpty(meta.task) ?? ''} ${nonEmpty(meta.name) ?? ''}`
+  if (
+    pred === undefined &&
+    (/detect/i.test(task) || outputs.some((k) => /box/i.test(k)) || isDetector(inference))
+  ) {
+    return fail(
+      `this is a detection bundle (outputs ${outputs.join(', ') || 'boxes'}, not a label map): only segmentation models can be imported.`,
+    )
+  }
   if (image === undefined || pred === undefined) {
     return fail(
       'metadata.json needs network_data_format.inputs.image and network_data_format.outputs.pred.',
@@ -393,7 +445,7 @@ export function cardFromMonaiBundle(opts: MonaiImportOptions): ModelCard {
     )
   }
 
-  const labels = monaiLabels(pred, opts.labelNames, fail)
+  const labels = monaiLabels(pred, opts.labelNames, fail, meta)
   const rawModality = opts.modality ?? nonEmpty(image.modality)
   if (rawModality === undefined) {
     fail('metadata.json inputs.image has no modality; pass modality (e.g. "CT").')
@@ -423,9 +475,15 @@ export function cardFromMonaiBundle(opts: MonaiImportOptions): ModelCard {
       `Without inference.json the preprocessing is unknown; pass ${missing.join(', ')} (or the parsed inference.json).`,
     )
   }
-  // Set whenever an option is missing (inference.json is then given, see above).
+  // Set whenever an option is missing (inference.json is then given, see above); the parts given
+  // as options are not read from it.
+  const given = new Set(
+    (['spacingMm', 'orientation', 'normalisation'] as const).filter((k) => opts[k] !== undefined),
+  )
   const pre =
-    inference !== undefined && missing.length > 0 ? fromPreprocessing(inference, fail) : undefined
+    inference !== undefined && missing.length > 0
+      ? fromPreprocessing(inference, fail, given)
+      : undefined
   const spacingMm =
     opts.spacingMm === undefined
       ? pre!.spacingMm
@@ -484,13 +542,62 @@ export function cardFromMonaiBundle(opts: MonaiImportOptions): ModelCard {
     gaussianSigmaFraction: opts.gaussianSigmaFraction ?? inferer.sigma,
     mirrorAxes: [...(opts.mirrorAxes ?? [])],
     labels,
-    postprocess: [],
+    postprocess: largestComponents(inference, labels, fail),
     metrics: monaiMetrics(meta),
   } satisfies ModelCard
   return parseModelCard(card, opts.file ?? 'MONAI bundle import')
 }
 
-function monaiLabels(pred: Obj, names: readonly string[] | undefined, fail: Fail): CardLabel[] {
+/** Whether inference.json builds a detector (RetinaNet and friends) rather than a segmenter. */
+function isDetector(inference: unknown): boolean {
+  if (!isObj(inference)) return false
+  return Object.values(inference).some(
+    (v) => isObj(v) && typeof v._target_ === 'string' && /detector|retinanet/i.test(v._target_),
+  )
+}
+
+/**
+ * `KeepLargestConnectedComponentd` in the postprocessing → the card's `largestComponent` rules:
+ * for its `applied_labels`, or every foreground label when it names none (MONAI's default).
+ */
+function largestComponents(
+  inference: Obj | undefined,
+  labels: readonly CardLabel[],
+  fail: Fail,
+): { label: number; largestComponent: true }[] {
+  const post = inference?.postprocessing
+  const list = isObj(post) ? post.transforms : undefined
+  if (!Array.isArray(list)) return []
+  const values = new Set<number>()
+  list.forEach((t, i) => {
+    if (!isObj(t) || typeof t._target_ !== 'string') return
+    const name = t._target_.slice(t._target_.lastIndexOf('.') + 1).replace(/d$/, '')
+    if (name !== 'KeepLargestConnectedComponent' || t._disabled_ === true) return
+    const applied = t.applied_labels
+    const fg = labels.slice(1).map((l) => l.value)
+    const chosen =
+      applied === undefined || applied === null
+        ? fg
+        : Array.isArray(applied)
+          ? applied
+          : typeof applied === 'number'
+            ? [applied]
+            : fail(
+                `inference.json postprocessing.transforms[${i}].applied_labels must be label values (got ${JSON.stringify(applied)}).`,
+              )
+    for (const v of chosen) {
+      if (typeof v === 'number' && fg.includes(v)) values.add(v)
+    }
+  })
+  return [...values].sort((a, b) => a - b).map((label) => ({ label, largestComponent: true }))
+}
+
+function monaiLabels(
+  pred: Obj,
+  names: readonly string[] | undefined,
+  fail: Fail,
+  meta?: Obj,
+): CardLabel[] {
   const n = pred.num_channels
   if (!(typeof n === 'number' && Number.isInteger(n))) {
     return fail('metadata.json outputs.pred.num_channels must be an integer.')
@@ -502,8 +609,11 @@ function monaiLabels(pred: Obj, names: readonly string[] | undefined, fail: Fail
   }
   let list = names
   if (list === undefined) {
-    const def = pred.channel_def
-    if (!isObj(def)) return fail('metadata.json outputs.pred has no channel_def; pass labelNames.')
+    // Some bundles name the channels in a top-level label_def (index → name) instead.
+    const def = isObj(pred.channel_def) ? pred.channel_def : meta?.label_def
+    if (!isObj(def)) {
+      return fail('metadata.json outputs.pred has no channel_def (nor label_def); pass labelNames.')
+    }
     list = Array.from({ length: n }, (_, c) => {
       const name = def[String(c)]
       return typeof name === 'string' && name.trim() !== ''

@@ -19,6 +19,7 @@ import {
   MODEL_CARD_SCHEMA,
   type AxisOrder,
   type CardLabel,
+  type CardMetric,
   type ModelCard,
   type Normalisation,
 } from '../../shared/model-card.js'
@@ -54,6 +55,47 @@ export interface NnunetImportOptions {
   readonly minAppVersion?: string
   /** Named in errors (e.g. the plans file path). */
   readonly file?: string
+  /** Parsed `fold_N/validation/summary.json`: its per-label Dice become card metrics. */
+  readonly summary?: unknown
+  /** The fold the summary is from (named in the metrics' dataset). */
+  readonly fold?: number | 'all'
+}
+
+/**
+ * The card modality from nnU-Net's channel name: `CT` and names built on it (`CT_bone`,
+ * `ct-arterial`, `CT (venous)`) are CT; everything else (T1, T2, ADC, FLAIR, ...) is MR.
+ */
+export function modalityOf(channel0: string): string {
+  return /^ct($|[^a-z])/i.test(channel0.trim()) ? 'CT' : 'MR'
+}
+
+/**
+ * Card metrics from nnU-Net's `summary.json` (`nnunetv2.evaluation.evaluate_predictions`):
+ * `mean` maps each label (its value, or a region tuple) to `{Dice, IoU, ...}`; `foreground_mean`
+ * holds their mean. Only Dice of plain labels the card has; missing or odd fields are skipped.
+ */
+export function summaryMetrics(
+  summary: unknown,
+  labels: readonly CardLabel[],
+  fold: number | 'all' | undefined,
+): CardMetric[] {
+  if (!isObj(summary)) return []
+  const dataset = `nnU-Net cross-validation${fold === undefined ? '' : `, fold ${fold}`} (summary.json)`
+  const out: CardMetric[] = []
+  const fg = summary.foreground_mean
+  if (isObj(fg) && typeof fg.Dice === 'number' && Number.isFinite(fg.Dice)) {
+    out.push({ name: 'dice', value: fg.Dice, dataset, label: 'foreground mean' })
+  }
+  const mean = summary.mean
+  if (isObj(mean)) {
+    for (const l of labels.slice(1)) {
+      const m = mean[String(l.value)]
+      if (isObj(m) && typeof m.Dice === 'number' && Number.isFinite(m.Dice)) {
+        out.push({ name: 'dice', value: m.Dice, dataset, label: l.name })
+      }
+    }
+  }
+  return out
 }
 
 type Obj = Record<string, unknown>
@@ -205,7 +247,7 @@ export function cardFromNnunet(opts: NnunetImportOptions): ModelCard {
     version: opts.version ?? '1.0.0',
     sha256: opts.onnxSha256,
     task: 'segmentation',
-    modality: opts.modality ?? (channel0 === 'CT' ? 'CT' : 'MR'),
+    modality: opts.modality ?? modalityOf(channel0 as string),
     description,
     intendedUse: opts.intendedUse,
     licence: opts.licence,
@@ -224,7 +266,7 @@ export function cardFromNnunet(opts: NnunetImportOptions): ModelCard {
     mirrorAxes: opts.mirrorAxes ?? [0, 1, 2],
     labels,
     postprocess: [],
-    metrics: [],
+    metrics: opts.summary === undefined ? [] : summaryMetrics(opts.summary, labels, opts.fold),
     // nnU-Net's preprocessor always crops to the non-zero bounding box first.
     cropToNonzero: true,
   } satisfies ModelCard
