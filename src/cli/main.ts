@@ -7,6 +7,7 @@ import { AppError, toAppError } from '../shared/errors.js'
 import type { SeriesInfo } from '../shared/info.js'
 import { runJob } from '../jobs/fork-runner.js'
 import { formatInfo, formatModels, formatSeriesTable } from './format-info.js'
+import { exportCommand } from './export.js'
 import { segmentCommand } from './segment.js'
 import { serveCommand, serveOptions } from './serve.js'
 
@@ -28,6 +29,15 @@ commands:
       RAM) is refused before allocating. An input that does not suit the model's card
       (a CT for an MR model, by DICOM Modality or by its HU values) is refused; --force
       runs it anyway with a warning.
+  export <mask.nii.gz> --reference <image|DICOM folder> -o <folder>
+         [--format nifti|seg|stl|obj|stats|all] [--labels 1,3] [--ras] [--raw-surface]
+         [--review FILE] [--ai MODEL_MASK] [--run-report FILE] [--model ID] [--overwrite] [--json]
+      Export a label map on the reference's grid: NIfTI + JSON sidecar, DICOM SEG (DICOM
+      references only), one STL/OBJ mesh per label (patient mm, LPS; --ras for RAS), and
+      per-label statistics (CSV + JSON). Every file is written atomically into the folder,
+      re-read and checked; an existing name is refused unless --overwrite. Provenance (model,
+      source checksums or UIDs, review states, AI-vs-final delta with --ai) is in
+      <mask stem>.export.json; the review file beside the mask is used when present.
   models [--json]
       List installed model packs and execution providers.
   models add <pack-folder>
@@ -69,6 +79,12 @@ const VALUE_FLAGS = new Set([
   '--max-volumes',
   '--max-workers',
   '--max-segmentations',
+  '--reference',
+  '--format',
+  '--labels',
+  '--review',
+  '--ai',
+  '--run-report',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -257,6 +273,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await segment(p)
       case 'models':
         return await models(p)
+      case 'export':
+        return await exportCommand(p, timeoutSeconds(p, 3600))
       case 'serve':
         if (p.positional.length > 0) {
           throw new AppError('E_ARGS', `serve takes no arguments (got "${p.positional[0]}")`)

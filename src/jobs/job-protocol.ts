@@ -15,6 +15,7 @@ import type {
 } from '../shared/jobs.js'
 import type { VoxelHandoff } from './voxel-handoff.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
+import type { ExportJobSpec, ExportReport } from '../shared/export.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
 export type JobRequest =
@@ -28,6 +29,8 @@ export type JobRequest =
   | { readonly kind: 'models' }
   /** Validate the pack folder `dir` and install it into the user's model folder. */
   | { readonly kind: 'add-model'; readonly dir: string }
+  /** Export a label map (NIfTI, DICOM SEG, STL/OBJ, statistics) with provenance. */
+  | { readonly kind: 'export'; readonly spec: ExportJobSpec }
   /** Service jobs (serve, Electron main): see `src/shared/jobs.ts`. */
   | OpenJobRequest
   | SegmentVolumeJobRequest
@@ -40,6 +43,7 @@ export interface JobValue {
   segment: BatchReport
   models: ModelList
   'add-model': ModelListEntry
+  export: ExportReport
   open: OpenJobValue
   'segment-volume': SegmentVolumeJobValue
   'save-mask': SaveMaskJobValue

@@ -7,6 +7,7 @@ import { AppError, toAppError } from '../shared/errors.js'
 import type { OpenJobValue } from '../shared/jobs.js'
 import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
 import { runBackupJob } from './backup-job.js'
+import { runExportJob } from './export-job.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
 import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob } from './volume-jobs.js'
@@ -73,6 +74,8 @@ async function handle(req: JobRequest): Promise<JobReply> {
         return { ok: true, value: await runSaveMaskJob(req) }
       case 'write-backup':
         return { ok: true, value: await runBackupJob(req) }
+      case 'export':
+        return { ok: true, value: await runExportJob(req.spec) }
     }
   } catch (e) {
     const err = toAppError(e, 'E_INTERNAL')
