@@ -34,6 +34,7 @@ import { openVolume, type OpenedVolume } from '../io/open-volume.js'
 import {
   fileRecord,
   outputFolder,
+  sha256Hex,
   publish,
   sameBytesCheck,
   type ExportSink,
@@ -179,22 +180,39 @@ function labelTable(
 export async function runExportJob(spec: ExportJobSpec): Promise<ExportReport> {
   const warnings: string[] = []
   const version = await appVersion()
-  const maskPath = resolve(spec.mask)
   const reference = await openVolume(
     spec.reference.map((p) => resolve(p)),
-    {
-      ...(spec.seriesKey === undefined ? {} : { seriesKey: spec.seriesKey }),
-    },
+    spec.seriesKey === undefined ? {} : { seriesKey: spec.seriesKey },
   )
-  const final = await openLabels(maskPath, reference, basename(maskPath))
   const geometry = reference.volume
-  // Review file: given, or the one saved beside the mask.
-  const besideMask = join(dirname(maskPath), reviewFileName(basename(maskPath)))
-  const reviewPath = spec.review ?? (existsSync(besideMask) ? besideMask : undefined)
-  const review = reviewPath ? await readJson<ReviewFile>(reviewPath, 'review file') : undefined
+  const held = spec.held
+  const maskPath = spec.mask === undefined ? undefined : resolve(spec.mask)
+  let final: LabelArray
+  if (held) {
+    const n = geometry.sizeIJK[0] * geometry.sizeIJK[1] * geometry.sizeIJK[2]
+    const b = held.bytes
+    final =
+      held.dataType === 'uint8'
+        ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+        : new Uint16Array(new Uint8Array(b).buffer)
+    if (final.length !== n) {
+      throw new AppError('E_ARGS', `the label map has ${final.length} voxels, the grid needs ${n}`)
+    }
+  } else if (maskPath !== undefined) {
+    final = await openLabels(maskPath, reference, basename(maskPath))
+  } else throw new AppError('E_ARGS', 'nothing to export: no mask file and no held label map')
+  // Review file: given, the one saved beside the mask, or the held map's.
+  const besideMask =
+    maskPath === undefined ? undefined : join(dirname(maskPath), reviewFileName(basename(maskPath)))
+  const reviewPath =
+    spec.review ?? (besideMask !== undefined && existsSync(besideMask) ? besideMask : undefined)
+  const review: ReviewFile | undefined = reviewPath
+    ? await readJson<ReviewFile>(reviewPath, 'review file')
+    : held?.review && { ...held.review, mask: held.name }
   if (review && review.format !== 'volseg-review') {
     throw new AppError('E_BAD_HEADER', 'not a VolSeg review file', { file: reviewPath })
   }
+  const maskWhere = maskPath === undefined ? {} : { file: maskPath }
   const run = spec.runReport ? await readJson<BatchReport>(spec.runReport, 'run report') : undefined
   const modelId = review?.modelRun?.modelId ?? run?.model.id ?? spec.model
   const found = modelId === undefined ? undefined : await findCard(spec.model ?? modelId)
@@ -212,13 +230,11 @@ export async function runExportJob(spec: ExportJobSpec): Promise<ExportReport> {
     throw new AppError(
       'E_ARGS',
       `label value${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not in the mask (it holds ${present.join(', ') || 'none'})`,
-      {
-        file: maskPath,
-      },
+      maskWhere,
     )
   }
   if (chosen.length === 0) {
-    throw new AppError('E_ARGS', 'the mask holds no labels: nothing to export', { file: maskPath })
+    throw new AppError('E_ARGS', 'the mask holds no labels: nothing to export', maskWhere)
   }
   const wanted = new Set(chosen)
   const exported: LabelArray = final.slice()
@@ -256,7 +272,14 @@ export async function runExportJob(spec: ExportJobSpec): Promise<ExportReport> {
         ? { dicom: dicomSourceUIDs(series) }
         : { files: await Promise.all(reference.files.map((f) => fileRecord(f))) }),
     },
-    mask: await fileRecord(maskPath),
+    mask:
+      maskPath === undefined
+        ? {
+            name: held?.name ?? 'labels',
+            sha256: sha256Hex(new Uint8Array(final.buffer, final.byteOffset, final.byteLength)),
+            bytes: final.byteLength,
+          }
+        : await fileRecord(maskPath),
     labels,
     ...((): { model?: ExportModelProvenance } => {
       const m = modelProvenance(spec, review, run, card)
@@ -269,13 +292,13 @@ export async function runExportJob(spec: ExportJobSpec): Promise<ExportReport> {
   const outDir = await outputFolder(spec.outDir)
   const protect = [
     ...reference.files,
-    maskPath,
+    ...(maskPath === undefined ? [] : [maskPath]),
     ...(reviewPath ? [reviewPath] : []),
     ...(spec.aiMask ? [resolve(spec.aiMask)] : []),
     ...(spec.runReport ? [resolve(spec.runReport)] : []),
   ]
   const sink: ExportSink = { dir: outDir, protect, overwrite: spec.overwrite ?? false }
-  const stem = stemOf(maskPath)
+  const stem = held ? held.name : stemOf(maskPath!)
   const files: ExportedFile[] = []
   const formats = new Set(spec.formats)
   let nifti: ExportReport['nifti']

@@ -2,6 +2,7 @@ import type { OpenOptions } from '../io/open-volume.js'
 import type { VolumeInfo } from '../shared/info.js'
 import type {
   BackupJobRequest,
+  ExportJobRequest,
   BackupJobValue,
   ModelList,
   ModelListEntry,
@@ -15,7 +16,7 @@ import type {
 } from '../shared/jobs.js'
 import type { VoxelHandoff } from './voxel-handoff.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
-import type { ExportJobSpec, ExportReport } from '../shared/export.js'
+import type { ExportReport } from '../shared/export.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
 export type JobRequest =
@@ -30,7 +31,7 @@ export type JobRequest =
   /** Validate the pack folder `dir` and install it into the user's model folder. */
   | { readonly kind: 'add-model'; readonly dir: string }
   /** Export a label map (NIfTI, DICOM SEG, STL/OBJ, statistics) with provenance. */
-  | { readonly kind: 'export'; readonly spec: ExportJobSpec }
+  | ExportJobRequest
   /** Service jobs (serve, Electron main): see `src/shared/jobs.ts`. */
   | OpenJobRequest
   | SegmentVolumeJobRequest

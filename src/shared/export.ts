@@ -3,18 +3,35 @@
  * crosses the worker boundary). Every file named in a report was written atomically, re-read and
  * checked before the report was made.
  */
-import type { LabelReview, ReviewRecord } from './api.js'
+import {
+  EXPORT_FORMAT_NAMES,
+  type ExportFormatName,
+  type LabelReview,
+  type ReviewRecord,
+} from './api.js'
+import type { ReviewFile } from './review-file.js'
 import type { Vec3, VolumeGeometry } from './geometry.js'
 import type { MaskVerification } from './mask-verification.js'
 
-export type ExportFormat = 'nifti' | 'seg' | 'stl' | 'obj' | 'stats'
+export type ExportFormat = ExportFormatName
 
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['nifti', 'seg', 'stl', 'obj', 'stats']
+export const EXPORT_FORMATS: readonly ExportFormat[] = EXPORT_FORMAT_NAMES
 
 /** Argument of the `export` job. Paths are absolute or relative to the worker's cwd. */
 export interface ExportJobSpec {
-  /** The label map to export (NIfTI, on the reference's grid). */
-  readonly mask: string
+  /** The label map to export (NIfTI, on the reference's grid); or `held`. */
+  readonly mask?: string
+  /**
+   * A label map held in memory (the service's), on the reference's grid, i fastest; `name` is
+   * the stem of the files. Used instead of `mask`.
+   */
+  readonly held?: {
+    readonly name: string
+    readonly dataType: 'uint8' | 'uint16'
+    readonly bytes: Uint8Array
+    /** The review file the viewer would save beside it (model run, review states). */
+    readonly review?: Omit<ReviewFile, 'mask'>
+  }
   /** The source image: a NIfTI/NRRD/MHA file, or DICOM folder/files. */
   readonly reference: readonly string[]
   readonly seriesKey?: string
