@@ -38,8 +38,6 @@ import {
   type ReadVoxelsRequest,
   type ResumeSessionRequest,
   type SaveMaskRequest,
-  type ExportLabelsRequest,
-  type ExportSummary,
   type SaveReport,
   type SessionKey,
   type SourceListing,
@@ -63,6 +61,7 @@ import { Holdings, type HeldLabels, type HeldVolume } from './holdings.js'
 import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { newId } from './new-id.js'
+import { exportLabelsHandler } from './export-labels.js'
 import { freeOutName } from './out-names.js'
 import { reviewCoverageProblem, reviewFileName, type ReviewFile } from '../shared/review-file.js'
 import { SegmentationJobs } from './segmentation-jobs.js'
@@ -515,92 +514,6 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     }
   }
 
-  /** Exports a held label map into `--out` in a job worker (never on this loop). */
-  async function exportLabels(
-    s: SessionState,
-    req: ExportLabelsRequest,
-  ): Promise<Result<ExportSummary>> {
-    const v = holdings.volume(req.volumeId, s.key)
-    const l = holdings.labels(req.labelsId, s.key)
-    if (l.header.volumeId !== v.id) {
-      return err('E_ARGS', `no label map ${req.labelsId} on volume ${v.id}`)
-    }
-    const present = l.header.labels.filter((x) => x.value !== 0)
-    if (req.review) {
-      const problem = reviewCoverageProblem(
-        req.review,
-        present.map((x) => x.value),
-      )
-      if (problem) return err('E_ARGS', `refused to export ${req.name}: ${problem}`)
-    }
-    const modelRun = l.header.run
-    const r = await run(
-      {
-        kind: 'export',
-        spec: {
-          held: {
-            name: req.name,
-            dataType: l.header.dataType,
-            bytes: l.bytes,
-            ...(req.review
-              ? {
-                  review: {
-                    format: 'volseg-review',
-                    version: 1,
-                    source: v.name,
-                    geometry: v.geometry,
-                    labelVoxels: present.map((x) => ({
-                      value: x.value,
-                      voxels: x.voxels,
-                      volumeMl: x.volumeMl,
-                    })),
-                    ...(modelRun
-                      ? {
-                          modelRun: {
-                            modelId: modelRun.modelId,
-                            provider: modelRun.provider,
-                            device: modelRun.device,
-                          },
-                        }
-                      : {}),
-                    savedAt: new Date().toISOString(),
-                    review: req.review,
-                  },
-                }
-              : {}),
-          },
-          reference: v.files,
-          formats: req.formats,
-          outDir,
-          ...(req.labels ? { labels: req.labels } : {}),
-          ...(req.ras ? { ras: true } : {}),
-          ...(modelRun && !req.review ? { model: modelRun.modelId } : {}),
-        },
-      },
-      { timeoutMs: 600_000 },
-      `exporting ${req.name}`,
-    )
-    if (!r.ok) return r
-    return ok({
-      files: r.value.files.map((f) => ({
-        format: f.format,
-        path: refOf(outDir, f.path),
-        bytes: f.bytes,
-        check: f.check,
-      })),
-      ...(r.value.seg
-        ? {
-            seg: {
-              frames: r.value.seg.frames,
-              segments: r.value.seg.segments,
-              algorithmType: r.value.seg.algorithmType,
-            },
-          }
-        : {}),
-      warnings: r.value.warnings.map(scrub),
-    })
-  }
-
   const handlers: Handlers = {
     hello: (s) => hello(s),
     listSources: async (_s, req: ListSourcesRequest): Promise<Result<SourceListing>> =>
@@ -694,7 +607,12 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     },
     uploadLabels,
     saveMask,
-    exportLabels,
+    exportLabels: exportLabelsHandler({
+      holdings,
+      outDir,
+      scrub,
+      exportJob: (req, what) => run(req, { timeoutMs: 600_000 }, what),
+    }),
     openLabels: openLabelsHandler({
       roots: { data: dataRoot, out: outDir },
       holdings,

@@ -15,6 +15,7 @@
  */
 import { toAppError, type ErrorCode } from './errors.js'
 import type { Vec3, VolumeGeometry } from './geometry.js'
+import type { ExportSummary } from './export.js'
 import type { MaskVerification } from './mask-verification.js'
 import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
@@ -532,6 +533,8 @@ export interface BackupLabelsRequest extends UploadLabelsRequest {
   readonly review?: ReviewRecord
 }
 
+export type { ExportSummary } from './export.js'
+
 /** A format of `exportLabels` (as `volseg export --format`). */
 export type ExportFormatName = 'nifti' | 'seg' | 'stl' | 'obj' | 'stats'
 
@@ -557,24 +560,6 @@ export interface ExportLabelsRequest {
   readonly ras?: boolean
   /** The viewer's review of the labels (names, colours, states), recorded in the provenance. */
   readonly review?: ReviewRecord
-}
-
-/** What `exportLabels` wrote: each file written atomically, re-read and checked. */
-export interface ExportSummary {
-  readonly files: readonly {
-    readonly format: ExportFormatName | 'sidecar'
-    /** Display path relative to `--out`, POSIX separators. */
-    readonly path: string
-    readonly bytes: number
-    /** The re-read check it passed, in words. */
-    readonly check: string
-  }[]
-  readonly seg?: {
-    readonly frames: number
-    readonly segments: number
-    readonly algorithmType: string
-  }
-  readonly warnings: readonly string[]
 }
 
 /** A backup of unsaved edits kept for an open volume's source file (`backupLabels`). */

@@ -188,3 +188,21 @@ export interface ExportReport {
   readonly provenance: ExportProvenance
   readonly warnings: readonly string[]
 }
+
+/** What `exportLabels` wrote: each file written atomically, re-read and checked. */
+export interface ExportSummary {
+  readonly files: readonly {
+    readonly format: ExportFormatName | 'sidecar'
+    /** Display path relative to `--out`, POSIX separators. */
+    readonly path: string
+    readonly bytes: number
+    /** The re-read check it passed, in words. */
+    readonly check: string
+  }[]
+  readonly seg?: {
+    readonly frames: number
+    readonly segments: number
+    readonly algorithmType: string
+  }
+  readonly warnings: readonly string[]
+}
