@@ -251,3 +251,27 @@ test('SEG of the whole ch2 series (181 plastimatch slices, --labels 2,3): dciodv
   assert.equal(py.segments.length, 2)
   assert.equal(py.segments[0]!.algorithmType, 'MANUAL', 'no model recorded: MANUAL')
 })
+
+test('SEG of a JPEG-LS copy of the series is written uncompressed (Explicit VR Little Endian) and reassembles exactly', () => {
+  const dir = masks('syntaxes', derived('ch2-crop.nii.gz'))
+  const mask = join(dir, 'final.nii.gz')
+  for (const series of ['ch2-crop-jpegls']) {
+    const out = join(dir, series)
+    mkdirSync(out)
+    const r = runVolseg(
+      ['export', mask, '--reference', derived('dicom', series), '--format', 'seg', '-o', out],
+      { env },
+    )
+    assert.equal(r.code, 0, r.stderr)
+    const segPath = join(out, 'final.seg.dcm')
+    assert.deepEqual(dciodvfy(segPath).errors, [], series)
+    const syntax = python<string>(
+      'import pydicom, sys, json; print(json.dumps(str(pydicom.dcmread(sys.argv[1]).file_meta.TransferSyntaxUID)))',
+      [segPath],
+    )
+    assert.equal(syntax, '1.2.840.10008.1.2.1', series)
+    const py = pydicomReassembly(segPath, derived('dicom', series), mask, '1,2,3')
+    assert.equal(py.mismatch, 0, series)
+    assert.equal(py.badReferences, 0, series)
+  }
+})

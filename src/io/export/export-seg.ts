@@ -24,6 +24,9 @@ dcmjs.log.setLevel('error')
 /** DICOM SEG SOP Class. */
 export const SEG_SOP_CLASS_UID = '1.2.840.10008.5.1.4.1.1.66.4'
 
+/** The transfer syntax every SEG is written in. */
+export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1'
+
 /** Largest distance (in voxels) between a frame's plane and the grid slice it is put on. */
 const PLANE_TOLERANCE_VOXELS = 0.05
 
@@ -456,6 +459,9 @@ export function reassembleSeg(
  */
 export async function writeSeg(o: WriteSegOptions): Promise<SegWriteReport> {
   const { dataset, frames, segmentValues: numbers } = buildSegDataset(o)
+  // The derivation keeps the source's transfer syntax (JPEG-LS, big endian, ...), but these
+  // bytes are written uncompressed: always Explicit VR Little Endian.
+  dataset._meta = { TransferSyntaxUID: { Value: [EXPLICIT_VR_LITTLE_ENDIAN] } }
   const bytes = new Uint8Array(dcmjs.data.datasetToBuffer(dataset))
   const wanted = new Set(o.segments.map((s) => s.value))
   const r = await publish(o.sink, o.name, bytes, async (temp) => {
