@@ -270,14 +270,20 @@ export function buildSegDataset(o: Omit<WriteSegOptions, 'sink' | 'name'>): {
     )
   }
   const plane = ni * nj
-  // Non-empty slices per segment, in normalized frame order (so frames follow the normalizer).
-  const plan = o.segments.map((s) => {
-    const frames: number[] = []
-    for (let f = 0; f < nk; f++) {
-      const k = sliceOfFrame[f]!
-      const slice = o.labels.subarray(k * plane, (k + 1) * plane)
-      if (slice.includes(s.value)) frames.push(f + 1)
+  // Which values each slice holds, in one pass over the labels (not one per segment).
+  const wantedIndex = new Map(o.segments.map((s, n) => [s.value, n]))
+  const holds = new Uint8Array(nk * o.segments.length)
+  for (let k = 0, q = 0; k < nk; k++) {
+    for (let end = q + plane; q < end; q++) {
+      const n = wantedIndex.get(o.labels[q]!)
+      if (n !== undefined) holds[k * o.segments.length + n] = 1
     }
+  }
+  // Non-empty slices per segment, in normalized frame order (so frames follow the normalizer).
+  const plan = o.segments.map((_, n) => {
+    const frames: number[] = []
+    for (let f = 0; f < nk; f++)
+      if (holds[sliceOfFrame[f]! * o.segments.length + n]) frames.push(f + 1)
     return frames
   })
   const total = plan.reduce((n, p) => n + p.length, 0)
@@ -285,15 +291,14 @@ export function buildSegDataset(o: Omit<WriteSegOptions, 'sink' | 'name'>): {
     throw new AppError('E_ARGS', 'no voxel of the chosen labels is set: nothing to put in a SEG')
   }
   const seg = new dcmjs.derivations.Segmentation([multiframe], { includeSliceSpacing: true })
-  seg.setNumberOfFrames(total)
+  // dcmjs would hold every frame unpacked (a byte per pixel, ~470 MB for 1,800 frames of 512²) and
+  // scan each twice; it is given no pixels here (only the frame records are its work), and the
+  // bits are packed straight from the labels below, in the frame order its records have.
+  seg.dataset.NumberOfFrames = total
   o.segments.forEach((s, n) => {
     const frames = plan[n]!
     if (frames.length === 0) return
     const { category, type } = propertyCodes(s)
-    const labelmaps = frames.map((f) => {
-      const k = sliceOfFrame[f - 1]!
-      return o.labels.subarray(k * plane, (k + 1) * plane)
-    })
     seg.addSegmentFromLabelmap(
       {
         SegmentLabel: s.label.slice(0, 64),
@@ -306,12 +311,26 @@ export function buildSegDataset(o: Omit<WriteSegOptions, 'sink' | 'name'>): {
         SegmentedPropertyTypeCodeSequence: type,
         RecommendedDisplayCIELabValue: dicomLab(s.colourRGB),
       },
-      labelmaps,
+      [],
       s.value,
       frames,
     )
   })
-  seg.bitPackPixelData()
+  // BINARY pixel data: frame after frame, bit b of the stream in byte b >> 3 at bit b & 7
+  // (little-endian bit order, PS3.5 8.1.1), pixels row by row (i fastest), padded to a byte.
+  const packed = new Uint8Array(Math.ceil((total * plane) / 8))
+  let frame = 0
+  o.segments.forEach((s, n) => {
+    for (const f of plan[n]!) {
+      const from = sliceOfFrame[f - 1]! * plane
+      const base = frame * plane
+      for (let p = 0; p < plane; p++) {
+        if (o.labels[from + p] === s.value) packed[(base + p) >> 3]! |= 1 << ((base + p) & 7)
+      }
+      frame++
+    }
+  })
+  seg.dataset.PixelData = packed.buffer
   const ds = seg.dataset
   // Each frame's source reference: our instance at the frame's plane (not the normalizer's list).
   const segByNumber = new Map<number, SegSegment>()
@@ -440,7 +459,13 @@ export function reassembleSeg(
     const value = valueOfSegment(segment)
     for (let p = 0; p < plane; p++) {
       const bit = n * plane + p
-      if ((bits[bit >> 3]! >> (bit & 7)) & 1) {
+      const byte = bits[bit >> 3]!
+      // Most of a frame is empty: jump over a zero byte (to the next byte boundary).
+      if (byte === 0) {
+        p += 7 - (bit & 7)
+        continue
+      }
+      if ((byte >> (bit & 7)) & 1) {
         const q = k * plane + p
         if (out[q] !== 0 && out[q] !== value) {
           throw new AppError('E_VERIFY', `SEG segments overlap at voxel ${q}`)
