@@ -271,12 +271,14 @@ export function buildSegDataset(o: Omit<WriteSegOptions, 'sink' | 'name'>): {
   }
   const plane = ni * nj
   // Which values each slice holds, in one pass over the labels (not one per segment).
-  const wantedIndex = new Map(o.segments.map((s, n) => [s.value, n]))
-  const holds = new Uint8Array(nk * o.segments.length)
+  const segCount = o.segments.length
+  const indexOf = new Int32Array(o.labels instanceof Uint8Array ? 256 : 65536).fill(-1)
+  o.segments.forEach((s, n) => (indexOf[s.value] = n))
+  const holds = new Uint8Array(nk * segCount)
   for (let k = 0, q = 0; k < nk; k++) {
     for (let end = q + plane; q < end; q++) {
-      const n = wantedIndex.get(o.labels[q]!)
-      if (n !== undefined) holds[k * o.segments.length + n] = 1
+      const n = indexOf[o.labels[q]!]!
+      if (n >= 0) holds[k * segCount + n] = 1
     }
   }
   // Non-empty slices per segment, in normalized frame order (so frames follow the normalizer).
@@ -319,17 +321,20 @@ export function buildSegDataset(o: Omit<WriteSegOptions, 'sink' | 'name'>): {
   // BINARY pixel data: frame after frame, bit b of the stream in byte b >> 3 at bit b & 7
   // (little-endian bit order, PS3.5 8.1.1), pixels row by row (i fastest), padded to a byte.
   const packed = new Uint8Array(Math.ceil((total * plane) / 8))
+  // Frame (0-based) of segment n on slice k, or -1: frames run segment by segment, planes in plan order.
+  const frameOf = new Int32Array(nk * segCount).fill(-1)
   let frame = 0
-  o.segments.forEach((s, n) => {
-    for (const f of plan[n]!) {
-      const from = sliceOfFrame[f - 1]! * plane
-      const base = frame * plane
-      for (let p = 0; p < plane; p++) {
-        if (o.labels[from + p] === s.value) packed[(base + p) >> 3]! |= 1 << ((base + p) & 7)
-      }
-      frame++
-    }
+  plan.forEach((frames, n) => {
+    for (const f of frames) frameOf[sliceOfFrame[f - 1]! * segCount + n] = frame++
   })
+  for (let k = 0, q = 0; k < nk; k++) {
+    for (let p = 0; p < plane; p++, q++) {
+      const n = indexOf[o.labels[q]!]!
+      if (n < 0) continue
+      const bit = frameOf[k * segCount + n]! * plane + p
+      packed[bit >> 3]! |= 1 << (bit & 7)
+    }
+  }
   seg.dataset.PixelData = packed.buffer
   const ds = seg.dataset
   // Each frame's source reference: our instance at the frame's plane (not the normalizer's list).
@@ -488,7 +493,8 @@ export async function writeSeg(o: WriteSegOptions): Promise<SegWriteReport> {
   // bytes are written uncompressed: always Explicit VR Little Endian.
   dataset._meta = { TransferSyntaxUID: { Value: [EXPLICIT_VR_LITTLE_ENDIAN] } }
   const bytes = new Uint8Array(dcmjs.data.datasetToBuffer(dataset))
-  const wanted = new Set(o.segments.map((s) => s.value))
+  const wanted = new Uint8Array(65536)
+  for (const s of o.segments) wanted[s.value] = 1
   const r = await publish(o.sink, o.name, bytes, async (temp) => {
     const back = new Uint8Array(await readFile(temp))
     const { labels, frames: n } = reassembleSeg(back, o.geometry, (s) => numbers[s - 1] ?? 0)
@@ -496,7 +502,7 @@ export async function writeSeg(o: WriteSegOptions): Promise<SegWriteReport> {
     let set = 0
     for (let q = 0; q < labels.length; q++) {
       const v = o.labels[q]!
-      const expect = wanted.has(v) ? v : 0
+      const expect = wanted[v] ? v : 0
       if (labels[q] !== expect) differ++
       if (expect !== 0) set++
     }
