@@ -284,8 +284,9 @@ export function buildSegDataset(o: Omit<WriteSegOptions, 'sink' | 'name'>): {
   // Non-empty slices per segment, in normalized frame order (so frames follow the normalizer).
   const plan = o.segments.map((_, n) => {
     const frames: number[] = []
-    for (let f = 0; f < nk; f++)
+    for (let f = 0; f < nk; f++) {
       if (holds[sliceOfFrame[f]! * o.segments.length + n]) frames.push(f + 1)
+    }
     return frames
   })
   const total = plan.reduce((n, p) => n + p.length, 0)
