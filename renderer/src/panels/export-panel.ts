@@ -36,7 +36,7 @@ export function mountExportPanel(parent: HTMLElement, store: Store, ctl: Control
     go.disabled = true
     result.textContent = 'Exporting…'
     try {
-      const formats = boxes.filter((b) => b.box.checked).map((b) => b.f)
+      const formats = boxes.filter((b) => b.box.checked && !b.box.disabled).map((b) => b.f)
       const r = await ctl.exportLabels(formats, ras.checked)
       setChildren(
         result,
@@ -57,7 +57,6 @@ export function mountExportPanel(parent: HTMLElement, store: Store, ctl: Control
     const seg = boxes.find((b) => b.f === 'seg')!
     // A SEG references DICOM images: offered for DICOM sources only.
     seg.box.disabled = s.volume?.info.study === undefined
-    if (seg.box.disabled) seg.box.checked = false
     go.disabled = !s.labels
   })
 }
