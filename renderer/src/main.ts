@@ -17,6 +17,7 @@ import { el } from './panels/dom.js'
 import { mountDisplayPanel } from './panels/display-panel.js'
 import { mountDropZone, mountFilesPanel, mountSeriesChooser } from './panels/files-panel.js'
 import { mountOverlays } from './panels/overlays.js'
+import { mountExportPanel } from './panels/export-panel.js'
 import { mountSegmentPanel } from './panels/segment-panel.js'
 import { SliceView } from './views/slice-view.js'
 import { ThreeDView } from './views/three-d-view.js'
@@ -248,6 +249,7 @@ async function main(): Promise<void> {
   const ctl = new Controller(client, store, connect)
   mountFilesPanel(left, store, ctl)
   mountSegmentPanel(left, store, ctl)
+  mountExportPanel(left, store, ctl)
   mountDisplayPanel(right, store, ctl)
   mountLabelsPanel(right, store, editor, triage)
   mountEditPanel(right, store, editor, filler, ctl.backups)

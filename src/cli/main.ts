@@ -9,6 +9,7 @@ import { runJob } from '../jobs/fork-runner.js'
 import { importModelPack } from '../jobs/import-model.js'
 import { formatInfo, formatModels, formatSeriesTable } from './format-info.js'
 import { cohortCommand, segmentManifestCommand } from './cohort.js'
+import { exportCommand } from './export.js'
 import { segmentCommand } from './segment.js'
 import { serveCommand, serveOptions } from './serve.js'
 
@@ -41,6 +42,15 @@ commands:
   cohort report <cohort> [--json] [--timeout SECONDS]
       Merge the shards' results into report.csv, report.json and a self-contained
       report.html (sortable table, slice montage), with QC flags across the cohort.
+  export <mask.nii.gz> --reference <image|DICOM folder> -o <folder>
+         [--format nifti|seg|stl|obj|stats|all] [--labels 1,3] [--ras] [--raw-surface]
+         [--review FILE] [--ai MODEL_MASK] [--run-report FILE] [--model ID] [--overwrite] [--json]
+      Export a label map on the reference's grid: NIfTI + JSON sidecar, DICOM SEG (DICOM
+      references only), one STL/OBJ mesh per label (patient mm, LPS; --ras for RAS), and
+      per-label statistics (CSV + JSON). Every file is written atomically into the folder,
+      re-read and checked; an existing name is refused unless --overwrite. Provenance (model,
+      source checksums or UIDs, review states, AI-vs-final delta with --ai) is in
+      <mask stem>.export.json; the review file beside the mask is used when present.
   models [--json]
       List installed model packs and execution providers.
   models add <pack-folder>
@@ -108,6 +118,12 @@ const VALUE_FLAGS = new Set([
   '--label-names',
   '--case-timeout',
   '--open-source',
+  '--reference',
+  '--format',
+  '--labels',
+  '--review',
+  '--ai',
+  '--run-report',
 ])
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -358,6 +374,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await models(p)
       case 'cohort':
         return await cohortCommand(p.positional, p.flags)
+      case 'export':
+        return await exportCommand(p, timeoutSeconds(p, 3600))
       case 'serve':
         if (p.positional.length > 0) {
           throw new AppError('E_ARGS', `serve takes no arguments (got "${p.positional[0]}")`)

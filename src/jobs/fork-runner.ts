@@ -59,7 +59,13 @@ export function startJob<K extends JobRequest['kind']>(
           : undefined
   const where = file === undefined ? {} : { file }
   const writes = r.kind === 'save-mask' || r.kind === 'write-backup'
-  const verb = reads ? 'reading' : writes ? 'saving' : 'segmentation'
+  const verb = reads
+    ? 'reading'
+    : writes
+      ? 'saving'
+      : r.kind === 'export'
+        ? 'export'
+        : 'segmentation'
   // An opened volume's voxels come back through a private file, not the IPC pipe (issue 14).
   const handoffPath = r.kind === 'open' ? newHandoffPath() : undefined
   const child = fork(WORKER, [], {

@@ -2,6 +2,7 @@ import type { OpenOptions } from '../io/open-volume.js'
 import type { VolumeInfo } from '../shared/info.js'
 import type {
   BackupJobRequest,
+  ExportJobRequest,
   BackupJobValue,
   ModelList,
   ModelListEntry,
@@ -16,6 +17,7 @@ import type {
 import type { VoxelHandoff } from './voxel-handoff.js'
 import type { CohortStatsRequest, CohortStatsValue } from './cohort-case-stats.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
+import type { ExportReport } from '../shared/export.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
 export type JobRequest =
@@ -29,6 +31,8 @@ export type JobRequest =
   | { readonly kind: 'models' }
   /** Validate the pack folder `dir` and install it into the user's model folder. */
   | { readonly kind: 'add-model'; readonly dir: string }
+  /** Export a label map (NIfTI, DICOM SEG, STL/OBJ, statistics) with provenance. */
+  | ExportJobRequest
   /** Service jobs (serve, Electron main): see `src/shared/jobs.ts`. */
   | OpenJobRequest
   | SegmentVolumeJobRequest
@@ -43,6 +47,7 @@ export interface JobValue {
   segment: BatchReport
   models: ModelList
   'add-model': ModelListEntry
+  export: ExportReport
   open: OpenJobValue
   'segment-volume': SegmentVolumeJobValue
   'save-mask': SaveMaskJobValue

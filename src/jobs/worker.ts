@@ -8,6 +8,7 @@ import type { OpenJobValue } from '../shared/jobs.js'
 import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
 import { runCohortStatsJob } from './cohort-case-stats.js'
 import { runBackupJob } from './backup-job.js'
+import { runExportJob } from './export-job.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
 import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob } from './volume-jobs.js'
@@ -76,6 +77,8 @@ async function handle(req: JobRequest): Promise<JobReply> {
         return { ok: true, value: await runBackupJob(req) }
       case 'cohort-stats':
         return { ok: true, value: await runCohortStatsJob(req) }
+      case 'export':
+        return { ok: true, value: await runExportJob(req.spec) }
     }
   } catch (e) {
     const err = toAppError(e, 'E_INTERNAL')

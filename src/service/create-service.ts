@@ -61,6 +61,7 @@ import { Holdings, type HeldLabels, type HeldVolume } from './holdings.js'
 import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { newId } from './new-id.js'
+import { exportLabelsHandler } from './export-labels.js'
 import { freeOutName } from './out-names.js'
 import { reviewCoverageProblem, reviewFileName, type ReviewFile } from '../shared/review-file.js'
 import { SegmentationJobs } from './segmentation-jobs.js'
@@ -626,6 +627,12 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     },
     uploadLabels,
     saveMask,
+    exportLabels: exportLabelsHandler({
+      holdings,
+      outDir,
+      scrub,
+      exportJob: (req, what) => run(req, { timeoutMs: 600_000 }, what),
+    }),
     openLabels: openLabelsHandler({
       roots: { data: dataRoot, out: outDir },
       holdings,

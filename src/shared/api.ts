@@ -15,12 +15,13 @@
  */
 import { toAppError, type ErrorCode } from './errors.js'
 import type { Vec3, VolumeGeometry } from './geometry.js'
+import type { ExportSummary } from './export.js'
 import type { MaskVerification } from './mask-verification.js'
 import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 5
+export const API_VERSION = 6
 
 // ---- Results and errors ----
 
@@ -532,6 +533,35 @@ export interface BackupLabelsRequest extends UploadLabelsRequest {
   readonly review?: ReviewRecord
 }
 
+export type { ExportSummary } from './export.js'
+
+/** A format of `exportLabels` (as `volseg export --format`). */
+export type ExportFormatName = 'nifti' | 'seg' | 'stl' | 'obj' | 'stats'
+
+/** Every {@link ExportFormatName}, in the order files are written. */
+export const EXPORT_FORMAT_NAMES: readonly ExportFormatName[] = [
+  'nifti',
+  'seg',
+  'stl',
+  'obj',
+  'stats',
+]
+
+/** Argument of `exportLabels`: a held label map of an open volume, exported into `--out`. */
+export interface ExportLabelsRequest {
+  readonly volumeId: VolumeId
+  readonly labelsId: LabelsId
+  /** Stem of the files (`<name>.seg.dcm`, ...): no `/`, `\\`, NUL or leading `.`. */
+  readonly name: string
+  readonly formats: readonly ExportFormatName[]
+  /** Label values to export (default: every non-zero value present). */
+  readonly labels?: readonly number[]
+  /** Meshes in RAS instead of LPS. */
+  readonly ras?: boolean
+  /** The viewer's review of the labels (names, colours, states), recorded in the provenance. */
+  readonly review?: ReviewRecord
+}
+
 /** A backup of unsaved edits kept for an open volume's source file (`backupLabels`). */
 export interface BackupInfo {
   /** When the backup was written, ISO 8601 UTC. */
@@ -607,6 +637,11 @@ export interface VolsegApi {
   restoreBackup(req: VolumeRequest): Promise<Result<OpenedLabels>>
   /** Deletes the backup kept for this volume's source file (none: nothing to do). */
   discardBackup(req: VolumeRequest): Promise<Result<null>>
+  /**
+   * Exports a held label map (NIfTI + sidecar, DICOM SEG for DICOM sources, STL/OBJ, statistics)
+   * into `--out`, in a job worker; never over a file (a taken name is refused).
+   */
+  exportLabels(req: ExportLabelsRequest): Promise<Result<ExportSummary>>
 }
 
 /** Name of a {@link VolsegApi} method. */
@@ -639,6 +674,7 @@ export const API_METHODS = {
   findBackup: 1,
   restoreBackup: 1,
   discardBackup: 1,
+  exportLabels: 1,
 } as const satisfies Record<ApiMethod, 1>
 
 /** True when `x` names a {@link VolsegApi} method (own key of {@link API_METHODS}). */
@@ -896,6 +932,31 @@ export function isReviewRecord(x: unknown): x is ReviewRecord {
   return true
 }
 
+function isExportLabels(x: unknown): x is ExportLabelsRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['volumeId', 'labelsId', 'name', 'formats'], ['labels', 'ras', 'review']) &&
+    isVolumeId(x.volumeId) &&
+    isLabelsId(x.labelsId) &&
+    isText(x.name, MAX_FILE_NAME) &&
+    x.name.length > 0 &&
+    !/[/\\]/.test(x.name) &&
+    !x.name.startsWith('.') &&
+    Array.isArray(x.formats) &&
+    x.formats.length > 0 &&
+    x.formats.length <= EXPORT_FORMAT_NAMES.length &&
+    x.formats.every((f) => (EXPORT_FORMAT_NAMES as readonly unknown[]).includes(f)) &&
+    (x.labels === undefined ||
+      (Array.isArray(x.labels) &&
+        x.labels.length <= MAX_REVIEW_LABELS &&
+        x.labels.every(
+          (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535,
+        ))) &&
+    (x.ras === undefined || typeof x.ras === 'boolean') &&
+    (x.review === undefined || isReviewRecord(x.review))
+  )
+}
+
 /**
  * One validator per method: true only for an argument of exactly the declared shape (no extra
  * keys, right types, strings ≤ {@link MAX_STRING} without NUL, ids matching {@link ID_PATTERNS}).
@@ -924,4 +985,5 @@ export const requestGuards: {
   findBackup: isVolumeRequest,
   restoreBackup: isVolumeRequest,
   discardBackup: isVolumeRequest,
+  exportLabels: isExportLabels,
 }

@@ -16,6 +16,7 @@ import type { ModelCard } from './model-card.js'
 import type { ModelReport, ProviderName } from './segment-report.js'
 import type { PixelType } from './volume.js'
 import type { ReviewFile } from './review-file.js'
+import type { ExportJobSpec, ExportReport } from './export.js'
 
 /** What a worker answers: a value, or an error with code, sentence and file. */
 export type WorkerReply<T = unknown> =
@@ -220,11 +221,18 @@ export interface BackupJobValue {
 }
 
 /** The requests a service sends, including the existing `models` listing. */
+/** Export a label map (`volseg export`, the viewer's `exportLabels`). */
+export interface ExportJobRequest {
+  readonly kind: 'export'
+  readonly spec: ExportJobSpec
+}
+
 export type ServiceJobRequest =
   | OpenJobRequest
   | SegmentVolumeJobRequest
   | SaveMaskJobRequest
   | BackupJobRequest
+  | ExportJobRequest
   | { readonly kind: 'models' }
 
 /** What each service request kind answers. */
@@ -233,5 +241,6 @@ export interface ServiceJobValue {
   'segment-volume': SegmentVolumeJobValue
   'save-mask': SaveMaskJobValue
   'write-backup': BackupJobValue
+  export: ExportReport
   models: ModelList
 }

@@ -108,6 +108,21 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
   findBackup: [{ volumeId: VOL }],
   restoreBackup: [{ volumeId: VOL }],
   discardBackup: [{ volumeId: VOL }],
+  exportLabels: [
+    { volumeId: VOL, labelsId: LBL, name: 'ch2_seg', formats: ['seg'] },
+    {
+      volumeId: VOL,
+      labelsId: LBL,
+      name: 'ch2 export',
+      formats: ['nifti', 'seg', 'stl', 'obj', 'stats'],
+      labels: [1, 3],
+      ras: true,
+      review: {
+        labels: [{ value: 1, name: 'lesion', colourRGB: [255, 0, 0], status: 'edited' }],
+        updatedAt: '2026-01-02T03:04:05.000Z',
+      },
+    },
+  ],
 }
 
 /** Malformed arguments per method, each with why. */
@@ -287,6 +302,15 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
   discardBackup: [
     ['missing volume', {}],
     ['extra key', { volumeId: VOL, all: true }],
+  ],
+  exportLabels: [
+    ['no formats', { volumeId: VOL, labelsId: LBL, name: 'x', formats: [] }],
+    ['unknown format', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['png'] }],
+    ['path in name', { volumeId: VOL, labelsId: LBL, name: '../x', formats: ['seg'] }],
+    ['hidden name', { volumeId: VOL, labelsId: LBL, name: '.x', formats: ['seg'] }],
+    ['label 0', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['seg'], labels: [0] }],
+    ['ras not boolean', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['stl'], ras: 1 }],
+    ['extra key', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['seg'], out: '/tmp' }],
   ],
 }
 

@@ -7,6 +7,8 @@ import {
   MAX_UPLOAD_BYTES,
   type ApiError,
   type ApiEvent,
+  type ExportFormatName,
+  type ExportSummary,
   type HeldItems,
   type JobId,
   type LabelsHeader,
@@ -37,6 +39,7 @@ import {
 } from './state.js'
 import { readFirstSlab, streamSlabs } from './voxel-stream.js'
 import { dropRefusal } from './drop-refusal.js'
+import { exportOnScreen, labelsInCore, type ExportContext } from './export-labels.js'
 import { maskFileName, savedLine } from './save-names.js'
 import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
@@ -636,21 +639,8 @@ export class Controller {
     // What is on screen now is what gets saved: edits made since the core's copy go up first.
     const version = s.editVersion
     const volumeId = s.volume.info.volumeId
-    let labelsId = s.labels.header.labelsId
-    if (this.#coreCopy?.labelsId !== labelsId || this.#coreCopy.version !== version) {
-      const v = s.labels.voxels
-      const up = this.#value(
-        await this.api.uploadLabels({
-          volumeId,
-          dataType: v instanceof Uint16Array ? 'uint16' : 'uint8',
-          sizeIJK: s.volume.info.geometry.sizeIJK,
-          bytes: new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
-        }),
-        'Could not hand the edited mask to the core',
-      )
-      if (!up) return
-      labelsId = up.labelsId
-    }
+    const labelsId = await labelsInCore(this.#exportContext())
+    if (labelsId === undefined) return
     const review =
       s.labelTable && s.review ? toReviewRecord(s.labelTable, s.review, new Date()) : undefined
     const r = await this.api.saveMask({
@@ -672,5 +662,19 @@ export class Controller {
       // A failed save (a re-read that did not match: E_VERIFY) leaves the labels unsaved.
       this.#store.set({ saved: undefined, saveFailed: r.error })
     }
+  }
+
+  /** What the export and the save need from here (see export-labels.ts). */
+  #exportContext(): ExportContext {
+    const value = <T>(r: Result<T>, what: string): T | undefined => this.#value(r, what)
+    return { api: this.api, store: this.#store, coreCopy: this.#coreCopy, value }
+  }
+
+  /** Exports the labels on screen with their review into `--out` (see export-labels.ts). */
+  exportLabels(
+    formats: readonly ExportFormatName[],
+    ras: boolean,
+  ): Promise<ExportSummary | undefined> {
+    return exportOnScreen(this.#exportContext(), formats, ras)
   }
 }

@@ -1,0 +1,208 @@
+/**
+ * What an export job is asked to do and what it reports (CLI `volseg export`; plain JSON, it
+ * crosses the worker boundary). Every file named in a report was written atomically, re-read and
+ * checked before the report was made.
+ */
+import {
+  EXPORT_FORMAT_NAMES,
+  type ExportFormatName,
+  type LabelReview,
+  type ReviewRecord,
+} from './api.js'
+import type { ReviewFile } from './review-file.js'
+import type { Vec3, VolumeGeometry } from './geometry.js'
+import type { MaskVerification } from './mask-verification.js'
+
+export type ExportFormat = ExportFormatName
+
+export const EXPORT_FORMATS: readonly ExportFormat[] = EXPORT_FORMAT_NAMES
+
+/** Argument of the `export` job. Paths are absolute or relative to the worker's cwd. */
+export interface ExportJobSpec {
+  /** The label map to export (NIfTI, on the reference's grid); or `held`. */
+  readonly mask?: string
+  /**
+   * A label map held in memory (the service's), on the reference's grid, i fastest; `name` is
+   * the stem of the files. Used instead of `mask`.
+   */
+  readonly held?: {
+    readonly name: string
+    readonly dataType: 'uint8' | 'uint16'
+    readonly bytes: Uint8Array
+    /** The review file the viewer would save beside it (model run, review states). */
+    readonly review?: Omit<ReviewFile, 'mask'>
+  }
+  /** The source image: a NIfTI/NRRD/MHA file, or DICOM folder/files. */
+  readonly reference: readonly string[]
+  readonly seriesKey?: string
+  readonly formats: readonly ExportFormat[]
+  /** Existing folder every file is written into (never outside it). */
+  readonly outDir: string
+  /** Label values to export (default: every non-zero value present). */
+  readonly labels?: readonly number[]
+  /** Meshes in RAS instead of LPS. */
+  readonly ras?: boolean
+  /** Meshes as marching cubes only, without the view's smoothing. */
+  readonly rawSurface?: boolean
+  /** The review file (default `<mask stem>.review.json` beside the mask, when present). */
+  readonly review?: string
+  /** The model's own output, for the AI-vs-final delta. */
+  readonly aiMask?: string
+  /** A `volseg segment` batch report (volseg-report.json) naming the run that made the mask. */
+  readonly runReport?: string
+  /** Model pack id or folder, when neither the review nor the run report names it. */
+  readonly model?: string
+  /** Replace existing outputs (never a source file); default: refuse a taken name. */
+  readonly overwrite?: boolean
+}
+
+/** The model run behind the exported map, as far as the saved records tell. */
+export interface ExportModelProvenance {
+  readonly id: string
+  readonly version?: string
+  readonly sha256?: string
+  readonly provider?: string
+  readonly device?: string
+  readonly tta?: boolean
+  /** The card's preprocessing settings (orientation, spacing, normalisation, tiling). */
+  readonly preprocessing?: Readonly<Record<string, unknown>>
+  /** Where these figures came from (review file, run report, installed model card). */
+  readonly from: readonly string[]
+}
+
+/** One source file with its checksum. */
+export interface SourceFileRecord {
+  readonly name: string
+  readonly sha256: string
+  readonly bytes: number
+}
+
+/** AI-vs-final change of one label value (voxel counts on the source grid). */
+export interface LabelChangeRecord {
+  readonly value: number
+  readonly aiVoxels: number
+  readonly finalVoxels: number
+  readonly added: number
+  readonly removed: number
+  readonly dice: number
+}
+
+/** One exported label: its table entry and review state. */
+export interface ExportLabel {
+  readonly value: number
+  readonly name: string
+  readonly colourRGB: readonly [number, number, number]
+  readonly status: LabelReview['status'] | 'unreviewed'
+  readonly reason?: string
+}
+
+/** The provenance written into every export's sidecar (and, for SEG, its own attributes). */
+export interface ExportProvenance {
+  readonly format: 'volseg-export'
+  readonly version: 1
+  readonly volseg: { readonly version: string }
+  /** ISO 8601 UTC. */
+  readonly exportedAt: string
+  readonly source: {
+    readonly kind: 'nifti' | 'nrrd' | 'meta' | 'dicom'
+    readonly geometry: VolumeGeometry
+    /** Non-DICOM sources: the file(s) with sha256. */
+    readonly files?: readonly SourceFileRecord[]
+    readonly dicom?: {
+      readonly studyInstanceUID: string
+      readonly seriesInstanceUID: string
+      readonly frameOfReferenceUID?: string
+      /** SOP Instance UIDs in k order (voxel index k = position in this list). */
+      readonly sopInstanceUIDs: readonly string[]
+    }
+  }
+  readonly mask: SourceFileRecord
+  readonly labels: readonly ExportLabel[]
+  readonly model?: ExportModelProvenance
+  readonly review?: ReviewRecord & { readonly file: string }
+  /** Present when the model's own output was given (`aiMask`). */
+  readonly aiDelta?: {
+    readonly aiMask: SourceFileRecord
+    readonly labels: readonly LabelChangeRecord[]
+  }
+  /** Whether a human changed the model's result: by the delta, else by the review states. */
+  readonly humanEdited: boolean | 'unknown'
+}
+
+/** One file an export wrote. */
+export interface ExportedFile {
+  readonly format: ExportFormat | 'sidecar'
+  readonly path: string
+  readonly bytes: number
+  readonly sha256: string
+  /** What the re-read checked, in words (e.g. "re-read by dcmjs: 37 frames, 1,234 voxels equal"). */
+  readonly check: string
+  readonly label?: number
+}
+
+/** Per-label figures, as in the statistics CSV/JSON. */
+export interface ExportLabelStats {
+  readonly value: number
+  readonly name: string
+  readonly voxels: number
+  readonly volumeMl: number
+  readonly intensityMean: number
+  readonly intensityStd: number
+  readonly intensityMin: number
+  readonly intensityMedian: number
+  readonly intensityMax: number
+  readonly bboxMinLPS: Vec3
+  readonly bboxMaxLPS: Vec3
+  readonly centroidLPS: Vec3
+  /** Area of the marching-cubes surface (unsmoothed), mm². */
+  readonly surfaceAreaMm2: number
+}
+
+/** A mesh written for one label. */
+export interface ExportedMesh {
+  readonly label: number
+  readonly format: 'stl' | 'obj'
+  readonly path: string
+  readonly frame: 'LPS' | 'RAS'
+  readonly vertices: number
+  readonly triangles: number
+  /** Bounds of the points in the file's frame, mm. */
+  readonly boundsMin: Vec3
+  readonly boundsMax: Vec3
+  readonly smoothed: boolean
+}
+
+/** What the `export` job answers. */
+export interface ExportReport {
+  readonly files: readonly ExportedFile[]
+  readonly labels: readonly ExportLabel[]
+  readonly stats?: readonly ExportLabelStats[]
+  readonly meshes?: readonly ExportedMesh[]
+  readonly seg?: {
+    readonly path: string
+    readonly frames: number
+    readonly segments: number
+    readonly algorithmType: 'AUTOMATIC' | 'SEMIAUTOMATIC' | 'MANUAL'
+  }
+  readonly nifti?: { readonly path: string; readonly verification: MaskVerification }
+  readonly provenance: ExportProvenance
+  readonly warnings: readonly string[]
+}
+
+/** What `exportLabels` wrote: each file written atomically, re-read and checked. */
+export interface ExportSummary {
+  readonly files: readonly {
+    readonly format: ExportFormatName | 'sidecar'
+    /** Display path relative to `--out`, POSIX separators. */
+    readonly path: string
+    readonly bytes: number
+    /** The re-read check it passed, in words. */
+    readonly check: string
+  }[]
+  readonly seg?: {
+    readonly frames: number
+    readonly segments: number
+    readonly algorithmType: string
+  }
+  readonly warnings: readonly string[]
+}
