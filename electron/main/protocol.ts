@@ -9,10 +9,10 @@
  * tested in Node with the real built `renderer/dist`.
  */
 import { readFile } from 'node:fs/promises'
-import { extname } from 'node:path'
 import type { CustomScheme } from 'electron'
 import { APP_ORIGIN } from '../../src/shared/ipc-channels.js'
-import { resolveStatic } from '../../src/serve/static-files.js'
+import { contentSecurityPolicy } from '../../src/serve/csp.js'
+import { contentTypeOf, resolveStatic } from '../../src/serve/static-files.js'
 
 /** The scheme of the UI. */
 export const APP_SCHEME = 'app'
@@ -47,39 +47,12 @@ export function privilegedSchemes(): CustomScheme[] {
 
 /**
  * The CSP of every `app://` answer: what the viewer needs and nothing more. It is `volseg serve`'s
- * policy (`src/serve/server.ts`) without the WebSocket: `'wasm-unsafe-eval'` for the itk-wasm
+ * policy (`src/serve/csp.ts`) without the WebSocket: `'wasm-unsafe-eval'` for the itk-wasm
  * pipelines of the slice-fill worker (WebAssembly compilation only, no `eval`), `blob:` workers and
  * images for vtk.js, inline styles for vtk.js widgets; no remote origin anywhere.
  */
 export function appContentSecurityPolicy(): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "connect-src 'self'",
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ')
-}
-
-const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.wasm': 'application/wasm',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-  '.zst': 'application/zstd',
+  return contentSecurityPolicy()
 }
 
 /** Headers every answer carries. */
@@ -132,7 +105,7 @@ export function createAppProtocolHandler(root: string): (request: Request) => Pr
     }
     const headers = {
       ...baseHeaders(),
-      'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Type': contentTypeOf(file),
       'Content-Length': String(body.byteLength),
     }
     return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {

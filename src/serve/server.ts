@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
 import { MAX_UPLOAD_BYTES } from '../shared/api.js'
+import { contentSecurityPolicy } from './csp.js'
 import type { VolsegService } from '../service/create-service.js'
 import {
   SOCKET_PATH,
@@ -82,27 +83,6 @@ export interface RunningServer {
   readonly address: AddressInfo
   /** Closes every socket and the listener (the service is the caller's to close). */
   close(): Promise<void>
-}
-
-/**
- * The Content-Security-Policy of every page (vtk.js needs WebGL, blob: workers, data: images).
- * `'wasm-unsafe-eval'` lets the slice-fill worker compile the itk-wasm interpolation pipeline
- * (and its zstd decoder), both served from our own `pipelines/` folder; it allows WebAssembly
- * compilation only, not `eval` or `new Function` (CSP Level 3).
- */
-export function contentSecurityPolicy(wsHost: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    `connect-src 'self' ws://${wsHost}`,
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ')
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {

@@ -22,6 +22,12 @@ const TYPES: Readonly<Record<string, string>> = {
   '.wasm': 'application/wasm',
   '.woff2': 'font/woff2',
   '.txt': 'text/plain; charset=utf-8',
+  '.zst': 'application/zstd',
+}
+
+/** The Content-Type of a built file, by its extension (`application/octet-stream` if unknown). */
+export function contentTypeOf(file: string): string {
+  return TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream'
 }
 
 const NOT_BUILT = `<!doctype html>
@@ -96,7 +102,7 @@ export async function serveStatic(
   }
   const size = (await stat(file)).size
   res.writeHead(200, {
-    'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': contentTypeOf(file),
     'Content-Length': size,
     'Cache-Control': 'no-cache',
   })

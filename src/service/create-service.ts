@@ -58,12 +58,13 @@ import { Admission, type AdmissionLimits, type AdmissionStats, type Grant } from
 import { ClientPaths } from './client-paths.js'
 import { printable, refOf, resolveUnder } from './confine.js'
 import { Holdings, type HeldLabels, type HeldVolume } from './holdings.js'
+import { heldForWrite } from './held-for-write.js'
 import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { newId } from './new-id.js'
 import { exportLabelsHandler } from './export-labels.js'
 import { freeOutName } from './out-names.js'
-import { reviewCoverageProblem, reviewFileName, type ReviewFile } from '../shared/review-file.js'
+import { reviewFileName } from '../shared/review-file.js'
 import { SegmentationJobs } from './segmentation-jobs.js'
 import { Sessions, type SessionState } from './sessions.js'
 import { listFolder } from './sources.js'
@@ -455,38 +456,9 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
   }
 
   async function saveMask(s: SessionState, req: SaveMaskRequest): Promise<Result<SaveReport>> {
-    const v = holdings.volume(req.volumeId, s.key)
-    const l = holdings.labels(req.labelsId, s.key)
-    if (l.header.volumeId !== v.id) {
-      return err('E_ARGS', `no label map ${req.labelsId} on volume ${v.id}`)
-    }
-    const present = l.header.labels.filter((x) => x.value !== 0)
-    if (req.review) {
-      const problem = reviewCoverageProblem(
-        req.review,
-        present.map((x) => x.value),
-      )
-      if (problem) return err('E_ARGS', `refused to save ${req.name}: ${problem}`)
-    }
-    const modelRun = l.header.run
-    const review: Omit<ReviewFile, 'mask'> | undefined = req.review && {
-      format: 'volseg-review',
-      version: 1,
-      source: v.name,
-      geometry: v.geometry,
-      labelVoxels: present.map((x) => ({ value: x.value, voxels: x.voxels, volumeMl: x.volumeMl })),
-      ...(modelRun
-        ? {
-            modelRun: {
-              modelId: modelRun.modelId,
-              provider: modelRun.provider,
-              device: modelRun.device,
-            },
-          }
-        : {}),
-      savedAt: new Date().toISOString(),
-      review: req.review,
-    }
+    const held = heldForWrite(holdings, s, req, 'save')
+    if (!held.ok) return held
+    const { v, l, review } = held.value
     const { path, stem, n } = await freeOutName(
       outDir,
       req.name,

@@ -3,17 +3,11 @@
  * export job in a worker (src/jobs/export-job.ts), never on the service's loop. The review the
  * viewer sends becomes the provenance's review record (as `saveMask` writes it beside a mask).
  */
-import {
-  err,
-  ok,
-  type ExportLabelsRequest,
-  type ExportSummary,
-  type Result,
-} from '../shared/api.js'
+import { ok, type ExportLabelsRequest, type ExportSummary, type Result } from '../shared/api.js'
 import type { ExportReport } from '../shared/export.js'
 import type { ExportJobRequest } from '../shared/jobs.js'
-import { reviewCoverageProblem } from '../shared/review-file.js'
 import { refOf } from './confine.js'
+import { heldForWrite } from './held-for-write.js'
 import type { Holdings } from './holdings.js'
 import type { SessionState } from './sessions.js'
 
@@ -32,19 +26,9 @@ export function exportLabelsHandler(
   d: ExportLabelsDeps,
 ): (s: SessionState, req: ExportLabelsRequest) => Promise<Result<ExportSummary>> {
   return async (s, req) => {
-    const v = d.holdings.volume(req.volumeId, s.key)
-    const l = d.holdings.labels(req.labelsId, s.key)
-    if (l.header.volumeId !== v.id) {
-      return err('E_ARGS', `no label map ${req.labelsId} on volume ${v.id}`)
-    }
-    const present = l.header.labels.filter((x) => x.value !== 0)
-    if (req.review) {
-      const problem = reviewCoverageProblem(
-        req.review,
-        present.map((x) => x.value),
-      )
-      if (problem) return err('E_ARGS', `refused to export ${req.name}: ${problem}`)
-    }
+    const held = heldForWrite(d.holdings, s, req, 'export')
+    if (!held.ok) return held
+    const { v, l, review } = held.value
     const modelRun = l.header.run
     const r = await d.exportJob(
       {
@@ -54,32 +38,7 @@ export function exportLabelsHandler(
             name: req.name,
             dataType: l.header.dataType,
             bytes: l.bytes,
-            ...(req.review
-              ? {
-                  review: {
-                    format: 'volseg-review',
-                    version: 1,
-                    source: v.name,
-                    geometry: v.geometry,
-                    labelVoxels: present.map((x) => ({
-                      value: x.value,
-                      voxels: x.voxels,
-                      volumeMl: x.volumeMl,
-                    })),
-                    ...(modelRun
-                      ? {
-                          modelRun: {
-                            modelId: modelRun.modelId,
-                            provider: modelRun.provider,
-                            device: modelRun.device,
-                          },
-                        }
-                      : {}),
-                    savedAt: new Date().toISOString(),
-                    review: req.review,
-                  },
-                }
-              : {}),
+            ...(review ? { review } : {}),
           },
           reference: v.files,
           formats: req.formats,

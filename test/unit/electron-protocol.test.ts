@@ -19,7 +19,7 @@ import {
   privilegedSchemes,
   rawAppPath,
 } from '../../electron/main/protocol.js'
-import { contentSecurityPolicy } from '../../src/serve/server.js'
+import { contentSecurityPolicy } from '../../src/serve/csp.js'
 import { ROOT } from '../helpers.js'
 
 const DIST = join(ROOT, 'renderer', 'dist')
