@@ -49,18 +49,7 @@ import {
   type SegSegment,
 } from '../io/export/export-seg.js'
 import { appVersion, modelDirs, readPackCard } from '../inference/ort/model-store.js'
-
-// Colours for labels nothing names (the service's palette, src/service/label-stats.ts).
-const PALETTE: readonly (readonly [number, number, number])[] = [
-  [230, 25, 75],
-  [60, 180, 75],
-  [255, 225, 25],
-  [0, 130, 200],
-  [245, 130, 48],
-  [145, 30, 180],
-  [70, 240, 240],
-  [240, 50, 230],
-]
+import { paletteColour } from '../shared/palette.js'
 
 /** `ch2_seg.nii.gz` → `ch2_seg`. */
 function stemOf(path: string): string {
@@ -170,7 +159,7 @@ function labelTable(
     return {
       value,
       name: c?.name ?? `label ${value}`,
-      colourRGB: c?.color ?? PALETTE[(value - 1) % PALETTE.length]!,
+      colourRGB: c?.color ?? paletteColour(value),
       status: 'unreviewed',
     }
   })

@@ -4,6 +4,7 @@
 import type { LabelStat, ModelId, ModelSummary } from '../shared/api.js'
 import type { Vec3 } from '../shared/geometry.js'
 import type { ModelListEntry } from '../shared/jobs.js'
+import { paletteColour } from '../shared/palette.js'
 
 /** A label's display name and colour (from a model card). */
 export interface LabelStyle {
@@ -11,18 +12,6 @@ export interface LabelStyle {
   readonly name: string
   readonly color: readonly [number, number, number]
 }
-
-// Distinct colours for labels no card names (Sasha Trubetskoy's list).
-const PALETTE: readonly (readonly [number, number, number])[] = [
-  [230, 25, 75],
-  [60, 180, 75],
-  [255, 225, 25],
-  [0, 130, 200],
-  [245, 130, 48],
-  [145, 30, 180],
-  [70, 240, 240],
-  [240, 50, 230],
-]
 
 /** Millilitres per voxel of a grid with `spacingMm`. */
 export function voxelMl(spacingMm: Vec3): number {
@@ -34,7 +23,7 @@ function styleOf(value: number, styles: readonly LabelStyle[]): LabelStyle {
   const s = styles.find((x) => x.value === value)
   if (s) return s
   if (value === 0) return { value, name: 'background', color: [0, 0, 0] }
-  return { value, name: `label ${value}`, color: PALETTE[(value - 1) % PALETTE.length]! }
+  return { value, name: `label ${value}`, color: paletteColour(value) }
 }
 
 /**

@@ -9,6 +9,7 @@
  * volume's own units (HU for CT).
  */
 import type { Vec3 } from '../../../src/shared/geometry.js'
+import { paletteColour } from '../../../src/shared/palette.js'
 import type { LabelsHeader, LabelsId } from '../../../src/shared/api.js'
 import type { IndexBox, LabelVolume } from '../../../src/core/segmentation/label-volume.js'
 import { voxelVolumeMm3 } from '../../../src/core/segmentation/label-volume.js'
@@ -71,18 +72,6 @@ export interface ToolOptions {
 
 /** Default undo history bound: 256 MiB. */
 export const DEFAULT_HISTORY_BYTES = 256 * 1024 * 1024
-
-/** Distinct colours for labels made by the user (sRGB). */
-const PALETTE: readonly (readonly [number, number, number])[] = [
-  [230, 25, 75],
-  [60, 180, 75],
-  [255, 225, 25],
-  [0, 130, 200],
-  [245, 130, 48],
-  [145, 30, 180],
-  [70, 240, 240],
-  [240, 50, 230],
-]
 
 /** Extra data of a step that also changed the label table (a delete). */
 interface TableStep {
@@ -243,7 +232,9 @@ export class Editor {
     const g = s.volume.info.geometry
     const n = g.sizeIJK[0] * g.sizeIJK[1] * g.sizeIJK[2]
     const voxels = new Uint8Array(n)
-    const table: LabelTable = [{ value: 1, name: 'label 1', colour: PALETTE[0]!, hidden: false }]
+    const table: LabelTable = [
+      { value: 1, name: 'label 1', colour: paletteColour(1), hidden: false },
+    ]
     this.#newCount++
     const header: LabelsHeader = {
       labelsId: `lbl_new${this.#newCount}` as LabelsId,
@@ -251,7 +242,7 @@ export class Editor {
       dataType: 'uint8',
       sizeIJK: g.sizeIJK,
       byteLength: n,
-      labels: [{ value: 1, name: 'label 1', voxels: 0, volumeMl: 0, color: PALETTE[0]! }],
+      labels: [{ value: 1, name: 'label 1', voxels: 0, volumeMl: 0, color: paletteColour(1) }],
       warnings: [],
     }
     this.#active = 1
@@ -526,7 +517,7 @@ export class Editor {
     const max = this.#store.state.labels?.voxels instanceof Uint16Array ? 65535 : 255
     let v = 1
     while (t.some((e) => e.value === v)) v++
-    const next = addLabel(t, name ?? `label ${v}`, PALETTE[(v - 1) % PALETTE.length]!, v, max)
+    const next = addLabel(t, name ?? `label ${v}`, paletteColour(v), v, max)
     this.#store.set((st) => {
       const review = st.review ? new Map(st.review) : undefined
       review?.set(v, { kind: 'edited' })
