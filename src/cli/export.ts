@@ -11,7 +11,7 @@ import {
   type ExportJobSpec,
   type ExportReport,
 } from '../shared/export.js'
-import { runJob } from '../jobs/fork-runner.js'
+import { replyValue, runJob } from '../jobs/fork-runner.js'
 
 /** The flags `volseg export` reads (after the generic parse in main.ts). */
 export interface ExportArgs {
@@ -120,17 +120,9 @@ export async function exportCommand(a: ExportArgs, timeoutS: number): Promise<nu
   const spec = exportSpec(a)
   await mkdir(spec.outDir, { recursive: true })
   const reply = await runJob({ kind: 'export', spec }, { timeoutMs: timeoutS * 1000 })
-  if (!reply.ok) {
-    const e = reply.error
-    throw new AppError(e.code, e.message, {
-      ...(e.file === undefined ? {} : { file: e.file }),
-      details: e.details,
-    })
-  }
+  const value = replyValue(reply)
   process.stdout.write(
-    a.flags.has('--json')
-      ? `${JSON.stringify(reply.value, null, 2)}\n`
-      : `${formatExport(reply.value)}\n`,
+    a.flags.has('--json') ? `${JSON.stringify(value, null, 2)}\n` : `${formatExport(value)}\n`,
   )
   return 0
 }

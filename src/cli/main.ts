@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { AppError, toAppError } from '../shared/errors.js'
 import type { SeriesInfo } from '../shared/info.js'
-import { runJob } from '../jobs/fork-runner.js'
+import { replyValue, runJob } from '../jobs/fork-runner.js'
 import { importModelPack } from '../jobs/import-model.js'
 import { formatInfo, formatModels, formatSeriesTable } from './format-info.js'
 import { cohortCommand, segmentManifestCommand } from './cohort.js'
@@ -199,16 +199,8 @@ async function info(p: Parsed): Promise<number> {
     },
     { timeoutMs: timeout * 1000 },
   )
-  if (!reply.ok) {
-    const e = reply.error
-    throw new AppError(e.code, e.message, {
-      ...(e.file === undefined ? {} : { file: e.file }),
-      details: e.details,
-    })
-  }
-  process.stdout.write(
-    json ? `${JSON.stringify(reply.value, null, 2)}\n` : `${formatInfo(reply.value)}\n`,
-  )
+  const value = replyValue(reply)
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${formatInfo(value)}\n`)
   return 0
 }
 

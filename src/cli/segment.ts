@@ -13,7 +13,7 @@ import type {
   SegmentCase,
   SegmentEvent,
 } from '../shared/segment-report.js'
-import { startJob } from '../jobs/fork-runner.js'
+import { replyValue, startJob } from '../jobs/fork-runner.js'
 import { checkRunOutputs } from '../jobs/output-check.js'
 
 const IMAGE_EXT = /\.(nii|nii\.gz|nrrd|nhdr|mha|mhd)$/i
@@ -249,14 +249,7 @@ export async function segmentCommand(a: SegmentArgs): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint)
   }
-  if (!reply.ok) {
-    const e = reply.error
-    throw new AppError(e.code, e.message, {
-      ...(e.file === undefined ? {} : { file: e.file }),
-      details: e.details,
-    })
-  }
-  const batch = reply.value
+  const batch = replyValue(reply)
   const only = batch.cases[0]
   if (single && !a.json && only?.status === 'failed' && only.error) {
     const e = only.error

@@ -202,6 +202,16 @@ function lastLine(stderr: string): string {
   return line.length > 200 ? `${line.slice(0, 200)}…` : line
 }
 
+/** The value of a worker's reply, or its error thrown again as an {@link AppError} (CLI commands). */
+export function replyValue<T>(reply: JobReply<T>): T {
+  if (reply.ok) return reply.value
+  const e = reply.error
+  throw new AppError(e.code, e.message, {
+    ...(e.file === undefined ? {} : { file: e.file }),
+    details: e.details,
+  })
+}
+
 /** Runs a job to completion (no cancellation). */
 export function runJob<K extends JobRequest['kind']>(
   req: Extract<JobRequest, { kind: K }>,

@@ -82,8 +82,11 @@ export interface LabelChangeRecord {
   readonly value: number
   readonly aiVoxels: number
   readonly finalVoxels: number
+  /** Voxels with this value in the final map and not in the model's. */
   readonly added: number
+  /** Voxels with this value in the model's map and not in the final one. */
   readonly removed: number
+  /** 2|A∩F| / (|A| + |F|); 1 when both are empty. */
   readonly dice: number
 }
 

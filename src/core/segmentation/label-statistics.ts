@@ -3,6 +3,7 @@
  * summary on the source image, bounding box and centroid in LPS millimetres. Surface area is
  * added by the caller from {@link labelSurfaceLPS} (it needs the mesh).
  */
+import type { LabelChangeRecord } from '../../shared/export.js'
 import type { Vec3, VolumeGeometry } from '../../shared/geometry.js'
 import { affineLPS } from '../geometry/affine.js'
 import type { IntensityArray, LabelArray } from './label-volume.js'
@@ -121,18 +122,10 @@ export function labelStatistics(
 
 /**
  * How a final label map differs from the model's output, per label value: voxels the human
- * added and removed, and the Dice coefficient 2|A∩F| / (|A| + |F|) (1 when both are empty).
+ * added and removed, and the Dice coefficient 2|A∩F| / (|A| + |F|) (1 when both are empty). The
+ * record the exports carry (`src/shared/export.ts`), by its core name.
  */
-export interface LabelChange {
-  readonly value: number
-  readonly aiVoxels: number
-  readonly finalVoxels: number
-  /** Voxels with this value in the final map and not in the model's. */
-  readonly added: number
-  /** Voxels with this value in the model's map and not in the final one. */
-  readonly removed: number
-  readonly dice: number
-}
+export type LabelChange = LabelChangeRecord
 
 /** {@link LabelChange} for every value present in either map (background excluded), ascending. */
 export function labelChanges(ai: LabelArray, final: LabelArray): LabelChange[] {
