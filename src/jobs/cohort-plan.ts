@@ -4,7 +4,6 @@
  * identity. Written atomically; nothing is segmented here.
  */
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import {
@@ -15,6 +14,7 @@ import {
 } from '../shared/cohort.js'
 import { AppError } from '../shared/errors.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
+import { hashFileInto } from '../io/file-sha256.js'
 import { loadModelPack } from '../inference/ort/model-store.js'
 
 const IMAGE_EXT = /\.(nii|nii\.gz|nrrd|nhdr|mha|mhd)$/i
@@ -41,20 +41,6 @@ export function caseIdFromName(name: string): string {
   return id.length > 0 ? id.slice(0, 200) : 'case'
 }
 
-/** sha256 of a file, streamed. */
-async function hashFile(
-  path: string,
-  h = createHash('sha256'),
-): Promise<ReturnType<typeof createHash>> {
-  await new Promise<void>((ok, fail) => {
-    createReadStream(path)
-      .on('data', (b) => h.update(b))
-      .on('error', fail)
-      .on('end', () => ok())
-  })
-  return h
-}
-
 /**
  * sha256 (hex) of an input: a file's bytes; for a folder (DICOM) every file below it in name
  * order, each as its relative path, a NUL, then its bytes. `E_NOT_FOUND` naming the path.
@@ -77,7 +63,7 @@ export async function hashInput(paths: readonly string[]): Promise<string> {
       throw new AppError('E_UNSUPPORTED', 'not a regular file or folder', { file: p })
     }
     if (paths.length > 1 || p !== root) h.update(`${relative(root, p)}\0`)
-    await hashFile(p, h)
+    await hashFileInto(p, h)
   }
   for (const p of paths) await walk(p, p)
   return h.digest('hex')

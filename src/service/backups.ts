@@ -435,7 +435,11 @@ export function backupHandlers(
   }
 }
 
-/** SHA-256 of a file's bytes, hex; read in chunks (a dropped CT is hundreds of MB). */
+/**
+ * SHA-256 of a file's bytes, hex; read in chunks (a dropped CT is hundreds of MB), so the loop is
+ * never held for the whole file. (src/io/file-sha256.ts is out of the service's reach by the
+ * layering rule: the service reads no input files but this one private copy.)
+ */
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256')
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer)

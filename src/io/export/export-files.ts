@@ -11,6 +11,7 @@ import { AppError } from '../../shared/errors.js'
 import { fileNameProblem } from '../../shared/file-names.js'
 import type { SourceFileRecord } from '../../shared/export.js'
 import { refuseOverwrite, writeFileAtomic } from '../atomic-write.js'
+import { fileSha256 } from '../file-sha256.js'
 
 /** Hex SHA-256 of bytes. */
 export function sha256Hex(data: Uint8Array): string {
@@ -19,8 +20,7 @@ export function sha256Hex(data: Uint8Array): string {
 
 /** A file's name, size and SHA-256 (for provenance). */
 export async function fileRecord(path: string): Promise<SourceFileRecord> {
-  const data = await readFile(path)
-  return { name: basename(path), sha256: sha256Hex(data), bytes: data.length }
+  return { name: basename(path), ...(await fileSha256(path)) }
 }
 
 /** The output folder, resolved (symlinks followed once, here): throws E_WRITE when it is not a folder. */
