@@ -63,13 +63,14 @@ export interface FirstSlab {
 
 /**
  * Reads the slab of `info` holding its middle slice (a volume of one slab: all of it, without a
- * copy) into a grid of the whole volume, allocated once; the rest is planned in `restBytes` slabs.
+ * copy) into a grid of the whole volume, allocated once; the rest is planned in `restBytes` slabs
+ * (default: {@link planSlabs}'s).
  */
 export async function readFirstSlab(
   api: Pick<VolsegApi, 'readVoxels'>,
   info: OpenedVolume,
   slabBytes = SLAB_BYTES,
-  restBytes = Math.max(slabBytes, REST_SLAB_BYTES),
+  restBytes?: number,
 ): Promise<Result<FirstSlab>> {
   const [ni, nj, nk] = info.geometry.sizeIJK
   const { order, sliceBytes } = planSlabs(info, slabBytes, restBytes)
