@@ -17,7 +17,6 @@ import type { OpenJobValue, ServiceJobRequest, WorkerReply } from '../../src/sha
 import type { SegmentEvent } from '../../src/shared/segment-report.js'
 import type { JobRunner, RunOptions, RunningJob } from '../../src/service/job-runner.js'
 import {
-  HANDOFF_ENV,
   dropHandoff,
   newHandoffPath,
   takeHandoff,
@@ -73,7 +72,7 @@ function startOne(
   const file = req.kind === 'open' ? req.input[0] : req.kind === 'save-mask' ? req.path : undefined
   const where = file === undefined ? {} : { file }
   const handoffPath = req.kind === 'open' ? newHandoffPath() : undefined
-  const proc = spawn(handoffPath === undefined ? {} : { [HANDOFF_ENV]: handoffPath })
+  const proc = spawn({})
   let settled = false
   let cancelled = false
   let taking = false
@@ -154,7 +153,8 @@ function startOne(
         ),
       )
     })
-    proc.postMessage(req)
+    // The handoff path travels with the job (src/jobs/job-protocol.ts JobMessage).
+    proc.postMessage(handoffPath === undefined ? req : { ...req, handoffPath })
   })
   return {
     result,

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
-import { startJob } from '../jobs/fork-runner.js'
+import { keepSpareWorker, startJob } from '../jobs/fork-runner.js'
 import { defaultRecoveryDir } from '../service/backups.js'
 import { createService } from '../service/create-service.js'
 import type { AdmissionLimits } from '../service/admission.js'
@@ -168,12 +168,15 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
     process.on('SIGINT', onInt)
     process.on('SIGTERM', onTerm)
   })
+  // A started worker waits for the next job, so opening a file skips the worker's start-up.
+  keepSpareWorker(true)
   process.stdout.write(`VolSeg serving at ${server.url}\n`)
   log(`data ${dataRoot}`)
   log(`out  ${resolve(o.out)}`)
   if (recovery !== undefined) log(`recovery ${recovery}`)
   if (o.open) openBrowser(openUrl(server.url, o.openSource))
   await stopped
+  keepSpareWorker(false)
   await server.close()
   await service.close()
   return 0

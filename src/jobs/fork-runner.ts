@@ -5,14 +5,14 @@
  * stream back while it runs; `cancel()` asks the worker to stop (it checks between tiles) and
  * kills it if it has not answered within `cancelGraceMs`.
  */
-import { fork } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
 import type { SegmentEvent } from '../shared/segment-report.js'
 import type { OpenJobValue } from '../shared/jobs.js'
-import type { JobReply, JobRequest, JobValue, WorkerMessage } from './job-protocol.js'
-import { HANDOFF_ENV, dropHandoff, newHandoffPath, takeHandoff } from './voxel-handoff.js'
+import type { JobMessage, JobReply, JobRequest, JobValue, WorkerMessage } from './job-protocol.js'
+import { dropHandoff, newHandoffPath, takeHandoff } from './voxel-handoff.js'
 
 export interface ForkOptions {
   /** Wall-clock limit in ms (default 10 minutes). */
@@ -42,6 +42,74 @@ export const EXIT_GRACE_MS = 5000
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url))
 
+/** The worker's default V8 old-space cap in MiB. */
+const DEFAULT_HEAP_MB = 8192
+
+/**
+ * Idle workers forked ahead of need, by heap cap: a worker spends 0.3–1 s loading its modules
+ * before it can read a byte, which the first image of a volume would otherwise wait for (issue
+ * 14). Each still runs one job and exits; only its start-up moves before the request.
+ */
+const spares = new Map<number, ChildProcess>()
+let sparesWanted = false
+
+/**
+ * Keeps one started, idle worker ready (a long-running server: `volseg serve`), or stops doing so
+ * and kills the idle ones (`false`). An idle worker never keeps this process alive, and dies
+ * with it (parent-watch.ts).
+ */
+export function keepSpareWorker(on: boolean): void {
+  sparesWanted = on
+  if (on) {
+    refillSpare(DEFAULT_HEAP_MB)
+    return
+  }
+  for (const c of spares.values()) c.kill('SIGKILL')
+  spares.clear()
+}
+
+function forkWorker(heapMb: number): ChildProcess {
+  return fork(WORKER, [], {
+    execArgv: [`--max-old-space-size=${heapMb}`],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  })
+}
+
+/** Unreferenced handles do not hold the event loop open (an idle spare must not). */
+function setHeld(c: ChildProcess, held: boolean): void {
+  const handles = [c, c.channel, c.stderr] as (
+    { ref?(): void; unref?(): void } | null | undefined
+  )[]
+  for (const h of handles) {
+    if (held) h?.ref?.()
+    else h?.unref?.()
+  }
+}
+
+function refillSpare(heapMb: number): void {
+  if (!sparesWanted || spares.has(heapMb)) return
+  const c = forkWorker(heapMb)
+  setHeld(c, false)
+  const forget = (): void => {
+    if (spares.get(heapMb) === c) spares.delete(heapMb)
+  }
+  c.once('exit', forget)
+  c.once('error', forget)
+  spares.set(heapMb, c)
+}
+
+/** The idle spare for `heapMb` when one is alive and connected, else a newly forked worker. */
+function takeWorker(heapMb: number): ChildProcess {
+  const c = spares.get(heapMb)
+  spares.delete(heapMb)
+  if (c && c.connected && c.exitCode === null && c.signalCode === null) {
+    setHeld(c, true)
+    return c
+  }
+  return forkWorker(heapMb)
+}
+
 export function startJob<K extends JobRequest['kind']>(
   req: Extract<JobRequest, { kind: K }>,
   options: ForkOptions = {},
@@ -68,12 +136,8 @@ export function startJob<K extends JobRequest['kind']>(
         : 'segmentation'
   // An opened volume's voxels come back through a private file, not the IPC pipe (issue 14).
   const handoffPath = r.kind === 'open' ? newHandoffPath() : undefined
-  const child = fork(WORKER, [], {
-    execArgv: [`--max-old-space-size=${options.maxHeapMb ?? 8192}`],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    serialization: 'advanced',
-    ...(handoffPath === undefined ? {} : { env: { ...process.env, [HANDOFF_ENV]: handoffPath } }),
-  })
+  const heapMb = options.maxHeapMb ?? DEFAULT_HEAP_MB
+  const child = takeWorker(heapMb)
   // Set once the worker answered with its voxels in the handoff file: the parent takes it.
   let taking = false
   let settled = false
@@ -89,6 +153,7 @@ export function startJob<K extends JobRequest['kind']>(
   }).then(() => {
     // The worker is gone, so nothing writes the file any more: remove one never taken.
     if (handoffPath !== undefined && !taking) dropHandoff(handoffPath)
+    refillSpare(heapMb) // after the job, so the spare's start-up never competes with it
   })
   const result = new Promise<JobReply<JobValue[K]>>((resolvePromise, reject) => {
     let stderr = ''
@@ -181,7 +246,8 @@ export function startJob<K extends JobRequest['kind']>(
         ),
       )
     })
-    child.send(req)
+    const message: JobMessage = handoffPath === undefined ? r : { ...r, handoffPath }
+    child.send(message)
   })
   return {
     result,

@@ -59,6 +59,12 @@ export type { ModelList, ModelListEntry }
 
 export type JobReply<T = unknown> = WorkerReply<T>
 
+/**
+ * Parent → worker: the job. `handoffPath` is where an `open` worker leaves the voxels
+ * (voxel-handoff.ts); it travels with the job because a spare worker was started before it.
+ */
+export type JobMessage = JobRequest & { readonly handoffPath?: string }
+
 /** Parent → worker control message. */
 export type JobControlMessage = { readonly kind: 'cancel' }
 

@@ -4,7 +4,7 @@
  * and a read of a file in /dev/shm (memory) take well under a tenth of that (issue 14).
  *
  * The parent picks the path (named by `tempFileName` with the parent's pid, so the leftover
- * sweep removes it after a crash of the parent) and passes it in the worker's environment; the
+ * sweep removes it after a crash of the parent) and sends it with the job; the
  * worker creates it exclusively (mode 0600) and answers with its length; the parent reads it and
  * unlinks it at once, and unlinks it too whenever the worker ends without a usable answer.
  */
@@ -14,9 +14,6 @@ import { readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { tempFileName } from '../shared/file-names.js'
-
-/** The environment variable naming the handoff file for a worker. */
-export const HANDOFF_ENV = 'VOLSEG_VOXEL_HANDOFF'
 
 /** The voxels were written to the handoff file: `byteLength` bytes. */
 export interface VoxelHandoff {
@@ -39,13 +36,12 @@ export function newHandoffPath(): string {
 }
 
 /**
- * Worker side: writes `bytes` to the handoff file named in the environment and returns what to
- * tell the parent, or undefined (no handoff asked for, or the write failed: e.g. /dev/shm full),
- * in which case the voxels go through the IPC pipe as before.
+ * Worker side: writes `bytes` to the handoff file at `path` (sent with the job) and returns what
+ * to tell the parent, or undefined (the write failed: e.g. /dev/shm full), in which case the
+ * voxels go through the IPC pipe as before.
  */
-export function writeHandoff(bytes: Uint8Array): VoxelHandoff | undefined {
-  const path = process.env[HANDOFF_ENV]
-  if (path === undefined || path === '') return undefined
+export function writeHandoff(bytes: Uint8Array, path: string): VoxelHandoff | undefined {
+  if (path === '') return undefined
   let fd: number | undefined
   try {
     // 'wx': never follow or reuse a file someone else put there.

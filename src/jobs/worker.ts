@@ -5,7 +5,13 @@
  */
 import { AppError, toAppError } from '../shared/errors.js'
 import type { OpenJobValue } from '../shared/jobs.js'
-import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
+import type {
+  JobControlMessage,
+  JobMessage,
+  JobReply,
+  JobRequest,
+  WorkerMessage,
+} from './job-protocol.js'
 import { runCohortStatsJob } from './cohort-case-stats.js'
 import { runBackupJob } from './backup-job.js'
 import { runExportJob } from './export-job.js'
@@ -86,7 +92,7 @@ async function handle(req: JobRequest): Promise<JobReply> {
   }
 }
 
-process.on('message', (msg: JobRequest | JobControlMessage) => {
+process.on('message', (msg: JobMessage | JobControlMessage) => {
   if (msg.kind === 'cancel') {
     cancelled = true
     return
@@ -94,17 +100,20 @@ process.on('message', (msg: JobRequest | JobControlMessage) => {
   if (started) return // one job per worker
   started = true
   void handle(msg).then((reply) => {
-    const out = msg.kind === 'open' ? handOff(reply) : { reply }
+    const out = msg.kind === 'open' ? handOff(reply, msg.handoffPath) : { reply }
     send({ type: 'reply', ...out }, () => process.exit(0))
   })
 })
 
 /** An `open` reply's voxels go through the handoff file when the parent asked for one. */
-function handOff(reply: JobReply): { reply: JobReply; handoff?: VoxelHandoff } {
+function handOff(
+  reply: JobReply,
+  path: string | undefined,
+): { reply: JobReply; handoff?: VoxelHandoff } {
   if (!reply.ok) return { reply }
   const v = reply.value as OpenJobValue
   if (v.kind !== 'volume') return { reply }
-  const handoff = writeHandoff(v.volume.voxels)
+  const handoff = path === undefined ? undefined : writeHandoff(v.volume.voxels, path)
   if (handoff === undefined) return { reply }
   const value: OpenJobValue = { ...v, volume: { ...v.volume, voxels: new Uint8Array(0) } }
   return { reply: { ok: true, value }, handoff }

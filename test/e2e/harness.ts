@@ -144,17 +144,20 @@ export interface Session {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]'])
 
+/** Debian Chromium's flags here: SwiftShader WebGL2, no background traffic. */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+]
+
 export async function launch(): Promise<Session> {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: [
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
+    args: [...CHROMIUM_ARGS],
   })
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
   const blocked: string[] = []

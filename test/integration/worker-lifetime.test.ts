@@ -189,3 +189,52 @@ c.on('message', () => console.log('child ' + c.pid))`
   console.log(`blocked worker lived ${lived} ms after its parent was killed`)
   assert.ok(lived <= 3000, 'the blocked worker outlived its parent by more than 3 s')
 })
+
+test('volseg serve keeps one started worker ready: an open takes it, another is started after, none outlives SIGTERM', async () => {
+  const data = join(tmp, 'data-spare')
+  mkdirSync(data)
+  copyFileSync(fixture('ch2.nii.gz'), join(data, 'ch2.nii.gz'))
+  const server = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--data', data, '--out', join(tmp, 'out-spare')],
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
+  )
+  let stdout = ''
+  server.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  server.stderr!.resume()
+  try {
+    const url = new URL(
+      await waitFor(
+        'the URL',
+        () => /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)?.[1],
+        60_000,
+      ),
+    )
+    const [spare] = await waitFor(
+      'the idle worker',
+      () => (childrenOf(server.pid!).length === 1 ? childrenOf(server.pid!) : undefined),
+      30_000,
+    )
+    strays.push(spare!)
+    const c = await connectNodeClient(url.href)
+    const opened = await c.openSource({ source: 'ch2.nii.gz' as SourceRef })
+    assert.ok(opened.ok && opened.value.kind === 'volume', JSON.stringify(opened))
+    // The idle worker ran the open (one job per worker, so it exits), and a new one waits.
+    await waitFor('the used worker to exit', () => (alive(spare!) ? undefined : true), 10_000)
+    const [next] = await waitFor(
+      'a new idle worker',
+      () => (childrenOf(server.pid!).length === 1 ? childrenOf(server.pid!) : undefined),
+      30_000,
+    )
+    strays.push(next!)
+    assert.notEqual(next, spare)
+    c.close()
+    server.kill('SIGTERM')
+    await exited(server)
+    assert.equal(server.exitCode, 0)
+    await waitFor('the idle worker to go', () => (alive(next!) ? undefined : true), 3000)
+  } finally {
+    server.kill('SIGKILL')
+    await exited(server)
+  }
+})
