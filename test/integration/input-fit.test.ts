@@ -164,6 +164,8 @@ test('a head CT in HU is refused by the MR model, with the figures; the same at 
     fit.reason ?? '',
     /^model brain-extract expects MR, input looks like CT \(\d+ % of voxels ≤ −500, \d+ % in −200\.\.200, integer range -1024\.\.\d{4}\)$/,
   )
+  // The viewer passes the reader's range (openSource's answer): the same signature, one pass less.
+  assert.deepEqual(intensitySignature(o.volume.voxels, undefined, o.intensityRange), s)
   const few = intensitySignature(o.volume.voxels, 100_000)
   assert.ok(few.sampled <= 100_000 && few.sampled > 90_000)
   assert.equal(checkInputFit(card, { signature: few }).ok, false)

@@ -22,10 +22,16 @@ export function panelWarnings(s: AppState, m: ModelSummary | undefined): string[
   if (header?.run && header.run.modelId === m.id && header.volumeId === v.info.volumeId) {
     return [...header.warnings]
   }
-  // The signature reads every voxel: not before the last slab has arrived.
+  // The signature samples the voxels: not before the last slab has arrived. Min and max are
+  // the reader's (the same function over the same voxels), not a second pass over every voxel.
   if (s.voxelsLoading) return []
   let sig = signatures.get(v)
-  if (!sig) signatures.set(v, (sig = intensitySignature(v.voxels)))
+  if (!sig) {
+    const r = v.info.intensityRange
+    const known = Number.isFinite(r[0]) && Number.isFinite(r[1]) ? r : undefined
+    sig = intensitySignature(v.voxels, undefined, known)
+    signatures.set(v, sig)
+  }
   const fit = checkInputFit(m, {
     modality: v.info.modality,
     signature: sig,

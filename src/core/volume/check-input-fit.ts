@@ -43,13 +43,16 @@ const INTEGER_ARRAYS = [
 /**
  * Intensity statistics of `voxels` (real-world values, e.g. HU): exact `min`/`max` over every
  * finite voxel, fractions over every n-th voxel so that at most `maxSamples` are counted
- * (deterministic, so every caller gets the same figures for the same voxels).
+ * (deterministic, so every caller gets the same figures for the same voxels). `knownRange` is
+ * `intensityRange(voxels)` when the caller already has it (the reader's, as `openSource` answers
+ * it): the full pass for min/max is then skipped (0.5 s for a 512×512×300 CT in a browser).
  */
 export function intensitySignature(
   voxels: VoxelArray,
   maxSamples = SIGNATURE_SAMPLES,
+  knownRange?: readonly [number, number],
 ): IntensitySignature {
-  const [min, max] = intensityRange(voxels)
+  const [min, max] = knownRange ?? intensityRange(voxels)
   const isInt = INTEGER_ARRAYS.some((T) => voxels instanceof T)
   const step = Math.max(1, Math.ceil(voxels.length / Math.max(1, maxSamples)))
   let n = 0

@@ -16,6 +16,8 @@ export interface RawPage {
   evaluate<T>(fn: string | ((arg: never) => unknown), arg?: unknown): Promise<T>
   /** Waits until `expression` is truthy in the page (polled every 100 ms). */
   waitFor(expression: string, timeoutMs: number): Promise<void>
+  /** Sends one DevTools command to the page (e.g. `Profiler.start`); resolves with its result. */
+  cdp(method: string, params?: object): Promise<Record<string, unknown> | undefined>
   readonly pid: number | undefined
   close(): Promise<void>
 }
@@ -94,6 +96,11 @@ export async function launchRawPage(url: string, args: readonly string[]): Promi
   }
   return {
     evaluate,
+    async cdp(method, params = {}) {
+      const m = await send(method, params, sessionId)
+      if (m.error) throw new Error(`${method}: ${m.error.message}`)
+      return m.result
+    },
     pid: chrome.pid,
     async waitFor(expression, timeoutMs) {
       const stop = Date.now() + timeoutMs
