@@ -410,6 +410,9 @@ export class Controller {
     if (!start) return
     const previous = this.#store.state.volume
     const volume: LoadedVolume = { info, voxels: start.voxels, grid: gridTransform(info.geometry) }
+    // The rest streams in behind the drawn views (the header counts the slices read); its first
+    // request leaves now, so it crosses the socket while the views draw the first slab.
+    const rest = streamSlabs(this.api, this.#store, volume, start)
     const isCT = info.modality === 'CT' || looksLikeCT(info)
     this.#store.set({
       // The previous file's warnings are about that file: they go with it.
@@ -437,10 +440,7 @@ export class Controller {
     if (previous && previous.info.volumeId !== info.volumeId) {
       void this.api.closeVolume({ volumeId: previous.info.volumeId })
     }
-    // The rest streams in behind the drawn views (the header counts the slices read).
-    void streamSlabs(this.api, this.#store, volume, start).then(
-      (r) => r && this.#value(r, `Could not read all of ${info.name}'s slices`),
-    )
+    void rest.then((r) => r && this.#value(r, `Could not read all of ${info.name}'s slices`))
   }
 
   /** Applies a window preset by name (`auto`: the percentiles). */
