@@ -25,6 +25,7 @@ import { reviewFileName, type ReviewFile } from '../shared/review-file.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { toLabelVoxels } from '../core/segmentation/label-voxels.js'
 import { intensityRange } from '../core/volume/intensity.js'
+import { intensitySignature } from '../core/volume/check-input-fit.js'
 import { openVolume } from '../io/open-volume.js'
 import type { DicomSeriesSummary } from '../io/dicom/read-dicom.js'
 import { percentiles as sharedPercentiles } from '../shared/percentiles.js'
@@ -116,6 +117,9 @@ export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
     },
     intensityRange: opened.intensityRange,
     percentiles: percentiles(v.voxels),
+    ...(req.asLabels
+      ? {}
+      : { signature: intensitySignature(v.voxels, undefined, opened.intensityRange) }),
     warnings: opened.warnings,
     ...(opened.dicom
       ? {

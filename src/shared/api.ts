@@ -16,6 +16,7 @@
 import { toAppError, type ErrorCode } from './errors.js'
 import type { Vec3, VolumeGeometry } from './geometry.js'
 import type { ExportSummary } from './export.js'
+import type { IntensitySignature } from './input-fit.js'
 import type { MaskVerification } from './mask-verification.js'
 import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
@@ -295,6 +296,12 @@ export interface OpenedVolume {
   readonly intensityRange: readonly [number, number]
   /** 0.5th and 99.5th percentiles of the voxel values: the default MR window. */
   readonly percentiles: { readonly p0_5: number; readonly p99_5: number }
+  /**
+   * The intensity figures the core checks an input against a model card with
+   * (`src/core/volume/check-input-fit.ts`), computed by the reader: the viewer picks a CT window
+   * and warns about an unfit model from them without a pass over the voxels of its own.
+   */
+  readonly signature?: IntensitySignature
   readonly warnings: readonly string[]
   /** DICOM Modality when known (DICOM input). */
   readonly modality?: string

@@ -10,7 +10,7 @@ import type { ReviewRecord, SeriesChoice, StudyInfo } from './api.js'
 import type { ErrorCode } from './errors.js'
 import type { GantryTilt } from './gantry-tilt.js'
 import type { VolumeGeometry } from './geometry.js'
-import type { InputCheck } from './input-fit.js'
+import type { InputCheck, IntensitySignature } from './input-fit.js'
 import type { MaskVerification } from './mask-verification.js'
 import type { ModelCard } from './model-card.js'
 import type { ModelReport, ProviderName } from './segment-report.js'
@@ -83,6 +83,8 @@ export type OpenJobValue =
       readonly volume: VolumePayload
       readonly intensityRange: readonly [number, number]
       readonly percentiles: { readonly p0_5: number; readonly p99_5: number }
+      /** The input-fit figures of the image (absent for a mask read as labels). */
+      readonly signature?: IntensitySignature
       readonly warnings: readonly string[]
       /** Chosen DICOM series description, when DICOM. */
       readonly seriesDescription?: string

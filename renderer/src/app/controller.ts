@@ -31,13 +31,13 @@ import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.j
 import { Backups, mayDiscardEdits } from './backups.js'
 import {
   autoWindow,
-  looksLikeCT,
   hasUnsavedEdits,
   WINDOW_PRESETS,
   type LoadedVolume,
   type Store,
 } from './state.js'
 import { readFirstSlab, streamSlabs } from './voxel-stream.js'
+import { looksLikeCT } from '../../../src/core/volume/check-input-fit.js'
 import { dropRefusal } from './drop-refusal.js'
 import { exportOnScreen, labelsInCore, type ExportContext } from './export-labels.js'
 import { maskFileName, savedLine } from './save-names.js'
@@ -413,7 +413,9 @@ export class Controller {
     // The rest streams in behind the drawn views (the header counts the slices read); its first
     // request leaves now, so it crosses the socket while the views draw the first slab.
     const rest = streamSlabs(this.api, this.#store, volume, start)
-    const isCT = info.modality === 'CT' || looksLikeCT(info)
+    // Without a DICOM Modality: the core's own CT rule, on the figures the reader computed.
+    const isCT =
+      info.modality === 'CT' || (info.signature !== undefined && looksLikeCT(info.signature))
     this.#store.set({
       // The previous file's warnings are about that file: they go with it.
       notices: this.#store.state.notices.filter((n) => n.level !== 'warning'),

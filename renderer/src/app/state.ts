@@ -229,15 +229,6 @@ export const WINDOW_PRESETS: readonly { name: string; width: number; level: numb
   { name: 'CT abdomen', width: 400, level: 40 },
 ]
 
-/**
- * True when a volume without a DICOM Modality looks like CT in Hounsfield units: air near −1000
- * (a minimum from −3100 to −500, the scanner's padding included) and tissue above it.
- */
-export function looksLikeCT(v: OpenedVolume): boolean {
-  const [min] = v.intensityRange
-  return min >= -3100 && min <= -500 && v.percentiles.p99_5 > 0
-}
-
 /** The default (MR) window: from the 0.5th to the 99.5th percentile. */
 export function autoWindow(v: OpenedVolume): { width: number; level: number } {
   let lo = v.percentiles.p0_5

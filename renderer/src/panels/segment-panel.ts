@@ -25,7 +25,7 @@ export function panelWarnings(s: AppState, m: ModelSummary | undefined): string[
   // The signature samples the voxels: not before the last slab has arrived. Min and max are
   // the reader's (the same function over the same voxels), not a second pass over every voxel.
   if (s.voxelsLoading) return []
-  let sig = signatures.get(v)
+  let sig = v.info.signature ?? signatures.get(v)
   if (!sig) {
     const r = v.info.intensityRange
     const known = Number.isFinite(r[0]) && Number.isFinite(r[1]) ? r : undefined
