@@ -90,6 +90,27 @@ async function killAndWatch(
   return Date.now() - t0
 }
 
+/** `volseg serve` on a data folder `tmp/<data>` holding ch2; `url` resolves once it is printed. */
+function startServe(data: string, out: string): { server: ChildProcess; url: Promise<URL> } {
+  const dir = join(tmp, data)
+  mkdirSync(dir)
+  copyFileSync(fixture('ch2.nii.gz'), join(dir, 'ch2.nii.gz'))
+  const server = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', '0', '--data', dir, '--out', join(tmp, out)],
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
+  )
+  let stdout = ''
+  server.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
+  server.stderr!.resume()
+  const url = waitFor(
+    'the URL',
+    () => /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)?.[1],
+    60_000,
+  ).then((u) => new URL(u))
+  return { server, url }
+}
+
 test('volseg segment killed mid-run: its worker exits within 3 s and writes no output', async () => {
   const out = join(tmp, 'seg')
   mkdirSync(out)
@@ -118,26 +139,9 @@ test('volseg segment killed mid-run: its worker exits within 3 s and writes no o
 })
 
 test('volseg serve killed mid-job: its workers exit within 3 s', async () => {
-  const data = join(tmp, 'data')
-  mkdirSync(data)
-  copyFileSync(fixture('ch2.nii.gz'), join(data, 'ch2.nii.gz'))
-  const server = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', '0', '--data', data, '--out', join(tmp, 'out')],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  )
-  let stdout = ''
-  server.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
-  server.stderr!.resume()
+  const { server, url } = startServe('data', 'out')
   try {
-    const url = new URL(
-      await waitFor(
-        'the URL',
-        () => /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)?.[1],
-        60_000,
-      ),
-    )
-    const c = await connectNodeClient(url.href)
+    const c = await connectNodeClient((await url).href)
     const events: ApiEvent[] = []
     c.onEvent((e) => events.push(e))
     const opened = await c.openSource({ source: 'ch2.nii.gz' as SourceRef })
@@ -191,25 +195,9 @@ c.on('message', () => console.log('child ' + c.pid))`
 })
 
 test('volseg serve keeps one started worker ready: an open takes it, another is started after, none outlives SIGTERM', async () => {
-  const data = join(tmp, 'data-spare')
-  mkdirSync(data)
-  copyFileSync(fixture('ch2.nii.gz'), join(data, 'ch2.nii.gz'))
-  const server = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', '0', '--data', data, '--out', join(tmp, 'out-spare')],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  )
-  let stdout = ''
-  server.stdout!.on('data', (d: Buffer) => (stdout += d.toString()))
-  server.stderr!.resume()
+  const { server, url: served } = startServe('data-spare', 'out-spare')
   try {
-    const url = new URL(
-      await waitFor(
-        'the URL',
-        () => /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)?.[1],
-        60_000,
-      ),
-    )
+    const url = await served
     const [spare] = await waitFor(
       'the idle worker',
       () => (childrenOf(server.pid!).length === 1 ? childrenOf(server.pid!) : undefined),
