@@ -19,6 +19,17 @@ import type { ExportSummary } from './export.js'
 import type { MaskVerification } from './mask-verification.js'
 import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
+import { hasKeys, isBool, isPlain, isText, opt } from './guard-kit.js'
+import { MAX_REVIEW_LABELS, isReviewRecord, type ReviewRecord } from './label-review.js'
+
+export { MAX_STRING } from './guard-kit.js'
+export {
+  MAX_REVIEW_LABELS,
+  isReviewRecord,
+  type LabelReview,
+  type LabelReviewStatus,
+  type ReviewRecord,
+} from './label-review.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
 export const API_VERSION = 6
@@ -84,8 +95,6 @@ export type ModelId = Brand<'ModelId'>
  */
 export type SourceRef = Brand<'SourceRef'>
 
-/** Longest string any request field may hold (refs, names, keys). */
-export const MAX_STRING = 4096
 /** Longest file name `saveMask` accepts. */
 export const MAX_FILE_NAME = 255
 /** Most voxels an uploaded label map may hold (2³¹ − 1, the largest typed-array index we use). */
@@ -473,31 +482,6 @@ export interface UploadLabelsRequest {
   readonly bytes: Uint8Array
 }
 
-/** Review status of one label, as saved with a mask and kept in a backup. */
-export type LabelReviewStatus = 'pending' | 'accepted' | 'edited' | 'rejected'
-
-/**
- * One label as the reviewer left it: its value in the label map, name, display colour (sRGB
- * 0–255) and review status; `reason` is present exactly when `status` is `rejected`.
- */
-export interface LabelReview {
-  readonly value: number
-  readonly name: string
-  readonly colourRGB: readonly [number, number, number]
-  readonly status: LabelReviewStatus
-  readonly reason?: string
-}
-
-/**
- * The review of a label map: every label in display order (hidden ones too), and when it was
- * last changed (ISO 8601, UTC). Saved beside a mask and carried by a backup, so that exports can
- * say what the human changed.
- */
-export interface ReviewRecord {
-  readonly labels: readonly LabelReview[]
-  readonly updatedAt: string
-}
-
 /** Argument of `saveMask`. */
 export interface SaveMaskRequest {
   readonly volumeId: VolumeId
@@ -732,35 +716,7 @@ export const API_EVENTS = {
   'job:cancelled': 1,
 } as const satisfies Record<ApiEventType, 1>
 
-// ---- Request guards: hand-written, exact (extra keys refused), no libraries. ----
-
-type Obj = Readonly<Record<string, unknown>>
-
-/** A plain object: not null, not an array or typed array, prototype Object or null. */
-function isPlain(x: unknown): x is Obj {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false
-  const proto: unknown = Object.getPrototypeOf(x)
-  return proto === Object.prototype || proto === null
-}
-
-/** Own keys are exactly `required` plus any of `optional`. */
-function hasKeys(o: Obj, required: readonly string[], optional: readonly string[] = []): boolean {
-  if (Object.getOwnPropertySymbols(o).length > 0) return false
-  const known = (k: string): boolean => required.includes(k) || optional.includes(k)
-  return required.every((k) => Object.hasOwn(o, k)) && Object.keys(o).every(known)
-}
-
-/** A string of at most `max` characters without NUL. */
-function isText(x: unknown, max = MAX_STRING): x is string {
-  return typeof x === 'string' && x.length <= max && !x.includes('\0')
-}
-
-/** An optional field: absent (or undefined) or passing `check`. */
-function opt(x: unknown, check: (v: unknown) => boolean): boolean {
-  return x === undefined || check(x)
-}
-
-const isBool = (x: unknown): x is boolean => typeof x === 'boolean'
+// ---- Request guards: hand-written, exact (extra keys refused), no libraries (guard-kit.ts). ----
 
 type ProviderSet = Readonly<Record<ProviderChoice, 1>>
 const PROVIDER_CHOICES: ProviderSet = { auto: 1, cpu: 1, webgpu: 1, cuda: 1, dml: 1, coreml: 1 }
@@ -899,37 +855,6 @@ function isSaveMask(x: unknown): x is SaveMaskRequest {
     !/[/\\]/.test(x.name) &&
     (x.review === undefined || isReviewRecord(x.review))
   )
-}
-
-/** Most labels a {@link ReviewRecord} may list (uint16 label maps). */
-export const MAX_REVIEW_LABELS = 65535
-
-function isByte(x: unknown): boolean {
-  return Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 255
-}
-
-function isLabelReview(x: unknown): x is LabelReview {
-  if (!isPlain(x) || !hasKeys(x, ['value', 'name', 'colourRGB', 'status'], ['reason'])) return false
-  const { value, name, colourRGB, status, reason } = x
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) return false
-  if (!isText(name, 256) || !Array.isArray(colourRGB) || colourRGB.length !== 3) return false
-  if (!colourRGB.every(isByte)) return false
-  if (status === 'rejected') return isText(reason) && reason.trim().length > 0
-  return reason === undefined && ['pending', 'accepted', 'edited'].includes(status as string)
-}
-
-/** True for a {@link ReviewRecord} of the declared shape (the `saveMask` guard's check). */
-export function isReviewRecord(x: unknown): x is ReviewRecord {
-  if (!isPlain(x) || !hasKeys(x, ['labels', 'updatedAt'])) return false
-  const { labels, updatedAt } = x
-  if (!isText(updatedAt, 64) || Number.isNaN(Date.parse(updatedAt))) return false
-  if (!Array.isArray(labels) || labels.length > MAX_REVIEW_LABELS) return false
-  const seen = new Set<number>()
-  for (const l of labels) {
-    if (!isLabelReview(l) || seen.has(l.value)) return false
-    seen.add(l.value)
-  }
-  return true
 }
 
 function isExportLabels(x: unknown): x is ExportLabelsRequest {
