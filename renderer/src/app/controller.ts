@@ -24,11 +24,10 @@ import {
 import type { LabelTable } from '../../../src/core/segmentation/label-table.js'
 import { fromReviewRecord, toReviewRecord } from '../../../src/core/segmentation/review-record.js'
 import { initialReview } from '../../../src/core/segmentation/review-state.js'
-import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
-import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
 import { Backups, mayDiscardEdits } from './backups.js'
+import { HotspotRunner } from './hotspot-runner.js'
 import {
   autoWindow,
   looksLikeCT,
@@ -65,8 +64,7 @@ export class Controller {
   #client: ApiClient
   readonly #store: Store
   readonly #reconnect: (() => Promise<ApiClient>) | undefined
-  #hotspotWorker: Worker | undefined
-  #hotspotRequest = 0
+  readonly #hotspots: HotspotRunner
   /** The label map the core holds for what is shown, and the edit version it matches. */
   #coreCopy: { labelsId: LabelsId; version: number } | undefined
   /** Backups of the unsaved edits, and the offer of one found on opening. */
@@ -77,6 +75,7 @@ export class Controller {
     this.#client = client
     this.#store = store
     this.#reconnect = reconnect
+    this.#hotspots = new HotspotRunner(store)
     this.#attach(client)
     this.backups = new Backups(store, {
       api: () => this.api,
@@ -575,46 +574,7 @@ export class Controller {
     const { bytes, ...header } = block
     void bytes // the header without its voxels
     this.#store.set({ uncertainty: { header, voxels: u } })
-    this.#findHotspots()
-  }
-
-  #findHotspots(): void {
-    const s = this.#store.state
-    if (!s.volume || !s.labels || !s.uncertainty) return
-    const g = s.volume.info.geometry
-    const d = g.directionLPS
-    const sp = g.spacingMm
-    const m: Mat3 = [
-      d[0] * sp[0],
-      d[1] * sp[1],
-      d[2] * sp[2],
-      d[3] * sp[0],
-      d[4] * sp[1],
-      d[5] * sp[2],
-      d[6] * sp[0],
-      d[7] * sp[1],
-      d[8] * sp[2],
-    ]
-    const id = ++this.#hotspotRequest
-    this.#hotspotWorker ??= new Worker(new URL('../workers/hotspot-worker.ts', import.meta.url), {
-      type: 'module',
-    })
-    this.#hotspotWorker.onmessage = (ev: MessageEvent<HotspotReply>) => {
-      const r = ev.data
-      if (r.id !== this.#hotspotRequest) return
-      if (r.kind === 'error') this.#store.notify('error', `Hotspots failed: ${r.message}`)
-      else this.#store.set({ hotspots: r.hotspots })
-    }
-    const req: HotspotRequest = {
-      id,
-      sizeIJK: g.sizeIJK,
-      indexToLPS: m,
-      originLPS: g.originLPS,
-      uncertainty: s.uncertainty.voxels.slice(),
-      labels: s.labels.voxels.slice(),
-      perLabel: 5,
-    }
-    this.#hotspotWorker.postMessage(req, [req.uncertainty.buffer, req.labels.buffer])
+    this.#hotspots.run()
   }
 
   async save(): Promise<void> {
