@@ -7,6 +7,7 @@ import { AppError, toAppError } from '../shared/errors.js'
 import type { OpenJobValue } from '../shared/jobs.js'
 import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './job-protocol.js'
 import { runCohortStatsJob } from './cohort-case-stats.js'
+import { updateCohortReviews } from './cohort-report.js'
 import { runBackupJob } from './backup-job.js'
 import { runExportJob } from './export-job.js'
 import { runInfo } from './info-job.js'
@@ -77,6 +78,8 @@ async function handle(req: JobRequest): Promise<JobReply> {
         return { ok: true, value: await runBackupJob(req) }
       case 'cohort-stats':
         return { ok: true, value: await runCohortStatsJob(req) }
+      case 'cohort-reviews':
+        return { ok: true, value: await updateCohortReviews(req.dir) }
       case 'export':
         return { ok: true, value: await runExportJob(req.spec) }
     }
