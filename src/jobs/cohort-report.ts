@@ -3,8 +3,8 @@
  * (`report.csv`, `report.json`, `report.html`), with QC flags computed across the cohort. The
  * images are re-read in a worker (`cohort-stats` job); the files are written atomically.
  */
-import { readFile, readdir } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { readFile, readdir, realpath, stat } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import {
   COHORT_RESULT_SCHEMA,
   type CohortCaseResult,
@@ -325,4 +325,46 @@ export async function updateCohortReviews(cohortDir: string): Promise<CohortRepo
   const report: CohortReport = { ...old, cases: cases.sort(worklistOrder) }
   await publishCohortReport(dir, m, report, montageOf(html))
   return report
+}
+
+/**
+ * What `volseg serve --cohort <dir>` serves, checked before it listens: the folder (real path)
+ * must hold a valid `manifest.json` (`E_NOT_FOUND`/`E_BAD_HEADER` naming it otherwise) and a
+ * `results/` folder; a cohort without `report.json` gets one now (`writeCohortReport`, which
+ * re-reads the finished cases), one with a report has its review states brought up to date
+ * ({@link updateCohortReviews}). A case result written after the report's QC was computed
+ * (`generatedAt`) is said on `onLine`: its QC shows only once the report is made again.
+ */
+export async function prepareCohortWorklist(
+  cohortDir: string,
+  onLine: (line: string) => void,
+): Promise<{ dir: string; name: string; manifest: CohortManifest; report: CohortReport }> {
+  const dir = await realpath(resolve(cohortDir)).catch(() => {
+    throw new AppError('E_NOT_FOUND', 'no such cohort folder', { file: cohortDir })
+  })
+  const manifest = await readCohortManifest(join(dir, 'manifest.json'))
+  const results = join(dir, 'results')
+  if (!(await stat(results).catch(() => undefined))?.isDirectory()) {
+    const why = 'not a cohort folder: it has no results/ (run volseg cohort plan)'
+    throw new AppError('E_NOT_FOUND', why, { file: results })
+  }
+  let report: CohortReport
+  if ((await stat(join(dir, 'report.json')).catch(() => undefined)) === undefined) {
+    onLine(`${basename(dir)} has no report.json yet: making it (volseg cohort report)`)
+    report = (await writeCohortReport({ dir, onLine })).report
+  } else {
+    report = await updateCohortReviews(dir)
+    const made = Date.parse(report.generatedAt)
+    const newer = []
+    for (const n of await readdir(results)) {
+      const t = await stat(join(results, n)).catch(() => undefined)
+      if (n.endsWith('.json') && t !== undefined && t.mtimeMs > made) newer.push(n)
+    }
+    if (newer.length > 0) {
+      onLine(
+        `WARNING: ${newer.length} case result(s) are newer than report.json: their QC is in the worklist only after "volseg cohort report ${cohortDir}" runs again`,
+      )
+    }
+  }
+  return { dir, name: basename(dir), manifest, report }
 }

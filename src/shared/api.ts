@@ -21,6 +21,14 @@ import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.j
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
 import { hasKeys, isBool, isPlain, isText, opt } from './guard-kit.js'
 import { MAX_REVIEW_LABELS, isReviewRecord, type ReviewRecord } from './label-review.js'
+import { CASE_ID_RE } from './cohort.js'
+import type {
+  CohortCaseRequest,
+  CohortWorklist,
+  OpenedCohortCase,
+  SaveCohortCaseRequest,
+  SavedCohortCase,
+} from './cohort-api.js'
 
 export { MAX_STRING } from './guard-kit.js'
 export {
@@ -30,9 +38,10 @@ export {
   type LabelReviewStatus,
   type ReviewRecord,
 } from './label-review.js'
+export type * from './cohort-api.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 6
+export const API_VERSION = 7
 
 // ---- Results and errors ----
 
@@ -172,6 +181,11 @@ export interface HelloInfo {
    * ends, unless a new connection presents `key` with `resumeSession` first (a page reload).
    */
   readonly session?: { readonly key: SessionKey; readonly graceSeconds: number }
+  /**
+   * Present when the core serves a cohort's review worklist (`volseg serve --cohort`): the
+   * cohort folder's name and its number of cases (`cohortWorklist` lists them).
+   */
+  readonly cohort?: { readonly name: string; readonly cases: number }
 }
 
 /** Argument of `resumeSession`: the key an earlier connection's `hello` gave. */
@@ -309,6 +323,8 @@ export interface OpenedVolume {
   readonly modality?: string
   /** Patient, study and series of a DICOM input (absent for NIfTI, NRRD, MetaImage). */
   readonly study?: StudyInfo
+  /** The cohort case this is the image of, when `openCohortCase` opened it. */
+  readonly caseId?: string
 }
 
 /**
@@ -626,6 +642,22 @@ export interface VolsegApi {
    * into `--out`, in a job worker; never over a file (a taken name is refused).
    */
   exportLabels(req: ExportLabelsRequest): Promise<Result<ExportSummary>>
+  /**
+   * The cohort's cases in the report's order (not reviewed first, then worst QC first) with
+   * their QC flags and review states (`volseg serve --cohort`; refused otherwise).
+   */
+  cohortWorklist(req: EmptyRequest): Promise<Result<CohortWorklist>>
+  /**
+   * Opens a case by id: its image (as `openSource`), and its mask as the label map with the
+   * review saved beside it (the newest reviewed mask, else the model's).
+   */
+  openCohortCase(req: CohortCaseRequest): Promise<Result<OpenedCohortCase>>
+  /**
+   * Saves a case's labels and review as a new `masks/<id>_seg-N.nii.gz` with
+   * `<id>_seg-N.review.json` beside it in the cohort folder (atomic, verified; never over the
+   * model's mask or any file), then writes the cohort report again with the case's state.
+   */
+  saveCohortCase(req: SaveCohortCaseRequest): Promise<Result<SavedCohortCase>>
 }
 
 /** Name of a {@link VolsegApi} method. */
@@ -659,6 +691,9 @@ export const API_METHODS = {
   restoreBackup: 1,
   discardBackup: 1,
   exportLabels: 1,
+  cohortWorklist: 1,
+  openCohortCase: 1,
+  saveCohortCase: 1,
 } as const satisfies Record<ApiMethod, 1>
 
 /** True when `x` names a {@link VolsegApi} method (own key of {@link API_METHODS}). */
@@ -882,6 +917,23 @@ function isExportLabels(x: unknown): x is ExportLabelsRequest {
   )
 }
 
+const isCaseId = (x: unknown): x is string => typeof x === 'string' && CASE_ID_RE.test(x)
+
+function isCohortCase(x: unknown): x is CohortCaseRequest {
+  return isPlain(x) && hasKeys(x, ['caseId']) && isCaseId(x.caseId)
+}
+
+function isSaveCohortCase(x: unknown): x is SaveCohortCaseRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['caseId', 'volumeId', 'labelsId', 'review']) &&
+    isCaseId(x.caseId) &&
+    isVolumeId(x.volumeId) &&
+    isLabelsId(x.labelsId) &&
+    isReviewRecord(x.review)
+  )
+}
+
 /**
  * One validator per method: true only for an argument of exactly the declared shape (no extra
  * keys, right types, strings ≤ {@link MAX_STRING} without NUL, ids matching {@link ID_PATTERNS}).
@@ -911,4 +963,7 @@ export const requestGuards: {
   restoreBackup: isVolumeRequest,
   discardBackup: isVolumeRequest,
   exportLabels: isExportLabels,
+  cohortWorklist: isEmpty,
+  openCohortCase: isCohortCase,
+  saveCohortCase: isSaveCohortCase,
 }
