@@ -15,9 +15,12 @@ import {
   type LabelsId,
   type LabelsSelector,
   type ModelId,
+  type OpenedCohortCase,
   type OpenedVolume,
   type Result,
   type ReviewRecord,
+  type SaveMaskRequest,
+  type SaveReport,
   type SourceRef,
   type SourceRoot,
 } from '../../../src/shared/api.js'
@@ -39,7 +42,7 @@ import {
 import { readFirstSlab, streamSlabs } from './voxel-stream.js'
 import { dropRefusal } from './drop-refusal.js'
 import { exportOnScreen, labelsInCore, type ExportContext } from './export-labels.js'
-import { maskFileName, savedLine } from './save-names.js'
+import { maskFileName, saveFolderName, savedLine } from './save-names.js'
 import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
 
@@ -69,6 +72,11 @@ export class Controller {
   #coreCopy: { labelsId: LabelsId; version: number } | undefined
   /** Backups of the unsaved edits, and the offer of one found on opening. */
   readonly backups: Backups
+  /**
+   * Saves the labels of a cohort case's image where the cohort keeps them (the worklist sets it);
+   * undefined for any other image, which is saved into `--out`.
+   */
+  caseSave?: (req: SaveMaskRequest) => Promise<Result<SaveReport>> | undefined
 
   /** `reconnect` opens a new connection after this one is lost (none: say so and stop). */
   constructor(client: ApiClient, store: Store, reconnect?: () => Promise<ApiClient>) {
@@ -583,7 +591,7 @@ export class Controller {
       this.#store.notify('info', 'Nothing to save yet: run a model first.')
       return
     }
-    const outDir = s.hello?.outDirName
+    const outDir = saveFolderName(s)
     if (s.openedMask && !s.saved && s.savedVersion === s.editVersion) {
       this.#store.notify('info', `No changes since the mask was opened: ${s.openedMask}`)
       return
@@ -603,12 +611,13 @@ export class Controller {
     if (labelsId === undefined) return
     const review =
       s.labelTable && s.review ? toReviewRecord(s.labelTable, s.review, new Date()) : undefined
-    const r = await this.api.saveMask({
+    const req = {
       volumeId,
       labelsId,
       name: maskFileName(s.volume.info.name),
       ...(review ? { review } : {}),
-    })
+    }
+    const r = (await this.caseSave?.(req)) ?? (await this.api.saveMask(req))
     const report = this.#value(r, 'Could not save the mask')
     if (report) {
       this.#store.set({
@@ -622,6 +631,16 @@ export class Controller {
       // A failed save (a re-read that did not match: E_VERIFY) leaves the labels unsaved.
       this.#store.set({ saved: undefined, saveFailed: r.error })
     }
+  }
+
+  /** Shows an opened cohort case: its image, then its mask (`maskShown`) as labels with its review. */
+  async showCase(c: OpenedCohortCase, maskShown: string | undefined): Promise<void> {
+    await this.#load(c.volume)
+    if (c.labels) {
+      await this.#showLabels({ labelsId: c.labels.labels.labelsId }, 'none', c.labels.review)
+      this.#store.set({ openedMask: maskShown })
+    }
+    await this.backups.check(c.volume.volumeId)
   }
 
   /** What the export and the save need from here (see export-labels.ts). */
