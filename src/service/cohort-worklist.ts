@@ -31,6 +31,7 @@ import type {
 import type { CohortCase, CohortManifest } from '../shared/cohort.js'
 import type { CohortReport, CohortReportRow } from '../shared/cohort-report.js'
 import { AppError } from '../shared/errors.js'
+import { paletteColour } from '../shared/palette.js'
 import { resolveUnder } from './confine.js'
 import type { Holdings } from './holdings.js'
 import type { SessionState } from './sessions.js'
@@ -193,6 +194,12 @@ export function cohortHandlers(cohort: ServedCohort | undefined, d: CohortDeps):
         )
       }
       const volume = img.value
+      // The cohort's model names the labels (the report lists them), in the palette's colours.
+      d.holdings.volume(volume.volumeId, s.key).styles = report.labels.map((l) => ({
+        value: l.value,
+        name: l.name,
+        color: paletteColour(l.value),
+      }))
       const mask = await maskOf(k)
       if (mask === undefined) {
         return ok({

@@ -128,6 +128,7 @@ test('the worklist is the report in its order; cases open by id with their mask'
   assert.equal(opened.value.labels?.path, 'masks/z-qs_seg.nii.gz')
   assert.equal(opened.value.labels?.review, undefined, 'not reviewed yet')
   const fg = opened.value.labels!.labels.labels.find((l) => l.value === 1)!
+  assert.equal(fg.name, 'above-mean', "named as the cohort's model names it")
   assert.equal(fg.voxels, labelVoxels(join(cohort, 'masks', 'z-qs_seg.nii.gz')))
   assert.ok(!JSON.stringify(opened.value).includes(tmp), 'no absolute path in the answer')
 
