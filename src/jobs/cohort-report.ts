@@ -7,6 +7,7 @@ import { readFile, readdir, realpath, stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import {
   COHORT_RESULT_SCHEMA,
+  isCaseReviewName,
   type CohortCaseResult,
   type CohortManifest,
 } from '../shared/cohort.js'
@@ -40,10 +41,9 @@ type Review = CohortReportRow['review']
 
 /** The newest review saved beside one of the case's masks (see `CohortReportRow.review`). */
 async function readReview(dir: string, id: string): Promise<Review> {
-  const names = (await readdir(join(dir, 'masks')).catch(() => [] as string[])).filter((n) => {
-    if (!n.endsWith('.review.json') || !n.startsWith(`${id}_seg`)) return false
-    return /^(-\d+)?$/.test(n.slice(`${id}_seg`.length, -'.review.json'.length))
-  })
+  const names = (await readdir(join(dir, 'masks')).catch(() => [] as string[])).filter((n) =>
+    isCaseReviewName(id, n),
+  )
   let best:
     { file: string; savedAt: string; labels: { status: string; reason?: string }[] } | undefined
   for (const n of names) {

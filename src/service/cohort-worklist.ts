@@ -28,7 +28,7 @@ import type {
   SavedCohortCase,
   WorklistCase,
 } from '../shared/cohort-api.js'
-import type { CohortCase, CohortManifest } from '../shared/cohort.js'
+import { isCaseReviewName, type CohortCase, type CohortManifest } from '../shared/cohort.js'
 import type { CohortReport, CohortReportRow } from '../shared/cohort-report.js'
 import { AppError } from '../shared/errors.js'
 import { paletteColour } from '../shared/palette.js'
@@ -81,10 +81,6 @@ export interface CohortHandlers {
   openCohortCase(s: SessionState, req: CohortCaseRequest): Promise<Result<OpenedCohortCase>>
   saveCohortCase(s: SessionState, req: SaveCohortCaseRequest): Promise<Result<SavedCohortCase>>
 }
-
-/** A reviewed mask's review file as the report names it: `masks/<id>_seg[-N].review.json`. */
-const reviewRef = (id: string): RegExp =>
-  new RegExp(`^masks/${id.replace(/\./g, '\\.')}_seg(-\\d+)?\\.review\\.json$`)
 
 /** The {@link VolumeId}'s source ref of case `id` (opaque to the UI; never resolved as a path). */
 const caseSource = (id: string): SourceRef => `cohort:${id}` as SourceRef
@@ -154,7 +150,7 @@ export function cohortHandlers(cohort: ServedCohort | undefined, d: CohortDeps):
   const maskOf = async (k: CohortCase): Promise<string | undefined> => {
     const file = report.cases.find((r) => r.id === k.id)?.review.file
     const refs = [
-      ...(file !== undefined && reviewRef(k.id).test(file)
+      ...(file?.startsWith('masks/') === true && isCaseReviewName(k.id, file.slice(6))
         ? [file.replace(/\.review\.json$/, '.nii.gz')]
         : []),
       k.output,

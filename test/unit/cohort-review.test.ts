@@ -10,6 +10,7 @@ import {
   type CohortReportRow,
 } from '../../src/shared/cohort-report.js'
 import { cohortHtml, montageOf } from '../../src/jobs/cohort-html.js'
+import { isCaseReviewName } from '../../src/shared/cohort.js'
 
 test('a case is rejected, else edited, else accepted when all labels are, else pending', () => {
   assert.equal(caseReviewStatus(['accepted', 'rejected', 'edited']), 'rejected')
@@ -76,4 +77,15 @@ test('parseCohortReport refuses what the worklist cannot read, naming the field'
         e.code === 'E_BAD_HEADER' && e.file === 'r.json' && why.test(e.message),
     )
   }
+})
+
+test("a case's review files: <id>_seg.review.json and <id>_seg-N.review.json only", () => {
+  assert.equal(isCaseReviewName('y', 'y_seg.review.json'), true)
+  assert.equal(isCaseReviewName('y', 'y_seg-12.review.json'), true)
+  assert.equal(isCaseReviewName('sub.1', 'sub.1_seg-1.review.json'), true)
+  for (const n of ['y_seg-x.review.json', 'xy_seg.review.json', 'y_seg.json', 'y_seg-1.nii.gz']) {
+    assert.equal(isCaseReviewName('y', n), false, n)
+  }
+  assert.equal(isCaseReviewName('y', 'y_segA.review.json'), false)
+  assert.equal(isCaseReviewName('sub.1', 'subx1_seg.review.json'), false)
 })

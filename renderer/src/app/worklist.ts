@@ -28,7 +28,7 @@ export interface WorklistState {
 }
 
 /** `order` kept for the ids still listed, new ids after them in the list's order. */
-export function keepOrder(order: readonly string[], list: CohortWorklist): string[] {
+function keepOrder(order: readonly string[], list: CohortWorklist): string[] {
   const ids = new Set(list.cases.map((c) => c.id))
   const kept = order.filter((id) => ids.has(id))
   const had = new Set(kept)
