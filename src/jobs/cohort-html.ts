@@ -35,8 +35,6 @@ function cell(text: string, sortValue: string | number = text, numeric = false):
   return `<td${numeric ? ' class="n"' : ''} data-v="${escapeHtml(String(sortValue))}">${escapeHtml(text)}</td>`
 }
 
-const PNG_URI = 'data:image/png;base64,'
-
 /**
  * The montage of a page {@link cohortHtml} wrote: case id → PNG (base64), so that the page can be
  * written again with new review states without re-reading every image. Case ids are safe names
@@ -87,7 +85,7 @@ export function cohortHtml(r: CohortReport, pngs: ReadonlyMap<string, string>): 
     .filter((c) => pngs.has(c.id))
     .map(
       (c) =>
-        `<figure><img alt="${escapeHtml(c.id)}" src="${PNG_URI}${pngs.get(c.id) as string}">` +
+        `<figure><img alt="${escapeHtml(c.id)}" src="data:image/png;base64,${pngs.get(c.id) as string}">` +
         `<figcaption>${escapeHtml(c.id)}${c.qc.length > 0 ? ` — ${escapeHtml(c.qc.map((f) => f.code).join(', '))}` : ''}</figcaption></figure>`,
     )
   const csp = `default-src 'none'; img-src data:; style-src 'sha256-${sha(STYLE)}'; script-src 'sha256-${sha(SCRIPT)}'; base-uri 'none'; form-action 'none'`

@@ -87,7 +87,8 @@ export function parseCohortReport(x: unknown, file: string): CohortReport {
   if (!obj(x.model) || typeof x.model.id !== 'string' || typeof x.model.version !== 'string') {
     return bad('model must have id and version')
   }
-  if (!Array.isArray(x.labels) || !Array.isArray(x.cases)) return bad('cases must be a list')
+  if (!Array.isArray(x.labels)) return bad('labels must be a list')
+  if (!Array.isArray(x.cases)) return bad('cases must be a list')
   x.cases.forEach((c: unknown, i: number) => {
     const at = `cases[${i}]`
     if (!obj(c) || typeof c.id !== 'string' || !CASE_ID_RE.test(c.id)) return bad(`${at}.id`)
