@@ -8,6 +8,7 @@ import { Controller } from './app/controller.js'
 import { Editor } from './app/editor.js'
 import { SliceFiller } from './app/slice-fill.js'
 import { Triage } from './app/triage.js'
+import { Worklist } from './app/worklist.js'
 import { mountEditPanel } from './panels/edit-panel.js'
 import { mountLabelsPanel } from './panels/labels-panel.js'
 import { INITIAL_STATE, Store, hasUnsavedEdits } from './app/state.js'
@@ -19,6 +20,7 @@ import { mountDropZone, mountFilesPanel, mountSeriesChooser } from './panels/fil
 import { mountOverlays } from './panels/overlays.js'
 import { mountExportPanel } from './panels/export-panel.js'
 import { mountSegmentPanel } from './panels/segment-panel.js'
+import { mountWorklistPanel } from './panels/worklist-panel.js'
 import { SliceView } from './views/slice-view.js'
 import { ThreeDView } from './views/three-d-view.js'
 import { directionLetters } from './app/view-geometry.js'
@@ -82,6 +84,7 @@ function keyboard(
   ed: Editor,
   triage: Triage,
   filler: SliceFiller,
+  worklist: Worklist,
 ): void {
   window.addEventListener('keydown', (e) => {
     // Only fields that take typed text keep the keys; after a click on a checkbox, a button or a
@@ -187,6 +190,16 @@ function keyboard(
       case '?':
         store.set((s) => ({ help: !s.help }))
         break
+      case ',':
+      case '<':
+        if (!store.state.worklist) return
+        void worklist.previous()
+        break
+      case '.':
+      case '>':
+        if (!store.state.worklist) return
+        void worklist.next()
+        break
       default:
         return
     }
@@ -247,6 +260,8 @@ async function main(): Promise<void> {
     return
   }
   const ctl = new Controller(client, store, connect)
+  const worklist = new Worklist(store, ctl)
+  mountWorklistPanel(left, store, worklist)
   mountFilesPanel(left, store, ctl)
   mountSegmentPanel(left, store, ctl)
   mountExportPanel(left, store, ctl)
@@ -256,7 +271,7 @@ async function main(): Promise<void> {
   mountSeriesChooser(app, store, ctl)
   mountBackupBanner(app, store, ctl.backups)
   mountDropZone(app, ctl)
-  keyboard(store, ctl, views, editor, triage, filler)
+  keyboard(store, ctl, views, editor, triage, filler, worklist)
   if (bench) {
     const handle: BenchHandle = {
       store,
@@ -290,6 +305,7 @@ async function main(): Promise<void> {
   // `open=<ref>` in the fragment (serve's --open-source) opens that file instead of the sample.
   const asked = new URLSearchParams(window.location.hash.slice(1)).get('open')
   await ctl.start(asked === null || asked === '' ? undefined : (asked as SourceRef))
+  await worklist.load()
   document.body.dataset.ready = 'true'
 }
 

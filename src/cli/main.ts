@@ -65,7 +65,7 @@ commands:
       check it against the ONNX graph, and install the pack atomically for this user.
   serve [--port N] [--host 127.0.0.1] [--data DIR] [--out DIR] [--open] [--max-frame MIB]
         [--max-volumes N] [--max-workers N] [--max-segmentations N] [--recovery DIR]
-        [--open-source FILE]
+        [--open-source FILE] [--cohort DIR]
       Serve the browser UI and the API on http://127.0.0.1:N (default 8787, 0 = any free
       port) behind a one-time token; prints "VolSeg serving at <url>". --data is the folder
       the UI may open (default test/fixtures of the package, else the current folder),
@@ -76,6 +76,9 @@ commands:
       --recovery keeps backups of unsaved edits, outside --data and --out (default
       $XDG_STATE_HOME/volseg/recovery, else ~/.local/state/volseg/recovery).
       --open-source: a file under --data the page opened by --open shows first.
+      --cohort: a planned cohort folder (manifest.json, results/): the viewer's Worklist
+      opens its cases in report order (worst QC first) and saves each review beside the
+      case's mask (masks/<case>_seg-N.nii.gz + .review.json), then writes the report again.
   --help, --version`
 
 interface Parsed {
@@ -118,6 +121,7 @@ const VALUE_FLAGS = new Set([
   '--label-names',
   '--case-timeout',
   '--open-source',
+  '--cohort',
   '--reference',
   '--format',
   '--labels',

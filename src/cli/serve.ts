@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
+import { prepareCohortWorklist } from '../jobs/cohort-report.js'
 import { keepSpareWorker, startJob } from '../jobs/fork-runner.js'
 import { defaultRecoveryDir } from '../service/backups.js'
 import { createService } from '../service/create-service.js'
@@ -35,6 +36,8 @@ export interface ServeOptions {
   readonly maxFrameBytes: number
   /** `--max-volumes`, `--max-workers`, `--max-segmentations` (the rest: defaults). */
   readonly limits: Partial<AdmissionLimits>
+  /** `--cohort DIR`: a planned cohort folder whose review worklist the viewer shows. */
+  readonly cohort?: string
 }
 
 /** The runner the service uses: one forked worker per job (`src/jobs/fork-runner.ts`). */
@@ -58,6 +61,7 @@ export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOp
   if (!(maxFrameBytes >= 1024)) throw new AppError('E_ARGS', '--max-frame must be MiB > 0')
   const data = str('--data')
   const openSource = str('--open-source')
+  const cohort = str('--cohort')
   const count = (k: string): number | undefined => {
     const v = str(k)
     if (v === undefined) return undefined
@@ -85,6 +89,7 @@ export function serveOptions(flags: ReadonlyMap<string, string | true>): ServeOp
     recoveryGiven: flags.has('--recovery'),
     open: flags.has('--open'),
     ...(openSource === undefined ? {} : { openSource }),
+    ...(cohort === undefined ? {} : { cohort }),
     maxFrameBytes: Math.floor(maxFrameBytes),
     limits,
   }
@@ -129,7 +134,16 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
         'anyone who can reach this address and learns the token can read --data and write --out',
     )
   }
-  const options = { dataRoot, outDir: resolve(o.out), runner: forkRunner, limits: o.limits }
+  // A cohort is checked (and its report made or brought up to date) before anything listens.
+  const cohort =
+    o.cohort === undefined ? undefined : await prepareCohortWorklist(o.cohort, (l) => log(l))
+  const options = {
+    dataRoot,
+    outDir: resolve(o.out),
+    runner: forkRunner,
+    limits: o.limits,
+    ...(cohort === undefined ? {} : { cohort }),
+  }
   let recovery: string | undefined = resolve(o.recovery)
   let service
   try {
@@ -174,6 +188,7 @@ export async function serveCommand(o: ServeOptions): Promise<number> {
   log(`data ${dataRoot}`)
   log(`out  ${resolve(o.out)}`)
   if (recovery !== undefined) log(`recovery ${recovery}`)
+  if (cohort !== undefined) log(`cohort ${cohort.dir} (${cohort.manifest.cases.length} cases)`)
   if (o.open) openBrowser(openUrl(server.url, o.openSource))
   await stopped
   keepSpareWorker(false)

@@ -35,6 +35,18 @@ function cell(text: string, sortValue: string | number = text, numeric = false):
   return `<td${numeric ? ' class="n"' : ''} data-v="${escapeHtml(String(sortValue))}">${escapeHtml(text)}</td>`
 }
 
+/**
+ * The montage of a page {@link cohortHtml} wrote: case id → PNG (base64), so that the page can be
+ * written again with new review states without re-reading every image. Case ids are safe names
+ * (`CASE_ID_RE`: no character `escapeHtml` changes), so they read back as written.
+ */
+export function montageOf(html: string): Map<string, string> {
+  const figures = html.matchAll(
+    /<figure><img alt="([^"]*)" src="data:image\/png;base64,([A-Za-z0-9+/=]+)">/g,
+  )
+  return new Map([...figures].map((f) => [f[1] as string, f[2] as string]))
+}
+
 /** The page; `pngs` maps case id → PNG bytes, base64. */
 export function cohortHtml(r: CohortReport, pngs: ReadonlyMap<string, string>): string {
   const names = r.labels.map((l) => l.name)

@@ -3,27 +3,30 @@
  * (`report.csv`, `report.json`, `report.html`), with QC flags computed across the cohort. The
  * images are re-read in a worker (`cohort-stats` job); the files are written atomically.
  */
-import { readFile, readdir } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { readFile, readdir, realpath, stat } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
 import {
   COHORT_RESULT_SCHEMA,
+  isCaseReviewName,
   type CohortCaseResult,
   type CohortManifest,
 } from '../shared/cohort.js'
 import {
   COHORT_REPORT_SCHEMA,
+  parseCohortReport,
   type CohortReport,
   type CohortReportRow,
 } from '../shared/cohort-report.js'
 import { AppError } from '../shared/errors.js'
 import type { CardLabel } from '../shared/model-card.js'
+import { caseReviewStatus, worklistOrder } from '../core/cohort/case-review.js'
 import { labelSide } from '../core/cohort/label-side.js'
 import { qcFlags, qcScore, type QcCase } from '../core/cohort/qc-flags.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
 import { loadModelPack } from '../inference/ort/model-store.js'
 import { defaultLabelColor } from '../inference/importers/nnunet.js'
 import type { CohortStatsCaseValue } from './cohort-case-stats.js'
-import { cohortHtml } from './cohort-html.js'
+import { cohortHtml, montageOf } from './cohort-html.js'
 import { readCohortManifest } from './cohort-shard.js'
 import { runJob } from './fork-runner.js'
 
@@ -38,10 +41,9 @@ type Review = CohortReportRow['review']
 
 /** The newest review saved beside one of the case's masks (see `CohortReportRow.review`). */
 async function readReview(dir: string, id: string): Promise<Review> {
-  const names = (await readdir(join(dir, 'masks')).catch(() => [] as string[])).filter((n) => {
-    if (!n.endsWith('.review.json') || !n.startsWith(`${id}_seg`)) return false
-    return /^(-\d+)?$/.test(n.slice(`${id}_seg`.length, -'.review.json'.length))
-  })
+  const names = (await readdir(join(dir, 'masks')).catch(() => [] as string[])).filter((n) =>
+    isCaseReviewName(id, n),
+  )
   let best:
     { file: string; savedAt: string; labels: { status: string; reason?: string }[] } | undefined
   for (const n of names) {
@@ -60,14 +62,7 @@ async function readReview(dir: string, id: string): Promise<Review> {
     }
   }
   if (best === undefined) return { status: 'pending' }
-  const st = best.labels.map((l) => l.status)
-  const status = st.includes('rejected')
-    ? 'rejected'
-    : st.includes('edited')
-      ? 'edited'
-      : st.length > 0 && st.every((x) => x === 'accepted')
-        ? 'accepted'
-        : 'pending'
+  const status = caseReviewStatus(best.labels.map((l) => l.status))
   const reasons = best.labels.flatMap((l) => (typeof l.reason === 'string' ? [l.reason] : []))
   return {
     status,
@@ -258,13 +253,7 @@ export async function writeCohortReport(
       review: reviews[i] as Review,
     }
   })
-  const reviewed = (r: CohortReportRow): number => (r.review.status === 'pending' ? 0 : 1)
-  rows.sort(
-    (a, b) =>
-      reviewed(a) - reviewed(b) ||
-      b.qcScore - a.qcScore ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  )
+  rows.sort(worklistOrder)
   const report: CohortReport = {
     schema: COHORT_REPORT_SCHEMA,
     generatedAt: new Date().toISOString(),
@@ -277,6 +266,19 @@ export async function writeCohortReport(
   }
   const pngs = new Map<string, string>()
   for (const [id, s] of stats) if (s.pngBase64 !== undefined) pngs.set(id, s.pngBase64)
+  return { report, ...(await publishCohortReport(dir, m, report, pngs)) }
+}
+
+/**
+ * Writes `report.csv`, `report.json` and `report.html` into the cohort folder `dir` (atomic,
+ * never over a case's input); resolves to their paths.
+ */
+async function publishCohortReport(
+  dir: string,
+  m: CohortManifest,
+  report: CohortReport,
+  pngs: ReadonlyMap<string, string>,
+): Promise<{ csv: string; json: string; html: string }> {
   const protect = m.cases.flatMap((c) => c.input)
   const enc = (t: string): Uint8Array => new TextEncoder().encode(t)
   const paths = {
@@ -287,5 +289,82 @@ export async function writeCohortReport(
   await writeFileAtomic(paths.csv, enc(cohortCsv(report)), { protect })
   await writeFileAtomic(paths.json, enc(`${JSON.stringify(report, null, 2)}\n`), { protect })
   await writeFileAtomic(paths.html, enc(cohortHtml(report, pngs)), { protect })
-  return { report, ...paths }
+  return paths
+}
+
+/**
+ * The review states of an existing report brought up to date: every case's review is read again
+ * from `masks/` ({@link readReview}), the rows put back in worklist order, and the three files
+ * written again. The QC figures and the montage stay as `volseg cohort report` made them: no
+ * image is re-read, so this takes milliseconds, not minutes. `E_NOT_FOUND` when the cohort has no
+ * `report.json` yet, `E_BAD_HEADER` when it is not a report.
+ */
+export async function updateCohortReviews(cohortDir: string): Promise<CohortReport> {
+  const dir = resolve(cohortDir)
+  const m = await readCohortManifest(join(dir, 'manifest.json'))
+  const file = join(dir, 'report.json')
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    throw new AppError('E_NOT_FOUND', 'the cohort has no report yet: run volseg cohort report', {
+      file,
+    })
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (e) {
+    throw new AppError('E_BAD_HEADER', `not a cohort report (${(e as Error).message})`, { file })
+  }
+  const old = parseCohortReport(parsed, file)
+  const html = await readFile(join(dir, 'report.html'), 'utf8').catch(() => '')
+  const cases = await Promise.all(
+    old.cases.map(async (r) => ({ ...r, review: await readReview(dir, r.id) })),
+  )
+  const report: CohortReport = { ...old, cases: cases.sort(worklistOrder) }
+  await publishCohortReport(dir, m, report, montageOf(html))
+  return report
+}
+
+/**
+ * What `volseg serve --cohort <dir>` serves, checked before it listens: the folder (real path)
+ * must hold a valid `manifest.json` (`E_NOT_FOUND`/`E_BAD_HEADER` naming it otherwise) and a
+ * `results/` folder; a cohort without `report.json` gets one now (`writeCohortReport`, which
+ * re-reads the finished cases), one with a report has its review states brought up to date
+ * ({@link updateCohortReviews}). A case result written after the report's QC was computed
+ * (`generatedAt`) is said on `onLine`: its QC shows only once the report is made again.
+ */
+export async function prepareCohortWorklist(
+  cohortDir: string,
+  onLine: (line: string) => void,
+): Promise<{ dir: string; name: string; manifest: CohortManifest; report: CohortReport }> {
+  const dir = await realpath(resolve(cohortDir)).catch(() => {
+    throw new AppError('E_NOT_FOUND', 'no such cohort folder', { file: cohortDir })
+  })
+  const manifest = await readCohortManifest(join(dir, 'manifest.json'))
+  const results = join(dir, 'results')
+  if (!(await stat(results).catch(() => undefined))?.isDirectory()) {
+    const why = 'not a cohort folder: it has no results/ (run volseg cohort plan)'
+    throw new AppError('E_NOT_FOUND', why, { file: results })
+  }
+  let report: CohortReport
+  if ((await stat(join(dir, 'report.json')).catch(() => undefined)) === undefined) {
+    onLine(`${basename(dir)} has no report.json yet: making it (volseg cohort report)`)
+    report = (await writeCohortReport({ dir, onLine })).report
+  } else {
+    report = await updateCohortReviews(dir)
+    const made = Date.parse(report.generatedAt)
+    const newer = []
+    for (const n of await readdir(results)) {
+      const t = await stat(join(results, n)).catch(() => undefined)
+      if (n.endsWith('.json') && t !== undefined && t.mtimeMs > made) newer.push(n)
+    }
+    if (newer.length > 0) {
+      onLine(
+        `WARNING: ${newer.length} case result(s) are newer than report.json: their QC is in the worklist only after "volseg cohort report ${cohortDir}" runs again`,
+      )
+    }
+  }
+  return { dir, name: basename(dir), manifest, report }
 }

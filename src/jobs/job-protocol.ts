@@ -2,6 +2,7 @@ import type { OpenOptions } from '../io/open-volume.js'
 import type { VolumeInfo } from '../shared/info.js'
 import type {
   BackupJobRequest,
+  CohortReviewsJobRequest,
   ExportJobRequest,
   BackupJobValue,
   ModelList,
@@ -18,6 +19,7 @@ import type { VoxelHandoff } from './voxel-handoff.js'
 import type { CohortStatsRequest, CohortStatsValue } from './cohort-case-stats.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
 import type { ExportReport } from '../shared/export.js'
+import type { CohortReport } from '../shared/cohort-report.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
 export type JobRequest =
@@ -40,6 +42,8 @@ export type JobRequest =
   | BackupJobRequest
   /** Cohort report: re-read finished cases for QC figures and montage slices. */
   | CohortStatsRequest
+  /** Cohort report: the review states read again and written into it (`volseg serve --cohort`). */
+  | CohortReviewsJobRequest
 
 /** What each request kind answers with. */
 export interface JobValue {
@@ -53,6 +57,7 @@ export interface JobValue {
   'save-mask': SaveMaskJobValue
   'write-backup': BackupJobValue
   'cohort-stats': CohortStatsValue
+  'cohort-reviews': CohortReport
 }
 
 export type { ModelList, ModelListEntry }

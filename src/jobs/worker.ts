@@ -13,6 +13,7 @@ import type {
   WorkerMessage,
 } from './job-protocol.js'
 import { runCohortStatsJob } from './cohort-case-stats.js'
+import { updateCohortReviews } from './cohort-report.js'
 import { runBackupJob } from './backup-job.js'
 import { runExportJob } from './export-job.js'
 import { runInfo } from './info-job.js'
@@ -83,6 +84,8 @@ async function handle(req: JobRequest): Promise<JobReply> {
         return { ok: true, value: await runBackupJob(req) }
       case 'cohort-stats':
         return { ok: true, value: await runCohortStatsJob(req) }
+      case 'cohort-reviews':
+        return { ok: true, value: await updateCohortReviews(req.dir) }
       case 'export':
         return { ok: true, value: await runExportJob(req.spec) }
     }

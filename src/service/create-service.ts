@@ -68,7 +68,8 @@ import { reviewFileName } from '../shared/review-file.js'
 import { SegmentationJobs } from './segmentation-jobs.js'
 import { Sessions, type SessionState } from './sessions.js'
 import { listFolder } from './sources.js'
-import { openLabelsHandler } from './open-labels.js'
+import { openLabelsHandler, openMaskOnto, type OpenLabelsDeps } from './open-labels.js'
+import { cohortHandlers, type ServedCohort } from './cohort-worklist.js'
 import { sweepLeftovers } from './sweep-leftovers.js'
 import { UploadStore, type StoredUpload } from './uploads.js'
 
@@ -112,6 +113,11 @@ export interface ServiceOptions {
   readonly grants?: {
     resolve(ref: string): { readonly path: string; readonly confineTo: string } | undefined
   }
+  /**
+   * The cohort whose review worklist this service serves (`volseg serve --cohort`, prepared by
+   * `prepareCohortWorklist`): its cases open by id, reviews are saved into its `masks/`.
+   */
+  readonly cohort?: ServedCohort
 }
 
 /** The API as one connection sees it, plus its events and its end. */
@@ -187,6 +193,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
   const paths = new ClientPaths([
     { dir: dataRoot, shown: dataRootName },
     { dir: outDir, shown: basename(outDir) },
+    ...(o.cohort ? [{ dir: o.cohort.dir, shown: o.cohort.name }] : []),
   ])
   const display = (file: string | undefined): string | undefined => paths.file(file)
   const fail = (x: unknown): Result<never> => paths.result(errorResult(x) as Result<never>)
@@ -283,7 +290,9 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       : [{ id: 'cpu', available: true }]
     let sample: SourceRef | null = null
     try {
-      if ((await stat(join(dataRoot, SAMPLE_NAME))).isFile()) sample = SAMPLE_NAME as SourceRef
+      // A cohort's reviewer starts from the worklist, not the sample.
+      const st = o.cohort ? undefined : await stat(join(dataRoot, SAMPLE_NAME))
+      if (st?.isFile()) sample = SAMPLE_NAME as SourceRef
     } catch {
       // no sample
     }
@@ -296,17 +305,21 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       defaultModelId,
       sampleSource: sample,
       session: { key: s.key, graceSeconds: Math.round(sessions.graceMs / 1000) },
+      ...(o.cohort
+        ? { cohort: { name: o.cohort.name, cases: o.cohort.manifest.cases.length } }
+        : {}),
     })
   }
 
   /**
    * Reads `abs` in a worker and holds the volume for session `s` as `source`, shown as `base`
    * (plus the series description for DICOM). A volume slot is reserved before the read, its bytes
-   * counted after it. Shared by `openSource` and `openUpload` (`upload`, `hide`).
+   * counted after it. Shared by `openSource`, `openUpload` (`upload`, `hide`) and
+   * `openCohortCase` (`caseId`; `abs` then lists the case's inputs).
    */
   async function openPath(
     s: SessionState,
-    abs: string,
+    abs: string | readonly string[],
     source: SourceRef,
     base: string,
     extra: {
@@ -314,6 +327,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       upload?: StoredUpload
       hide?: (t: string) => string
       confineTo?: string
+      caseId?: string
     } = {},
   ): Promise<Result<OpenedSource>> {
     const slot = admission.reserveVolume()
@@ -323,7 +337,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
         // Detached data files stay under --data (a dropped file has none: uploads.ts refuses them).
         {
           kind: 'open',
-          input: [abs],
+          input: typeof abs === 'string' ? [abs] : abs,
           confineTo: extra.confineTo ?? dataRoot,
           ...(extra.seriesKey === undefined ? {} : { seriesKey: extra.seriesKey }),
         },
@@ -364,6 +378,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       warnings: v.warnings.map(hide),
       ...(v.modality === undefined ? {} : { modality: v.modality }),
       ...(v.study === undefined ? {} : { study: v.study }),
+      ...(extra.caseId === undefined ? {} : { caseId: extra.caseId }),
     }
     // The page may have gone (and its grace ended) while the file was read: hold nothing then.
     const owner = sessions.live(s)
@@ -456,15 +471,24 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     return ok(header)
   }
 
-  async function saveMask(s: SessionState, req: SaveMaskRequest): Promise<Result<SaveReport>> {
+  /**
+   * `saveMask` into `target.dir` (default `--out`), the name numbered from `target.from`, paths
+   * in the report relative to `target.root`; a cohort case's save goes into the cohort's `masks/`.
+   */
+  async function saveMask(
+    s: SessionState,
+    req: SaveMaskRequest,
+    target: { dir: string; root: string; from: number } = { dir: outDir, root: outDir, from: 0 },
+  ): Promise<Result<SaveReport>> {
     const held = heldForWrite(holdings, s, req, 'save')
     if (!held.ok) return held
     const { v, l, review } = held.value
     const { path, stem, n } = await freeOutName(
-      outDir,
+      target.dir,
       req.name,
       reservedOut,
       review ? reviewFileName : undefined,
+      target.from,
     )
     reservedOut.add(path)
     try {
@@ -488,16 +512,23 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       // Saved and verified: the backup of these edits has served its purpose.
       await backups?.discard(v).catch(() => undefined)
       return ok({
-        path: refOf(outDir, r.value.path),
+        path: refOf(target.root, r.value.path),
         bytes: r.value.bytes,
         verification: r.value.verification,
         ...(r.value.reviewPath === undefined
           ? {}
-          : { reviewPath: refOf(outDir, r.value.reviewPath) }),
+          : { reviewPath: refOf(target.root, r.value.reviewPath) }),
       })
     } finally {
       reservedOut.delete(path)
     }
+  }
+
+  // Reading a mask as labels (openLabels, a restored backup, a cohort case's mask).
+  const maskDeps: Omit<OpenLabelsDeps, 'roots'> = {
+    holdings,
+    admission,
+    open: (req, what) => run(req, { timeoutMs: o.openTimeoutMs ?? 600_000 }, what),
   }
 
   const handlers: Handlers = {
@@ -606,17 +637,21 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       scrub,
       exportJob: (req, what) => run(req, { timeoutMs: 600_000 }, what),
     }),
-    openLabels: openLabelsHandler({
-      roots: { data: dataRoot, out: outDir },
+    openLabels: openLabelsHandler({ roots: { data: dataRoot, out: outDir }, ...maskDeps }),
+    ...cohortHandlers(o.cohort, {
       holdings,
-      admission,
-      open: (req, what) => run(req, { timeoutMs: o.openTimeoutMs ?? 600_000 }, what),
+      scrub,
+      openImage: openPath,
+      openMask: (s, volumeId, root, abs) => openMaskOnto(maskDeps, s, volumeId, root, abs),
+      saveMask,
+      updateReport: (dir) =>
+        run({ kind: 'cohort-reviews', dir }, { timeoutMs: 120_000 }, 'writing the cohort report'),
     }),
     ...backupHandlers(backups, {
       holdings,
       admission,
       write: (req, what) => run(req, { timeoutMs: 120_000 }, what),
-      open: (req, what) => run(req, { timeoutMs: o.openTimeoutMs ?? 600_000 }, what),
+      open: maskDeps.open,
     }),
   }
 

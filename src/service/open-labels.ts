@@ -17,6 +17,7 @@ import {
   type OpenLabelsRequest,
   type Result,
   type ReviewRecord,
+  type VolumeId,
 } from '../shared/api.js'
 import type { OpenJobRequest, OpenJobValue } from '../shared/jobs.js'
 import { reviewCoverageProblem, reviewFileName } from '../shared/review-file.js'
@@ -105,61 +106,76 @@ export function openLabelsHandler(
   d: OpenLabelsDeps,
 ): (s: SessionState, req: OpenLabelsRequest) => Promise<Result<OpenedLabels>> {
   return async (s, req) => {
-    const v: HeldVolume = d.holdings.volume(req.volumeId, s.key)
     const root = req.root === 'out' ? d.roots.out : d.roots.data
     const abs = await resolveUnder(root, req.source, 'mask')
-    const shown = basename(abs)
-    const r = await d.open(
-      { kind: 'open', input: [abs], confineTo: root, asLabels: true },
-      `opening the mask ${shown}`,
-    )
-    if (!r.ok) return r
-    const m = r.value
-    if (m.kind !== 'volume') {
-      return err('E_UNSUPPORTED', `${shown}: a DICOM folder, not a mask file`, shown)
-    }
-    const mismatch = gridMismatch(v.geometry, m.volume.geometry)
-    if (mismatch) {
-      return err('E_ARGS', `${shown} is not a mask of ${v.name}: ${mismatch}`, shown)
-    }
-    const dataType = m.volume.dataType
-    if (dataType !== 'uint8' && dataType !== 'uint16') {
-      return err('E_INTERNAL', `${shown}: read as ${dataType}, not as labels`, shown)
-    }
-    const bytes = m.volume.voxels
-    const counted = countLabels(bytes, dataType, v.geometry.spacingMm, v.styles)
-    const found = await reviewBeside(abs, counted)
-    // Names and colours of a saved review win over "label N".
-    const named = new Map<number, LabelStyle>(
-      (found.record?.labels ?? []).map((l) => [
-        l.value,
-        { value: l.value, name: l.name, color: l.colourRGB },
-      ]),
-    )
-    const grant = d.admission.holdBytes(bytes.byteLength, `the mask ${shown}`)
-    const header: LabelsHeader = {
-      labelsId: newId<LabelsId>('lbl'),
-      volumeId: v.id,
-      dataType,
-      sizeIJK: v.geometry.sizeIJK,
-      byteLength: bytes.byteLength,
-      labels: counted.map((l) => {
-        const n = named.get(l.value)
-        return n ? { ...l, name: n.name, color: n.color } : l
-      }),
-      warnings: [
-        ...m.warnings.map((w) => `${shown}: ${w}`),
-        ...(found.warning ? [found.warning] : []),
-      ],
-    }
-    if (!d.holdings.addLabels(v, { header, bytes, grant })) {
-      return err('E_CANCELLED', `${v.name} was closed while ${shown} was read`)
-    }
-    return ok({
-      labels: header,
-      path: refOf(root, abs),
-      ...(found.record ? { review: found.record } : {}),
-      ...(found.path ? { reviewPath: refOf(root, found.path) } : {}),
-    })
+    return openMaskOnto(d, s, req.volumeId, root, abs)
   }
+}
+
+/**
+ * Reads the mask file `abs` (a real path the caller confined under `root`, which also confines
+ * its detached data file) as a label map of session `s`'s volume `volumeId`, with the review
+ * beside it; paths in the answer are relative to `root`.
+ */
+export async function openMaskOnto(
+  d: Omit<OpenLabelsDeps, 'roots'>,
+  s: SessionState,
+  volumeId: VolumeId,
+  root: string,
+  abs: string,
+): Promise<Result<OpenedLabels>> {
+  const v: HeldVolume = d.holdings.volume(volumeId, s.key)
+  const shown = basename(abs)
+  const r = await d.open(
+    { kind: 'open', input: [abs], confineTo: root, asLabels: true },
+    `opening the mask ${shown}`,
+  )
+  if (!r.ok) return r
+  const m = r.value
+  if (m.kind !== 'volume') {
+    return err('E_UNSUPPORTED', `${shown}: a DICOM folder, not a mask file`, shown)
+  }
+  const mismatch = gridMismatch(v.geometry, m.volume.geometry)
+  if (mismatch) {
+    return err('E_ARGS', `${shown} is not a mask of ${v.name}: ${mismatch}`, shown)
+  }
+  const dataType = m.volume.dataType
+  if (dataType !== 'uint8' && dataType !== 'uint16') {
+    return err('E_INTERNAL', `${shown}: read as ${dataType}, not as labels`, shown)
+  }
+  const bytes = m.volume.voxels
+  const counted = countLabels(bytes, dataType, v.geometry.spacingMm, v.styles)
+  const found = await reviewBeside(abs, counted)
+  // Names and colours of a saved review win over "label N".
+  const named = new Map<number, LabelStyle>(
+    (found.record?.labels ?? []).map((l) => [
+      l.value,
+      { value: l.value, name: l.name, color: l.colourRGB },
+    ]),
+  )
+  const grant = d.admission.holdBytes(bytes.byteLength, `the mask ${shown}`)
+  const header: LabelsHeader = {
+    labelsId: newId<LabelsId>('lbl'),
+    volumeId: v.id,
+    dataType,
+    sizeIJK: v.geometry.sizeIJK,
+    byteLength: bytes.byteLength,
+    labels: counted.map((l) => {
+      const n = named.get(l.value)
+      return n ? { ...l, name: n.name, color: n.color } : l
+    }),
+    warnings: [
+      ...m.warnings.map((w) => `${shown}: ${w}`),
+      ...(found.warning ? [found.warning] : []),
+    ],
+  }
+  if (!d.holdings.addLabels(v, { header, bytes, grant })) {
+    return err('E_CANCELLED', `${v.name} was closed while ${shown} was read`)
+  }
+  return ok({
+    labels: header,
+    path: refOf(root, abs),
+    ...(found.record ? { review: found.record } : {}),
+    ...(found.path ? { reviewPath: refOf(root, found.path) } : {}),
+  })
 }

@@ -25,7 +25,8 @@ const exists = (p: string): Promise<boolean> =>
 
 /**
  * The first free numbered name for `name` in `outDir` (a real path) not in `reserved`, whose
- * `companion` name (when given, e.g. the review file) is free as well. Throws
+ * `companion` name (when given, e.g. the review file) is free as well, numbered from `from` (0:
+ * the name itself first; 1: never the bare name, as for a cohort case's reviewed mask). Throws
  * `E_ARGS` naming the offending character (as U+XXXX) or the length rule, `E_WRITE` when all
  * numbers up to {@link MAX_NAME_SUFFIX} are taken.
  */
@@ -34,13 +35,14 @@ export async function freeOutName(
   name: string,
   reserved: ReadonlySet<string>,
   companion?: (maskName: string) => string,
+  from = 0,
 ): Promise<OutName> {
   const shown = visibleName(name)
   const s = maskStem(name)
   if ('problem' in s) {
     throw new AppError('E_ARGS', `refused file name "${shown}": ${s.problem}`, { file: shown })
   }
-  for (let n = 0; n <= MAX_NAME_SUFFIX; n++) {
+  for (let n = from; n <= MAX_NAME_SUFFIX; n++) {
     const path = join(outDir, numberedMaskName(s.stem, n))
     if (!isInside(outDir, path) || relative(outDir, path).includes(sep)) {
       throw new AppError('E_ARGS', `refused file name "${shown}"`, { file: shown })

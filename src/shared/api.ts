@@ -20,9 +20,29 @@ import type { IntensitySignature } from './input-fit.js'
 import type { MaskVerification } from './mask-verification.js'
 import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
+import { hasKeys, isBool, isPlain, isText, opt } from './guard-kit.js'
+import { MAX_REVIEW_LABELS, isReviewRecord, type ReviewRecord } from './label-review.js'
+import { CASE_ID_RE } from './cohort.js'
+import type {
+  CohortCaseRequest,
+  CohortWorklist,
+  OpenedCohortCase,
+  SaveCohortCaseRequest,
+  SavedCohortCase,
+} from './cohort-api.js'
+
+export { MAX_STRING } from './guard-kit.js'
+export {
+  MAX_REVIEW_LABELS,
+  isReviewRecord,
+  type LabelReview,
+  type LabelReviewStatus,
+  type ReviewRecord,
+} from './label-review.js'
+export type * from './cohort-api.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 6
+export const API_VERSION = 7
 
 // ---- Results and errors ----
 
@@ -85,8 +105,6 @@ export type ModelId = Brand<'ModelId'>
  */
 export type SourceRef = Brand<'SourceRef'>
 
-/** Longest string any request field may hold (refs, names, keys). */
-export const MAX_STRING = 4096
 /** Longest file name `saveMask` accepts. */
 export const MAX_FILE_NAME = 255
 /** Most voxels an uploaded label map may hold (2³¹ − 1, the largest typed-array index we use). */
@@ -164,6 +182,11 @@ export interface HelloInfo {
    * ends, unless a new connection presents `key` with `resumeSession` first (a page reload).
    */
   readonly session?: { readonly key: SessionKey; readonly graceSeconds: number }
+  /**
+   * Present when the core serves a cohort's review worklist (`volseg serve --cohort`): the
+   * cohort folder's name and its number of cases (`cohortWorklist` lists them).
+   */
+  readonly cohort?: { readonly name: string; readonly cases: number }
 }
 
 /** Argument of `resumeSession`: the key an earlier connection's `hello` gave. */
@@ -307,6 +330,8 @@ export interface OpenedVolume {
   readonly modality?: string
   /** Patient, study and series of a DICOM input (absent for NIfTI, NRRD, MetaImage). */
   readonly study?: StudyInfo
+  /** The cohort case this is the image of, when `openCohortCase` opened it. */
+  readonly caseId?: string
 }
 
 /**
@@ -480,31 +505,6 @@ export interface UploadLabelsRequest {
   readonly bytes: Uint8Array
 }
 
-/** Review status of one label, as saved with a mask and kept in a backup. */
-export type LabelReviewStatus = 'pending' | 'accepted' | 'edited' | 'rejected'
-
-/**
- * One label as the reviewer left it: its value in the label map, name, display colour (sRGB
- * 0–255) and review status; `reason` is present exactly when `status` is `rejected`.
- */
-export interface LabelReview {
-  readonly value: number
-  readonly name: string
-  readonly colourRGB: readonly [number, number, number]
-  readonly status: LabelReviewStatus
-  readonly reason?: string
-}
-
-/**
- * The review of a label map: every label in display order (hidden ones too), and when it was
- * last changed (ISO 8601, UTC). Saved beside a mask and carried by a backup, so that exports can
- * say what the human changed.
- */
-export interface ReviewRecord {
-  readonly labels: readonly LabelReview[]
-  readonly updatedAt: string
-}
-
 /** Argument of `saveMask`. */
 export interface SaveMaskRequest {
   readonly volumeId: VolumeId
@@ -649,6 +649,22 @@ export interface VolsegApi {
    * into `--out`, in a job worker; never over a file (a taken name is refused).
    */
   exportLabels(req: ExportLabelsRequest): Promise<Result<ExportSummary>>
+  /**
+   * The cohort's cases in the report's order (not reviewed first, then worst QC first) with
+   * their QC flags and review states (`volseg serve --cohort`; refused otherwise).
+   */
+  cohortWorklist(req: EmptyRequest): Promise<Result<CohortWorklist>>
+  /**
+   * Opens a case by id: its image (as `openSource`), and its mask as the label map with the
+   * review saved beside it (the newest reviewed mask, else the model's).
+   */
+  openCohortCase(req: CohortCaseRequest): Promise<Result<OpenedCohortCase>>
+  /**
+   * Saves a case's labels and review as a new `masks/<id>_seg-N.nii.gz` with
+   * `<id>_seg-N.review.json` beside it in the cohort folder (atomic, verified; never over the
+   * model's mask or any file), then writes the cohort report again with the case's state.
+   */
+  saveCohortCase(req: SaveCohortCaseRequest): Promise<Result<SavedCohortCase>>
 }
 
 /** Name of a {@link VolsegApi} method. */
@@ -682,6 +698,9 @@ export const API_METHODS = {
   restoreBackup: 1,
   discardBackup: 1,
   exportLabels: 1,
+  cohortWorklist: 1,
+  openCohortCase: 1,
+  saveCohortCase: 1,
 } as const satisfies Record<ApiMethod, 1>
 
 /** True when `x` names a {@link VolsegApi} method (own key of {@link API_METHODS}). */
@@ -739,35 +758,7 @@ export const API_EVENTS = {
   'job:cancelled': 1,
 } as const satisfies Record<ApiEventType, 1>
 
-// ---- Request guards: hand-written, exact (extra keys refused), no libraries. ----
-
-type Obj = Readonly<Record<string, unknown>>
-
-/** A plain object: not null, not an array or typed array, prototype Object or null. */
-function isPlain(x: unknown): x is Obj {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false
-  const proto: unknown = Object.getPrototypeOf(x)
-  return proto === Object.prototype || proto === null
-}
-
-/** Own keys are exactly `required` plus any of `optional`. */
-function hasKeys(o: Obj, required: readonly string[], optional: readonly string[] = []): boolean {
-  if (Object.getOwnPropertySymbols(o).length > 0) return false
-  const known = (k: string): boolean => required.includes(k) || optional.includes(k)
-  return required.every((k) => Object.hasOwn(o, k)) && Object.keys(o).every(known)
-}
-
-/** A string of at most `max` characters without NUL. */
-function isText(x: unknown, max = MAX_STRING): x is string {
-  return typeof x === 'string' && x.length <= max && !x.includes('\0')
-}
-
-/** An optional field: absent (or undefined) or passing `check`. */
-function opt(x: unknown, check: (v: unknown) => boolean): boolean {
-  return x === undefined || check(x)
-}
-
-const isBool = (x: unknown): x is boolean => typeof x === 'boolean'
+// ---- Request guards: hand-written, exact (extra keys refused), no libraries (guard-kit.ts). ----
 
 type ProviderSet = Readonly<Record<ProviderChoice, 1>>
 const PROVIDER_CHOICES: ProviderSet = { auto: 1, cpu: 1, webgpu: 1, cuda: 1, dml: 1, coreml: 1 }
@@ -908,37 +899,6 @@ function isSaveMask(x: unknown): x is SaveMaskRequest {
   )
 }
 
-/** Most labels a {@link ReviewRecord} may list (uint16 label maps). */
-export const MAX_REVIEW_LABELS = 65535
-
-function isByte(x: unknown): boolean {
-  return Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 255
-}
-
-function isLabelReview(x: unknown): x is LabelReview {
-  if (!isPlain(x) || !hasKeys(x, ['value', 'name', 'colourRGB', 'status'], ['reason'])) return false
-  const { value, name, colourRGB, status, reason } = x
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) return false
-  if (!isText(name, 256) || !Array.isArray(colourRGB) || colourRGB.length !== 3) return false
-  if (!colourRGB.every(isByte)) return false
-  if (status === 'rejected') return isText(reason) && reason.trim().length > 0
-  return reason === undefined && ['pending', 'accepted', 'edited'].includes(status as string)
-}
-
-/** True for a {@link ReviewRecord} of the declared shape (the `saveMask` guard's check). */
-export function isReviewRecord(x: unknown): x is ReviewRecord {
-  if (!isPlain(x) || !hasKeys(x, ['labels', 'updatedAt'])) return false
-  const { labels, updatedAt } = x
-  if (!isText(updatedAt, 64) || Number.isNaN(Date.parse(updatedAt))) return false
-  if (!Array.isArray(labels) || labels.length > MAX_REVIEW_LABELS) return false
-  const seen = new Set<number>()
-  for (const l of labels) {
-    if (!isLabelReview(l) || seen.has(l.value)) return false
-    seen.add(l.value)
-  }
-  return true
-}
-
 function isExportLabels(x: unknown): x is ExportLabelsRequest {
   return (
     isPlain(x) &&
@@ -961,6 +921,23 @@ function isExportLabels(x: unknown): x is ExportLabelsRequest {
         ))) &&
     (x.ras === undefined || typeof x.ras === 'boolean') &&
     (x.review === undefined || isReviewRecord(x.review))
+  )
+}
+
+const isCaseId = (x: unknown): x is string => typeof x === 'string' && CASE_ID_RE.test(x)
+
+function isCohortCase(x: unknown): x is CohortCaseRequest {
+  return isPlain(x) && hasKeys(x, ['caseId']) && isCaseId(x.caseId)
+}
+
+function isSaveCohortCase(x: unknown): x is SaveCohortCaseRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['caseId', 'volumeId', 'labelsId', 'review']) &&
+    isCaseId(x.caseId) &&
+    isVolumeId(x.volumeId) &&
+    isLabelsId(x.labelsId) &&
+    isReviewRecord(x.review)
   )
 }
 
@@ -993,4 +970,7 @@ export const requestGuards: {
   restoreBackup: isVolumeRequest,
   discardBackup: isVolumeRequest,
   exportLabels: isExportLabels,
+  cohortWorklist: isEmpty,
+  openCohortCase: isCohortCase,
+  saveCohortCase: isSaveCohortCase,
 }

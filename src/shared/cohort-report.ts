@@ -1,6 +1,8 @@
 /**
  * The merged cohort report (`cohort/report.json`; `report.csv` holds the same rows). Plain JSON.
  */
+import { CASE_ID_RE } from './cohort.js'
+import { AppError } from './errors.js'
 import type { Vec3 } from './geometry.js'
 
 export const COHORT_REPORT_SCHEMA = 'volseg-cohort-report/1'
@@ -63,4 +65,42 @@ export interface CohortReport {
   }[]
   /** Worklist order: cases not reviewed yet first, then QC score descending, then id. */
   readonly cases: readonly CohortReportRow[]
+}
+
+const REVIEW_STATES = ['pending', 'accepted', 'edited', 'rejected']
+const CASE_STATES = ['ok', 'failed', 'pending']
+
+/**
+ * Checks a parsed `report.json` as far as the worklist reads it (schema, model, labels, and per
+ * case its id, status, QC flags, score and review state); `E_BAD_HEADER` naming `file` and the
+ * first bad field. The figures are passed through as written.
+ */
+export function parseCohortReport(x: unknown, file: string): CohortReport {
+  const bad = (what: string): never => {
+    throw new AppError('E_BAD_HEADER', `not a VolSeg cohort report: ${what}`, { file })
+  }
+  const obj = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+  if (!obj(x) || x.schema !== COHORT_REPORT_SCHEMA) {
+    return bad(`schema must be "${COHORT_REPORT_SCHEMA}"`)
+  }
+  if (!obj(x.model) || typeof x.model.id !== 'string' || typeof x.model.version !== 'string') {
+    return bad('model must have id and version')
+  }
+  if (!Array.isArray(x.labels)) return bad('labels must be a list')
+  if (!Array.isArray(x.cases)) return bad('cases must be a list')
+  x.cases.forEach((c: unknown, i: number) => {
+    const at = `cases[${i}]`
+    if (!obj(c) || typeof c.id !== 'string' || !CASE_ID_RE.test(c.id)) return bad(`${at}.id`)
+    if (!CASE_STATES.includes(c.status as string)) return bad(`${at}.status`)
+    if (!Array.isArray(c.qc) || !c.qc.every((f) => obj(f) && typeof f.code === 'string')) {
+      return bad(`${at}.qc`)
+    }
+    if (typeof c.qcScore !== 'number' || !Number.isFinite(c.qcScore)) return bad(`${at}.qcScore`)
+    if (!obj(c.review) || !REVIEW_STATES.includes(c.review.status as string)) {
+      return bad(`${at}.review.status`)
+    }
+    return undefined
+  })
+  return x as unknown as CohortReport
 }

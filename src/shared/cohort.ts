@@ -88,6 +88,18 @@ const SHA_RE = /^[0-9a-f]{64}$/
 /** Case ids become file names: letters, digits, `.`, `_`, `-`; no leading dot. */
 export const CASE_ID_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/
 
+/**
+ * True for the name of a review saved beside one of case `id`'s masks in `masks/`:
+ * `<id>_seg.review.json` or `<id>_seg-N.review.json` (the viewer's numbered saves), which is
+ * what `volseg cohort report` reads a case's review from.
+ */
+export function isCaseReviewName(id: string, name: string): boolean {
+  const head = `${id}_seg`
+  const tail = '.review.json'
+  if (!name.startsWith(head) || !name.endsWith(tail)) return false
+  return /^(-\d+)?$/.test(name.slice(head.length, name.length - tail.length))
+}
+
 /** Validates a parsed `manifest.json`; `E_BAD_HEADER` naming `file` and the first bad field. */
 export function parseCohortManifest(x: unknown, file: string): CohortManifest {
   const bad = (what: string): never => {

@@ -7,6 +7,7 @@
  * resolves and confines every path before a request leaves it.
  */
 import type { ReviewRecord, SeriesChoice, StudyInfo } from './api.js'
+import type { CohortReport } from './cohort-report.js'
 import type { ErrorCode } from './errors.js'
 import type { GantryTilt } from './gantry-tilt.js'
 import type { VolumeGeometry } from './geometry.js'
@@ -229,8 +230,19 @@ export interface ExportJobRequest {
   readonly spec: ExportJobSpec
 }
 
+/**
+ * `cohort-reviews` (`volseg serve --cohort`): read every case's review in the cohort folder `dir`
+ * (absolute) again and write the cohort report (`report.csv`, `.json`, `.html`) with them, the
+ * QC figures and montage kept; answers the report written.
+ */
+export interface CohortReviewsJobRequest {
+  readonly kind: 'cohort-reviews'
+  readonly dir: string
+}
+
 export type ServiceJobRequest =
   | OpenJobRequest
+  | CohortReviewsJobRequest
   | SegmentVolumeJobRequest
   | SaveMaskJobRequest
   | BackupJobRequest
@@ -245,4 +257,5 @@ export interface ServiceJobValue {
   'write-backup': BackupJobValue
   export: ExportReport
   models: ModelList
+  'cohort-reviews': CohortReport
 }

@@ -75,12 +75,14 @@ export const TEST_PACKS = join(REPO, 'test', 'tiny-model', 'packs')
 
 /**
  * Starts `volseg serve --port 0` and resolves with the URL it prints. Backups of unsaved edits go
- * to `recovery` (default: `recovery` beside `data`, never this user's own recovery folder).
+ * to `recovery` (default: `recovery` beside `data`, never this user's own recovery folder);
+ * `extra`: more options (`--cohort DIR`).
  */
 export function startServer(
   data: string,
   out: string,
   recovery = join(dirname(data), 'recovery'),
+  extra: readonly string[] = [],
 ): Promise<Server> {
   const args = [
     join(REPO, 'bin', 'volseg.mjs'),
@@ -93,6 +95,7 @@ export function startServer(
     out,
     '--recovery',
     recovery,
+    ...extra,
   ]
   const child = spawn(process.execPath, args, {
     cwd: REPO,

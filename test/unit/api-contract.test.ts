@@ -52,6 +52,11 @@ const VOL = 'vol_a1'
 const JOB = 'job_7'
 const LBL = 'lbl_x9'
 
+const REVIEW = {
+  labels: [{ value: 1, name: 'brain', colourRGB: [1, 2, 3], status: 'rejected', reason: 'leaks' }],
+  updatedAt: '2026-01-02T03:04:05.000Z',
+}
+
 /** One valid argument per method. */
 const VALID: { [M in ApiMethod]: readonly unknown[] } = {
   hello: [{}],
@@ -123,6 +128,9 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
       },
     },
   ],
+  cohortWorklist: [{}],
+  openCohortCase: [{ caseId: 'a' }, { caseId: 'sub-01_ses-1.T1w' }, { caseId: '_x' }],
+  saveCohortCase: [{ caseId: 'a', volumeId: VOL, labelsId: LBL, review: REVIEW }],
 }
 
 /** Malformed arguments per method, each with why. */
@@ -311,6 +319,24 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['label 0', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['seg'], labels: [0] }],
     ['ras not boolean', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['stl'], ras: 1 }],
     ['extra key', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['seg'], out: '/tmp' }],
+  ],
+  cohortWorklist: [['extra key', { cohort: '/tmp' }]],
+  openCohortCase: [
+    ['missing id', {}],
+    ['a path', { caseId: '../a' }],
+    ['a folder', { caseId: 'masks/a' }],
+    ['hidden', { caseId: '.a' }],
+    ['empty', { caseId: '' }],
+    ['too long', { caseId: 'a'.repeat(201) }],
+    ['not a string', { caseId: 1 }],
+    ['extra key', { caseId: 'a', path: '/etc' }],
+  ],
+  saveCohortCase: [
+    ['no review', { caseId: 'a', volumeId: VOL, labelsId: LBL }],
+    ['bad review', { caseId: 'a', volumeId: VOL, labelsId: LBL, review: { labels: [] } }],
+    ['a path as id', { caseId: 'a/b', volumeId: VOL, labelsId: LBL, review: REVIEW }],
+    ['job id as labels', { caseId: 'a', volumeId: VOL, labelsId: JOB, review: REVIEW }],
+    ['a name', { caseId: 'a', volumeId: VOL, labelsId: LBL, review: REVIEW, name: 'x' }],
   ],
 }
 

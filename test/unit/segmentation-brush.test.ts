@@ -116,6 +116,30 @@ test('threshold paint touches only in-range voxels; erase-one-label leaves the o
   assert.deepEqual(vol.labels, snap)
 })
 
+test('a disc centred between two slices paints the one the view shows (floor(k + 0.5))', () => {
+  // The crosshair starts at the grid centre: between two slices when a size is even (ch2-crop's
+  // 40 axial slices). The disc took neither; the view draws k = floor(19.5 + 0.5) = 20.
+  const FLIP_K: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, -1]
+  for (const [dir, normal] of [
+    [AXIAL, [0, 0, 1]],
+    [AXIAL, [0, 0, -1]],
+    [FLIP_K, [0, 0, 1]],
+  ] as [Mat3, Vec3][]) {
+    const g = geom([20, 20, 40], [1, 1, 2], dir)
+    const vol = createLabelVolume(g)
+    const d = brushDisc(vol, {
+      centreLPS: lps(g, [10, 10, 19.5]),
+      normalLPS: normal,
+      radiusMm: 4,
+      action: { kind: 'paint', value: 1 },
+    })
+    const ks = new Set<number>()
+    for (let n = 0; n < vol.labels.length; n++) if (vol.labels[n]) ks.add(Math.floor(n / 400))
+    assert.deepEqual([...ks], [20], `direction ${dir.join(',')}, normal ${normal.join(',')}`)
+    assert.ok(d.changed > 40)
+  }
+})
+
 test('disc on an axial view paints one slice, a true circle in mm on anisotropic spacing', () => {
   const g = geom([100, 100, 10], [0.5, 1, 3])
   const vol = createLabelVolume(g)

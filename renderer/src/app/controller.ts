@@ -15,20 +15,22 @@ import {
   type LabelsId,
   type LabelsSelector,
   type ModelId,
+  type OpenedCohortCase,
   type OpenedVolume,
   type Result,
   type ReviewRecord,
+  type SaveMaskRequest,
+  type SaveReport,
   type SourceRef,
   type SourceRoot,
 } from '../../../src/shared/api.js'
 import type { LabelTable } from '../../../src/core/segmentation/label-table.js'
 import { fromReviewRecord, toReviewRecord } from '../../../src/core/segmentation/review-record.js'
 import { initialReview } from '../../../src/core/segmentation/review-state.js'
-import type { Mat3 } from '../../../src/shared/geometry.js'
 import { asTypedArray } from '../../../src/shared/wire.js'
 import type { ApiClient } from '../api/connect.js'
-import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
 import { Backups, mayDiscardEdits } from './backups.js'
+import { HotspotRunner } from './hotspot-runner.js'
 import {
   autoWindow,
   hasUnsavedEdits,
@@ -40,7 +42,7 @@ import { readFirstSlab, streamSlabs } from './voxel-stream.js'
 import { looksLikeCT } from '../../../src/core/volume/check-input-fit.js'
 import { dropRefusal } from './drop-refusal.js'
 import { exportOnScreen, labelsInCore, type ExportContext } from './export-labels.js'
-import { maskFileName, savedLine } from './save-names.js'
+import { maskFileName, saveFolderName, savedLine } from './save-names.js'
 import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
 
@@ -65,18 +67,23 @@ export class Controller {
   #client: ApiClient
   readonly #store: Store
   readonly #reconnect: (() => Promise<ApiClient>) | undefined
-  #hotspotWorker: Worker | undefined
-  #hotspotRequest = 0
+  readonly #hotspots: HotspotRunner
   /** The label map the core holds for what is shown, and the edit version it matches. */
   #coreCopy: { labelsId: LabelsId; version: number } | undefined
   /** Backups of the unsaved edits, and the offer of one found on opening. */
   readonly backups: Backups
+  /**
+   * Saves the labels of a cohort case's image where the cohort keeps them (the worklist sets it);
+   * undefined for any other image, which is saved into `--out`.
+   */
+  caseSave?: (req: SaveMaskRequest) => Promise<Result<SaveReport>> | undefined
 
   /** `reconnect` opens a new connection after this one is lost (none: say so and stop). */
   constructor(client: ApiClient, store: Store, reconnect?: () => Promise<ApiClient>) {
     this.#client = client
     this.#store = store
     this.#reconnect = reconnect
+    this.#hotspots = new HotspotRunner(store)
     this.#attach(client)
     this.backups = new Backups(store, {
       api: () => this.api,
@@ -577,46 +584,7 @@ export class Controller {
     const { bytes, ...header } = block
     void bytes // the header without its voxels
     this.#store.set({ uncertainty: { header, voxels: u } })
-    this.#findHotspots()
-  }
-
-  #findHotspots(): void {
-    const s = this.#store.state
-    if (!s.volume || !s.labels || !s.uncertainty) return
-    const g = s.volume.info.geometry
-    const d = g.directionLPS
-    const sp = g.spacingMm
-    const m: Mat3 = [
-      d[0] * sp[0],
-      d[1] * sp[1],
-      d[2] * sp[2],
-      d[3] * sp[0],
-      d[4] * sp[1],
-      d[5] * sp[2],
-      d[6] * sp[0],
-      d[7] * sp[1],
-      d[8] * sp[2],
-    ]
-    const id = ++this.#hotspotRequest
-    this.#hotspotWorker ??= new Worker(new URL('../workers/hotspot-worker.ts', import.meta.url), {
-      type: 'module',
-    })
-    this.#hotspotWorker.onmessage = (ev: MessageEvent<HotspotReply>) => {
-      const r = ev.data
-      if (r.id !== this.#hotspotRequest) return
-      if (r.kind === 'error') this.#store.notify('error', `Hotspots failed: ${r.message}`)
-      else this.#store.set({ hotspots: r.hotspots })
-    }
-    const req: HotspotRequest = {
-      id,
-      sizeIJK: g.sizeIJK,
-      indexToLPS: m,
-      originLPS: g.originLPS,
-      uncertainty: s.uncertainty.voxels.slice(),
-      labels: s.labels.voxels.slice(),
-      perLabel: 5,
-    }
-    this.#hotspotWorker.postMessage(req, [req.uncertainty.buffer, req.labels.buffer])
+    this.#hotspots.run()
   }
 
   async save(): Promise<void> {
@@ -625,7 +593,7 @@ export class Controller {
       this.#store.notify('info', 'Nothing to save yet: run a model first.')
       return
     }
-    const outDir = s.hello?.outDirName
+    const outDir = saveFolderName(s)
     if (s.openedMask && !s.saved && s.savedVersion === s.editVersion) {
       this.#store.notify('info', `No changes since the mask was opened: ${s.openedMask}`)
       return
@@ -645,12 +613,13 @@ export class Controller {
     if (labelsId === undefined) return
     const review =
       s.labelTable && s.review ? toReviewRecord(s.labelTable, s.review, new Date()) : undefined
-    const r = await this.api.saveMask({
+    const req = {
       volumeId,
       labelsId,
       name: maskFileName(s.volume.info.name),
       ...(review ? { review } : {}),
-    })
+    }
+    const r = (await this.caseSave?.(req)) ?? (await this.api.saveMask(req))
     const report = this.#value(r, 'Could not save the mask')
     if (report) {
       this.#store.set({
@@ -664,6 +633,16 @@ export class Controller {
       // A failed save (a re-read that did not match: E_VERIFY) leaves the labels unsaved.
       this.#store.set({ saved: undefined, saveFailed: r.error })
     }
+  }
+
+  /** Shows an opened cohort case: its image, then its mask (`maskShown`) as labels with its review. */
+  async showCase(c: OpenedCohortCase, maskShown: string | undefined): Promise<void> {
+    await this.#load(c.volume)
+    if (c.labels) {
+      await this.#showLabels({ labelsId: c.labels.labels.labelsId }, 'none', c.labels.review)
+      this.#store.set({ openedMask: maskShown })
+    }
+    await this.backups.check(c.volume.volumeId)
   }
 
   /** What the export and the save need from here (see export-labels.ts). */

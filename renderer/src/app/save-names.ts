@@ -2,7 +2,7 @@
  * What the viewer calls a saved mask and how it reports the save: pure text functions (no DOM),
  * tested in Node.
  */
-import type { SaveReport } from '../../../src/shared/api.js'
+import type { HelloInfo, OpenedVolume, SaveReport } from '../../../src/shared/api.js'
 import { describeVerification } from '../../../src/shared/mask-verification.js'
 
 /**
@@ -27,4 +27,15 @@ export function maskFileName(volumeName: string): string {
     .replace(/[^\p{L}\p{N}._-]+/gu, '_')
     .replace(/^[_.-]+|_+$/g, '')
   return `${stem || 'mask'}_seg.nii.gz`
+}
+
+/**
+ * The folder a save of what is on screen goes to, by name: the cohort's for a cohort case's
+ * image (`masks/<case>_seg-N.nii.gz` in it), else `--out`'s.
+ */
+export function saveFolderName(s: {
+  readonly hello?: HelloInfo
+  readonly volume?: { readonly info: OpenedVolume }
+}): string | undefined {
+  return s.volume?.info.caseId !== undefined ? s.hello?.cohort?.name : s.hello?.outDirName
 }

@@ -30,6 +30,7 @@ import type { Alignment, GridTransform, ViewName } from './view-geometry.js'
 import type { Hotspot } from '../workers/hotspot-protocol.js'
 import type { VoxelsLoading } from './voxel-stream.js'
 import type { EditExtent } from './edit-extent.js'
+import type { WorklistState } from './worklist.js'
 
 export type { Hotspot } from '../workers/hotspot-protocol.js'
 
@@ -141,6 +142,8 @@ export interface AppState {
   /** The view under the mouse, for keyboard slice stepping. */
   readonly activeView: ViewName
   readonly cursor?: { readonly view: ViewName; readonly lps: Vec3 }
+  /** The cohort's review worklist (`volseg serve --cohort`), once read. */
+  readonly worklist?: WorklistState
 }
 
 export const INITIAL_STATE: AppState = {

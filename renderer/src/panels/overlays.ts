@@ -24,6 +24,7 @@ export const SHORTCUTS: readonly [string, string][] = [
   ['N', 'next label still to review: makes it active and goes to it'],
   ['Y / X', 'accept / reject the active label (a rejection asks for a reason)'],
   ['H', 'next review hotspot'],
+  [', / .', 'previous / next case of the worklist (volseg serve --cohort)'],
   ['Esc', 'leave the editing tool, cancel the running job, close dialogs'],
   ['?', 'this help'],
 ]

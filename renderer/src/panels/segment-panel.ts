@@ -3,7 +3,7 @@ import type { ModelSummary, ProviderChoice } from '../../../src/shared/api.js'
 import type { IntensitySignature } from '../../../src/shared/input-fit.js'
 import { checkInputFit, intensitySignature } from '../../../src/core/volume/check-input-fit.js'
 import { describeError, type Controller } from '../app/controller.js'
-import { savedLine } from '../app/save-names.js'
+import { saveFolderName, savedLine } from '../app/save-names.js'
 import type { AppState, LoadedVolume, Store } from '../app/state.js'
 import { el, setChildren } from './dom.js'
 
@@ -170,7 +170,7 @@ export function mountSegmentPanel(parent: HTMLElement, store: Store, ctl: Contro
     save.disabled = !s.labels
     const failed = s.saved ? undefined : s.saveFailed
     saved.textContent = s.saved
-      ? savedLine(s.saved, s.hello?.outDirName)
+      ? savedLine(s.saved, saveFolderName(s))
       : failed
         ? `Not saved: ${describeError(failed)}`
         : ''

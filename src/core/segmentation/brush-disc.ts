@@ -39,9 +39,13 @@ export function brushDisc(vol: LabelVolume, o: BrushDiscOptions): LabelDelta {
     number,
     number,
   ]
-  // Slightly under one voxel extent so an axis-aligned view takes exactly one slice.
   const t = o.thicknessMm ?? Math.abs(m[0]) * s[0] + Math.abs(m[1]) * s[1] + Math.abs(m[2]) * s[2]
-  const h = t / 2 - 1e-6
+  const h = t / 2
+  // Half-open along the normal, so a centre exactly between two slices (the grid centre of an
+  // even size, where the viewer's crosshair starts) takes one of them, not neither: the one the
+  // slice view draws, index floor(c + 0.5) along the axis nearest the normal.
+  const near = [0, 1, 2].reduce((a, b) => (Math.abs(m[b]!) > Math.abs(m[a]!) ? b : a))
+  const sign = m[near]! < 0 ? -1 : 1
   const r2 = o.radiusMm * o.radiusMm
   const c = lpsToIndex(vol, o.centreLPS)
   const R = Math.hypot(o.radiusMm, h)
@@ -52,7 +56,8 @@ export function brushDisc(vol: LabelVolume, o: BrushDiscOptions): LabelDelta {
     c,
     (a, b, e) => {
       const along = a * m[0] + b * m[1] + e * m[2]
-      return along <= h && along >= -h && a * a + b * b + e * e - along * along <= r2
+      const u = along * sign
+      return u <= h && u > -h && a * a + b * b + e * e - along * along <= r2
     },
     o.action,
     o.gate,
