@@ -12,12 +12,13 @@ import type {
   SaveMaskJobValue,
   SegmentVolumeJobRequest,
   SegmentVolumeJobValue,
+  SnapshotJobRequest,
   WorkerReply,
 } from '../shared/jobs.js'
 import type { VoxelHandoff } from './voxel-handoff.js'
 import type { CohortStatsRequest, CohortStatsValue } from './cohort-case-stats.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
-import type { ExportReport } from '../shared/export.js'
+import type { ExportReport, SnapshotJobValue } from '../shared/export.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
 export type JobRequest =
@@ -38,6 +39,7 @@ export type JobRequest =
   | SegmentVolumeJobRequest
   | SaveMaskJobRequest
   | BackupJobRequest
+  | SnapshotJobRequest
   /** Cohort report: re-read finished cases for QC figures and montage slices. */
   | CohortStatsRequest
 
@@ -53,6 +55,7 @@ export interface JobValue {
   'save-mask': SaveMaskJobValue
   'write-backup': BackupJobValue
   'cohort-stats': CohortStatsValue
+  snapshot: SnapshotJobValue
 }
 
 export type { ModelList, ModelListEntry }

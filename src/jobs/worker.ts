@@ -9,6 +9,7 @@ import type { JobControlMessage, JobReply, JobRequest, WorkerMessage } from './j
 import { runCohortStatsJob } from './cohort-case-stats.js'
 import { runBackupJob } from './backup-job.js'
 import { runExportJob } from './export-job.js'
+import { runSnapshotJob } from './snapshot-job.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
 import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob } from './volume-jobs.js'
@@ -79,6 +80,8 @@ async function handle(req: JobRequest): Promise<JobReply> {
         return { ok: true, value: await runCohortStatsJob(req) }
       case 'export':
         return { ok: true, value: await runExportJob(req.spec) }
+      case 'snapshot':
+        return { ok: true, value: await runSnapshotJob(req.spec) }
     }
   } catch (e) {
     const err = toAppError(e, 'E_INTERNAL')

@@ -63,6 +63,7 @@ import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { newId } from './new-id.js'
 import { exportLabelsHandler } from './export-labels.js'
+import { saveSnapshotHandler } from './save-snapshot.js'
 import { freeOutName } from './out-names.js'
 import { reviewFileName } from '../shared/review-file.js'
 import { SegmentationJobs } from './segmentation-jobs.js'
@@ -604,6 +605,11 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       outDir,
       scrub,
       exportJob: (req, what) => run(req, { timeoutMs: 600_000 }, what),
+    }),
+    saveSnapshot: saveSnapshotHandler({
+      holdings,
+      outDir,
+      snapshotJob: (req, what) => run(req, { timeoutMs: 120_000 }, what),
     }),
     openLabels: openLabelsHandler({
       roots: { data: dataRoot, out: outDir },

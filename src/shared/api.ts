@@ -14,14 +14,26 @@
  * little-endian with i fastest, then j, then k (`index = i + sizeI * (j + sizeJ * k)`).
  */
 import { toAppError, type ErrorCode } from './errors.js'
+import { MAX_STRING, hasKeys, isPlain, isText, opt } from './guard-basics.js'
+import { MAX_REVIEW_LABELS, isReviewRecord } from './review-guard.js'
 import type { Vec3, VolumeGeometry } from './geometry.js'
-import type { ExportSummary } from './export.js'
+import {
+  EXPORT_FORMAT_NAMES,
+  MAX_SNAPSHOT_BYTES,
+  MAX_SNAPSHOT_SIDE,
+  SNAPSHOT_VIEW_NAMES,
+  type ExportLabelsRequest,
+  type ExportSummary,
+  type SaveSnapshotRequest,
+  type SnapshotReport,
+  type SnapshotView,
+} from './export.js'
 import type { MaskVerification } from './mask-verification.js'
 import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 6
+export const API_VERSION = 7
 
 // ---- Results and errors ----
 
@@ -84,8 +96,8 @@ export type ModelId = Brand<'ModelId'>
  */
 export type SourceRef = Brand<'SourceRef'>
 
-/** Longest string any request field may hold (refs, names, keys). */
-export const MAX_STRING = 4096
+export { MAX_STRING, MAX_REVIEW_LABELS, isReviewRecord }
+
 /** Longest file name `saveMask` accepts. */
 export const MAX_FILE_NAME = 255
 /** Most voxels an uploaded label map may hold (2³¹ − 1, the largest typed-array index we use). */
@@ -534,33 +546,15 @@ export interface BackupLabelsRequest extends UploadLabelsRequest {
 }
 
 export type { ExportSummary } from './export.js'
-
-/** A format of `exportLabels` (as `volseg export --format`). */
-export type ExportFormatName = 'nifti' | 'seg' | 'stl' | 'obj' | 'stats'
-
-/** Every {@link ExportFormatName}, in the order files are written. */
-export const EXPORT_FORMAT_NAMES: readonly ExportFormatName[] = [
-  'nifti',
-  'seg',
-  'stl',
-  'obj',
-  'stats',
-]
-
-/** Argument of `exportLabels`: a held label map of an open volume, exported into `--out`. */
-export interface ExportLabelsRequest {
-  readonly volumeId: VolumeId
-  readonly labelsId: LabelsId
-  /** Stem of the files (`<name>.seg.dcm`, ...): no `/`, `\\`, NUL or leading `.`. */
-  readonly name: string
-  readonly formats: readonly ExportFormatName[]
-  /** Label values to export (default: every non-zero value present). */
-  readonly labels?: readonly number[]
-  /** Meshes in RAS instead of LPS. */
-  readonly ras?: boolean
-  /** The viewer's review of the labels (names, colours, states), recorded in the provenance. */
-  readonly review?: ReviewRecord
-}
+export type {
+  ExportFormatName,
+  ExportLabelsRequest,
+  SaveSnapshotRequest,
+  SnapshotReport,
+  SnapshotView,
+  SnapshotViewName,
+} from './export.js'
+export { EXPORT_FORMAT_NAMES, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_SIDE, SNAPSHOT_VIEW_NAMES }
 
 /** A backup of unsaved edits kept for an open volume's source file (`backupLabels`). */
 export interface BackupInfo {
@@ -642,6 +636,11 @@ export interface VolsegApi {
    * into `--out`, in a job worker; never over a file (a taken name is refused).
    */
   exportLabels(req: ExportLabelsRequest): Promise<Result<ExportSummary>>
+  /**
+   * Saves a PNG of the views (bytes out of band) and its provenance sidecar into `--out`, in a
+   * job worker: checked as a whole PNG, written atomically, re-read and decoded; never over a file.
+   */
+  saveSnapshot(req: SaveSnapshotRequest): Promise<Result<SnapshotReport>>
 }
 
 /** Name of a {@link VolsegApi} method. */
@@ -675,6 +674,7 @@ export const API_METHODS = {
   restoreBackup: 1,
   discardBackup: 1,
   exportLabels: 1,
+  saveSnapshot: 1,
 } as const satisfies Record<ApiMethod, 1>
 
 /** True when `x` names a {@link VolsegApi} method (own key of {@link API_METHODS}). */
@@ -733,32 +733,6 @@ export const API_EVENTS = {
 } as const satisfies Record<ApiEventType, 1>
 
 // ---- Request guards: hand-written, exact (extra keys refused), no libraries. ----
-
-type Obj = Readonly<Record<string, unknown>>
-
-/** A plain object: not null, not an array or typed array, prototype Object or null. */
-function isPlain(x: unknown): x is Obj {
-  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false
-  const proto: unknown = Object.getPrototypeOf(x)
-  return proto === Object.prototype || proto === null
-}
-
-/** Own keys are exactly `required` plus any of `optional`. */
-function hasKeys(o: Obj, required: readonly string[], optional: readonly string[] = []): boolean {
-  if (Object.getOwnPropertySymbols(o).length > 0) return false
-  const known = (k: string): boolean => required.includes(k) || optional.includes(k)
-  return required.every((k) => Object.hasOwn(o, k)) && Object.keys(o).every(known)
-}
-
-/** A string of at most `max` characters without NUL. */
-function isText(x: unknown, max = MAX_STRING): x is string {
-  return typeof x === 'string' && x.length <= max && !x.includes('\0')
-}
-
-/** An optional field: absent (or undefined) or passing `check`. */
-function opt(x: unknown, check: (v: unknown) => boolean): boolean {
-  return x === undefined || check(x)
-}
 
 const isBool = (x: unknown): x is boolean => typeof x === 'boolean'
 
@@ -901,37 +875,6 @@ function isSaveMask(x: unknown): x is SaveMaskRequest {
   )
 }
 
-/** Most labels a {@link ReviewRecord} may list (uint16 label maps). */
-export const MAX_REVIEW_LABELS = 65535
-
-function isByte(x: unknown): boolean {
-  return Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 255
-}
-
-function isLabelReview(x: unknown): x is LabelReview {
-  if (!isPlain(x) || !hasKeys(x, ['value', 'name', 'colourRGB', 'status'], ['reason'])) return false
-  const { value, name, colourRGB, status, reason } = x
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) return false
-  if (!isText(name, 256) || !Array.isArray(colourRGB) || colourRGB.length !== 3) return false
-  if (!colourRGB.every(isByte)) return false
-  if (status === 'rejected') return isText(reason) && reason.trim().length > 0
-  return reason === undefined && ['pending', 'accepted', 'edited'].includes(status as string)
-}
-
-/** True for a {@link ReviewRecord} of the declared shape (the `saveMask` guard's check). */
-export function isReviewRecord(x: unknown): x is ReviewRecord {
-  if (!isPlain(x) || !hasKeys(x, ['labels', 'updatedAt'])) return false
-  const { labels, updatedAt } = x
-  if (!isText(updatedAt, 64) || Number.isNaN(Date.parse(updatedAt))) return false
-  if (!Array.isArray(labels) || labels.length > MAX_REVIEW_LABELS) return false
-  const seen = new Set<number>()
-  for (const l of labels) {
-    if (!isLabelReview(l) || seen.has(l.value)) return false
-    seen.add(l.value)
-  }
-  return true
-}
-
 function isExportLabels(x: unknown): x is ExportLabelsRequest {
   return (
     isPlain(x) &&
@@ -954,6 +897,41 @@ function isExportLabels(x: unknown): x is ExportLabelsRequest {
         ))) &&
     (x.ras === undefined || typeof x.ras === 'boolean') &&
     (x.review === undefined || isReviewRecord(x.review))
+  )
+}
+
+function isSnapshotView(x: unknown): x is SnapshotView {
+  if (!isPlain(x) || !hasKeys(x, ['view', 'title', 'x', 'y', 'width', 'height'])) return false
+  const within = (v: unknown, min: number): boolean =>
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= MAX_SNAPSHOT_SIDE
+  return (
+    (SNAPSHOT_VIEW_NAMES as readonly unknown[]).includes(x.view) &&
+    isText(x.title, 256) &&
+    within(x.x, 0) &&
+    within(x.y, 0) &&
+    within(x.width, 1) &&
+    within(x.height, 1)
+  )
+}
+
+function isSaveSnapshot(x: unknown): x is SaveSnapshotRequest {
+  return (
+    isPlain(x) &&
+    hasKeys(x, ['volumeId', 'name', 'views', 'bytes'], ['labelsId', 'review']) &&
+    isVolumeId(x.volumeId) &&
+    opt(x.labelsId, isLabelsId) &&
+    isText(x.name, MAX_FILE_NAME) &&
+    x.name.length > 0 &&
+    !/[/\\]/.test(x.name) &&
+    !x.name.startsWith('.') &&
+    Array.isArray(x.views) &&
+    x.views.length >= 1 &&
+    x.views.length <= 8 &&
+    x.views.every(isSnapshotView) &&
+    (x.review === undefined || isReviewRecord(x.review)) &&
+    x.bytes instanceof Uint8Array &&
+    x.bytes.byteLength > 0 &&
+    x.bytes.byteLength <= MAX_SNAPSHOT_BYTES
   )
 }
 
@@ -986,4 +964,5 @@ export const requestGuards: {
   restoreBackup: isVolumeRequest,
   discardBackup: isVolumeRequest,
   exportLabels: isExportLabels,
+  saveSnapshot: isSaveSnapshot,
 }

@@ -4,6 +4,7 @@ import {
   API_EVENTS,
   API_METHODS,
   MAX_STRING,
+  MAX_SNAPSHOT_BYTES,
   MAX_UPLOAD_BYTES,
   err,
   errorResult,
@@ -51,6 +52,15 @@ void [methodsMatch, eventsMatch, guardsMatch, missing, extra, saveHasFigures, no
 const VOL = 'vol_a1'
 const JOB = 'job_7'
 const LBL = 'lbl_x9'
+const SHOT_VIEW = {
+  view: 'axial',
+  title: 'Axial  S 12.0 mm · 90 / 181',
+  x: 0,
+  y: 0,
+  width: 4,
+  height: 2,
+}
+const PNG8 = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 
 /** One valid argument per method. */
 const VALID: { [M in ApiMethod]: readonly unknown[] } = {
@@ -121,6 +131,20 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
         labels: [{ value: 1, name: 'lesion', colourRGB: [255, 0, 0], status: 'edited' }],
         updatedAt: '2026-01-02T03:04:05.000Z',
       },
+    },
+  ],
+  saveSnapshot: [
+    { volumeId: VOL, name: 'ch2-snapshot', views: [SHOT_VIEW], bytes: new Uint8Array(8) },
+    {
+      volumeId: VOL,
+      labelsId: LBL,
+      name: 'ch2 snapshot (1)',
+      views: [SHOT_VIEW, { ...SHOT_VIEW, view: '3d', title: '3D (LPS mm, anterior view)' }],
+      review: {
+        labels: [{ value: 1, name: 'lesion', colourRGB: [255, 0, 0], status: 'accepted' }],
+        updatedAt: '2026-01-02T03:04:05.000Z',
+      },
+      bytes: new Uint8Array(MAX_SNAPSHOT_BYTES),
     },
   ],
 }
@@ -311,6 +335,32 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['label 0', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['seg'], labels: [0] }],
     ['ras not boolean', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['stl'], ras: 1 }],
     ['extra key', { volumeId: VOL, labelsId: LBL, name: 'x', formats: ['seg'], out: '/tmp' }],
+  ],
+  saveSnapshot: [
+    ['no bytes', { volumeId: VOL, name: 'x', views: [SHOT_VIEW] }],
+    ['empty bytes', { volumeId: VOL, name: 'x', views: [SHOT_VIEW], bytes: new Uint8Array(0) }],
+    [
+      'too big',
+      {
+        volumeId: VOL,
+        name: 'x',
+        views: [SHOT_VIEW],
+        bytes: new Uint8Array(MAX_SNAPSHOT_BYTES + 1),
+      },
+    ],
+    ['bytes as array', { volumeId: VOL, name: 'x', views: [SHOT_VIEW], bytes: [137, 80] }],
+    ['path in name', { volumeId: VOL, name: '../x', views: [SHOT_VIEW], bytes: PNG8 }],
+    ['backslash in name', { volumeId: VOL, name: 'a\\b', views: [SHOT_VIEW], bytes: PNG8 }],
+    ['hidden name', { volumeId: VOL, name: '.x', views: [SHOT_VIEW], bytes: PNG8 }],
+    ['no views', { volumeId: VOL, name: 'x', views: [], bytes: PNG8 }],
+    [
+      'unknown view',
+      { volumeId: VOL, name: 'x', views: [{ ...SHOT_VIEW, view: 'oblique' }], bytes: PNG8 },
+    ],
+    ['empty view', { volumeId: VOL, name: 'x', views: [{ ...SHOT_VIEW, width: 0 }], bytes: PNG8 }],
+    ['negative x', { volumeId: VOL, name: 'x', views: [{ ...SHOT_VIEW, x: -1 }], bytes: PNG8 }],
+    ['bad labels id', { volumeId: VOL, labelsId: VOL, name: 'x', views: [SHOT_VIEW], bytes: PNG8 }],
+    ['extra key', { volumeId: VOL, name: 'x', views: [SHOT_VIEW], bytes: PNG8, out: '/tmp' }],
   ],
 }
 
