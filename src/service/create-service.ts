@@ -57,7 +57,7 @@ import type { ModelList, ServiceJobRequest, ServiceJobValue } from '../shared/jo
 import { Admission, type AdmissionLimits, type AdmissionStats, type Grant } from './admission.js'
 import { ClientPaths } from './client-paths.js'
 import { printable, refOf, resolveUnder } from './confine.js'
-import { Holdings, type HeldLabels, type HeldVolume } from './holdings.js'
+import { Holdings, originOf, type HeldLabels, type HeldVolume } from './holdings.js'
 import { heldForWrite } from './held-for-write.js'
 import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
@@ -452,7 +452,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       labels: countLabels(bytes, req.dataType, v.geometry.spacingMm, v.styles),
       warnings: [],
     }
-    holdings.addLabels(v, { header, bytes, grant })
+    holdings.addLabels(v, { header, bytes, grant, origin: originOf(holdings, v, req.derivedFrom) })
     return ok(header)
   }
 

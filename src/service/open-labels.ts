@@ -152,7 +152,8 @@ export function openLabelsHandler(
         ...(found.warning ? [found.warning] : []),
       ],
     }
-    if (!d.holdings.addLabels(v, { header, bytes, grant })) {
+    const origin = { kind: 'file', name: shown } as const
+    if (!d.holdings.addLabels(v, { header, bytes, grant, origin })) {
       return err('E_CANCELLED', `${v.name} was closed while ${shown} was read`)
     }
     return ok({

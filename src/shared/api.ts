@@ -483,6 +483,11 @@ export interface UploadLabelsRequest {
   readonly dataType: 'uint8' | 'uint16'
   readonly sizeIJK: Vec3
   readonly bytes: Uint8Array
+  /**
+   * The core's label map these labels were edited from (a model result, an opened mask), so an
+   * export of them can record the model's output against them (the AI-vs-final delta).
+   */
+  readonly derivedFrom?: LabelsId
 }
 
 /** Review status of one label, as saved with a mask and kept in a backup. */
@@ -540,7 +545,7 @@ export interface SaveReport {
  * {@link UploadLabelsRequest}) and its review, kept in the recovery folder until saved or
  * discarded. Never written to `--data` or `--out`.
  */
-export interface BackupLabelsRequest extends UploadLabelsRequest {
+export interface BackupLabelsRequest extends Omit<UploadLabelsRequest, 'derivedFrom'> {
   /** The review of the labels (names, colours, decisions), restored with them. */
   readonly review?: ReviewRecord
 }
@@ -847,9 +852,12 @@ function isLabelsSelector(x: unknown): x is LabelsSelector {
 }
 
 function isUpload(x: unknown): x is UploadLabelsRequest {
-  if (!isPlain(x) || !hasKeys(x, ['volumeId', 'dataType', 'sizeIJK', 'bytes'])) return false
+  if (!isPlain(x) || !hasKeys(x, ['volumeId', 'dataType', 'sizeIJK', 'bytes'], ['derivedFrom'])) {
+    return false
+  }
   const { volumeId, dataType, sizeIJK, bytes } = x
-  if (!isVolumeId(volumeId) || (dataType !== 'uint8' && dataType !== 'uint16')) return false
+  if (!isVolumeId(volumeId) || !opt(x.derivedFrom, isLabelsId)) return false
+  if (dataType !== 'uint8' && dataType !== 'uint16') return false
   if (!isSize(sizeIJK) || !(bytes instanceof Uint8Array)) return false
   return bytes.byteLength === sizeIJK[0] * sizeIJK[1] * sizeIJK[2] * BYTES_PER_PIXEL[dataType]
 }

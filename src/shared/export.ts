@@ -113,6 +113,14 @@ export interface ExportJobSpec {
     readonly bytes: Uint8Array
     /** The review file the viewer would save beside it (model run, review states). */
     readonly review?: Omit<ReviewFile, 'mask'>
+    /** The model's labels as produced (same grid), for the AI-vs-final delta; `name` says whose. */
+    readonly ai?: {
+      readonly name: string
+      readonly dataType: 'uint8' | 'uint16'
+      readonly bytes: Uint8Array
+    }
+    /** Why there is no `ai` (recorded in the provenance instead of a delta). */
+    readonly aiAbsent?: string
   }
   /** The source image: a NIfTI/NRRD/MHA file, or DICOM folder/files. */
   readonly reference: readonly string[]
@@ -205,11 +213,16 @@ export interface ExportProvenance {
   readonly labels: readonly ExportLabel[]
   readonly model?: ExportModelProvenance
   readonly review?: ReviewRecord & { readonly file: string }
-  /** Present when the model's own output was given (`aiMask`). */
+  /**
+   * Present when the model's own output was given (`aiMask`, or the model result of the viewer's
+   * session the exported labels were edited from).
+   */
   readonly aiDelta?: {
     readonly aiMask: SourceFileRecord
     readonly labels: readonly LabelChangeRecord[]
   }
+  /** Present instead of `aiDelta`: why the model's output was not compared. */
+  readonly aiDeltaAbsent?: { readonly reason: string }
   /** Whether a human changed the model's result: by the delta, else by the review states. */
   readonly humanEdited: boolean | 'unknown'
 }
@@ -289,6 +302,10 @@ export interface ExportSummary {
     readonly segments: number
     readonly algorithmType: string
   }
+  /** The AI-vs-final delta per exported label, as in the sidecar. */
+  readonly aiDelta?: readonly LabelChangeRecord[]
+  /** Why there is no delta (the labels were not edited from a model result of this session). */
+  readonly aiDeltaAbsent?: string
   readonly warnings: readonly string[]
 }
 

@@ -96,6 +96,13 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
   uploadLabels: [
     { volumeId: VOL, dataType: 'uint8', sizeIJK: [2, 3, 4], bytes: new Uint8Array(24) },
     { volumeId: VOL, dataType: 'uint16', sizeIJK: [2, 3, 4], bytes: new Uint8Array(48) },
+    {
+      volumeId: VOL,
+      dataType: 'uint8',
+      sizeIJK: [2, 3, 4],
+      bytes: new Uint8Array(24),
+      derivedFrom: LBL,
+    },
   ],
   saveMask: [{ volumeId: VOL, labelsId: LBL, name: 'case_seg.nii.gz' }],
   openLabels: [
@@ -241,6 +248,16 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
   readUncertainty: [['maskId', { maskId: LBL }]],
   uploadLabels: [
     [
+      'derivedFrom not a labels id',
+      {
+        volumeId: VOL,
+        dataType: 'uint8',
+        sizeIJK: [1, 1, 1],
+        bytes: new Uint8Array(1),
+        derivedFrom: VOL,
+      },
+    ],
+    [
       'length mismatch',
       { volumeId: VOL, dataType: 'uint16', sizeIJK: [2, 3, 4], bytes: new Uint8Array(24) },
     ],
@@ -280,6 +297,16 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['extra key', { volumeId: VOL, root: 'out', source: 'a.nii.gz', path: '/etc/passwd' }],
   ],
   backupLabels: [
+    [
+      'derivedFrom (uploads only)',
+      {
+        volumeId: VOL,
+        dataType: 'uint8',
+        sizeIJK: [1, 1, 1],
+        bytes: new Uint8Array(1),
+        derivedFrom: LBL,
+      },
+    ],
     [
       'bytes short',
       { volumeId: VOL, dataType: 'uint8', sizeIJK: [2, 3, 4], bytes: new Uint8Array(23) },

@@ -5,7 +5,7 @@
  */
 import { EXPORT_FORMAT_NAMES, type ExportFormatName } from '../../../src/shared/api.js'
 import type { Controller } from '../app/controller.js'
-import { exportOnScreen } from '../app/export-labels.js'
+import { deltaLine, exportOnScreen } from '../app/export-labels.js'
 import { snapshotOnScreen } from '../app/save-snapshot.js'
 import type { Store } from '../app/state.js'
 import type { Snapshot } from '../views/snapshot.js'
@@ -58,11 +58,14 @@ export function mountExportPanel(
       setChildren(
         result,
         r
-          ? r.files.map((f) =>
-              el('div', { className: 'export-file', title: f.check }, [
-                `${f.path} (${formatBytes(f.bytes)})`,
-              ]),
-            )
+          ? [
+              ...r.files.map((f) =>
+                el('div', { className: 'export-file', title: f.check }, [
+                  `${f.path} (${formatBytes(f.bytes)})`,
+                ]),
+              ),
+              el('div', { className: 'export-delta' }, [deltaLine(r)]),
+            ]
           : ['Not exported'],
       )
     } finally {
