@@ -55,8 +55,7 @@ export function saveSnapshotHandler(
     }
     const head = readPngHeader(req.bytes, MAX_SNAPSHOT_SIDE)
     if (!head.ok) {
-      const code = /larger than/.test(head.problem) ? 'E_TOO_LARGE' : 'E_ARGS'
-      return err(code, `the snapshot is ${head.problem}`)
+      return err(head.tooLarge ? 'E_TOO_LARGE' : 'E_ARGS', `the snapshot is ${head.problem}`)
     }
     const { width, height } = head.header
     const outside = req.views.find((w) => w.x + w.width > width || w.y + w.height > height)

@@ -189,6 +189,13 @@ export interface ExportLabel {
   readonly reason?: string
 }
 
+/** The study, series and frame of reference of a DICOM source. */
+export interface DicomSeriesUIDs {
+  readonly studyInstanceUID: string
+  readonly seriesInstanceUID: string
+  readonly frameOfReferenceUID?: string
+}
+
 /** The provenance written into every export's sidecar (and, for SEG, its own attributes). */
 export interface ExportProvenance {
   readonly format: 'volseg-export'
@@ -201,10 +208,7 @@ export interface ExportProvenance {
     readonly geometry: VolumeGeometry
     /** Non-DICOM sources: the file(s) with sha256. */
     readonly files?: readonly SourceFileRecord[]
-    readonly dicom?: {
-      readonly studyInstanceUID: string
-      readonly seriesInstanceUID: string
-      readonly frameOfReferenceUID?: string
+    readonly dicom?: DicomSeriesUIDs & {
       /** SOP Instance UIDs in k order (voxel index k = position in this list). */
       readonly sopInstanceUIDs: readonly string[]
     }
@@ -355,12 +359,7 @@ export interface SnapshotSidecar {
     readonly geometry: VolumeGeometry
     /** Non-DICOM sources: the file(s) with sha256. */
     readonly files?: readonly SourceFileRecord[]
-    readonly dicom?: {
-      readonly studyInstanceUID: string
-      readonly seriesInstanceUID: string
-      readonly frameOfReferenceUID?: string
-      readonly instances: number
-    }
+    readonly dicom?: DicomSeriesUIDs & { readonly instances: number }
   }
   readonly labelsShown: boolean
   readonly model?: SnapshotModelRecord
@@ -368,12 +367,5 @@ export interface SnapshotSidecar {
   readonly views: readonly SnapshotView[]
 }
 
-/** What the `snapshot` job answers (absolute paths). */
-export interface SnapshotJobValue {
-  readonly path: string
-  readonly sidecarPath: string
-  readonly bytes: number
-  readonly width: number
-  readonly height: number
-  readonly check: string
-}
+/** What the `snapshot` job answers: a {@link SnapshotReport} with absolute paths. */
+export type SnapshotJobValue = SnapshotReport

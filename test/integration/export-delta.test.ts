@@ -6,15 +6,15 @@
 // no change and Dice 1; labels opened from a file, or uploaded without their origin, export with
 // the delta absent and the reason given.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import type { ApiEvent, LabelsId, ModelId, OpenedVolume, SourceRef } from '../../src/shared/api.js'
+import type { LabelsId, OpenedVolume, SourceRef } from '../../src/shared/api.js'
 import type { ExportProvenance } from '../../src/shared/export.js'
-import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
-import { ROOT, fixture } from '../helpers.js'
+import type { NodeClient } from '../../src/serve/ws-node-client.js'
+import { ROOT, fixture, segmentToEnd, serveAndConnect } from '../helpers.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-export-delta-'))
 const data = join(tmp, 'data')
@@ -24,8 +24,8 @@ const env = {
   VOLSEG_HOME: join(tmp, 'home'),
   VOLSEG_MODELS: join(ROOT, 'test', 'tiny-model', 'packs'),
 }
-let proc: ChildProcess
 let c: NodeClient
+let stop: () => Promise<void>
 let volume: OpenedVolume
 let resultId: LabelsId
 let model: Uint8Array
@@ -46,44 +46,13 @@ before(async () => {
   mkdirSync(data)
   mkdirSync(out)
   copyFileSync(fixture('ch2.nii.gz'), join(data, 'ch2.nii.gz'))
-  const bin = join(ROOT, 'bin', 'volseg.mjs')
-  proc = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data', data, '--out', out], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = ''
-    proc.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString()
-      const m = /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)
-      if (m) resolve(m[1]!)
-    })
-    proc.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
-  })
-  c = await connectNodeClient(url)
+  ;({ c, stop } = await serveAndConnect(data, out, env))
   const opened = await c.openSource({ source: 'ch2.nii.gz' as SourceRef })
   assert.ok(opened.ok && opened.value.kind === 'volume', JSON.stringify(opened))
   volume = opened.value
-  const events: ApiEvent[] = []
-  c.onEvent((e) => events.push(e))
-  const started = await c.startSegmentation({
-    volumeId: volume.volumeId,
-    modelId: 'threshold' as ModelId,
-  })
-  assert.ok(started.ok, JSON.stringify(started))
-  const end = await new Promise<ApiEvent>((resolve) => {
-    const t = setInterval(() => {
-      const e = events.find(
-        (x) => x.jobId === started.value.jobId && /done|failed|cancelled/.test(x.type),
-      )
-      if (e) {
-        clearInterval(t)
-        resolve(e)
-      }
-    }, 50)
-  })
+  const { jobId, end } = await segmentToEnd(c, volume.volumeId, 'threshold')
   assert.equal(end.type, 'job:done', JSON.stringify(end))
-  const labels = await c.readLabels({ jobId: started.value.jobId })
+  const labels = await c.readLabels({ jobId })
   assert.ok(labels.ok, JSON.stringify(labels))
   assert.equal(labels.value.dataType, 'uint8')
   resultId = labels.value.labelsId
@@ -91,12 +60,7 @@ before(async () => {
 })
 
 after(async () => {
-  c?.close()
-  if (proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r))
-    proc.kill('SIGTERM')
-    await exited
-  }
+  await stop?.()
   rmSync(tmp, { recursive: true, force: true })
 })
 

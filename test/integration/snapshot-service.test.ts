@@ -5,7 +5,7 @@
 // are refused and leave nothing behind.
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import {
   copyFileSync,
   mkdirSync,
@@ -21,9 +21,6 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import {
   MAX_SNAPSHOT_BYTES,
-  type ApiEvent,
-  type JobId,
-  type ModelId,
   type OpenedVolume,
   type SaveSnapshotRequest,
   type SnapshotView,
@@ -31,8 +28,8 @@ import {
 } from '../../src/shared/api.js'
 import type { SnapshotSidecar } from '../../src/shared/export.js'
 import { encodePngRgb } from '../../src/io/png/encode-png.js'
-import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
-import { ROOT, derived } from '../helpers.js'
+import type { NodeClient } from '../../src/serve/ws-node-client.js'
+import { ROOT, derived, segmentToEnd, serveAndConnect } from '../helpers.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-snapshot-'))
 const data = join(tmp, 'data')
@@ -42,41 +39,22 @@ const env = {
   VOLSEG_HOME: join(tmp, 'home'),
   VOLSEG_MODELS: join(ROOT, 'test', 'tiny-model', 'packs'),
 }
-let proc: ChildProcess
 let c: NodeClient
+let stop: () => Promise<void>
 let volume: OpenedVolume
 
 before(async () => {
   mkdirSync(data)
   mkdirSync(out)
   copyFileSync(derived('ch2-crop.nii.gz'), join(data, 'crop.nii.gz'))
-  const bin = join(ROOT, 'bin', 'volseg.mjs')
-  proc = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data', data, '--out', out], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = ''
-    proc.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString()
-      const m = /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)
-      if (m) resolve(m[1]!)
-    })
-    proc.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
-  })
-  c = await connectNodeClient(url)
+  ;({ c, stop } = await serveAndConnect(data, out, env))
   const r = await c.openSource({ source: 'crop.nii.gz' as SourceRef })
   assert.ok(r.ok && r.value.kind === 'volume', JSON.stringify(r))
   volume = r.value
 })
 
 after(async () => {
-  c?.close()
-  if (proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r))
-    proc.kill('SIGTERM')
-    await exited
-  }
+  await stop?.()
   rmSync(tmp, { recursive: true, force: true })
 })
 
@@ -116,23 +94,7 @@ function outState(): string[][] {
 
 test('saveSnapshot writes the PNG as sent (PIL decodes it) and a sidecar with source, model and views', async () => {
   // A model run, so the sidecar has a model to name (the fast threshold test pack).
-  const events: ApiEvent[] = []
-  c.onEvent((e) => events.push(e))
-  const started = await c.startSegmentation({
-    volumeId: volume.volumeId,
-    modelId: 'threshold' as ModelId,
-  })
-  assert.ok(started.ok, JSON.stringify(started))
-  const jobId: JobId = started.value.jobId
-  const done = await new Promise<ApiEvent>((resolve) => {
-    const t = setInterval(() => {
-      const e = events.find((x) => x.jobId === jobId && /done|failed|cancelled/.test(x.type))
-      if (e) {
-        clearInterval(t)
-        resolve(e)
-      }
-    }, 50)
-  })
+  const { end: done } = await segmentToEnd(c, volume.volumeId, 'threshold')
   assert.equal(done.type, 'job:done', JSON.stringify(done))
   const labelsId = done.type === 'job:done' ? done.labels.labelsId : undefined
   const png = picture()

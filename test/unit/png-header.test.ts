@@ -58,5 +58,6 @@ test('refuses what is not a PNG header, saying why', () => {
     const r = readPngHeader(bytes, 16384)
     assert.equal(r.ok, false, why)
     assert.match(r.ok ? '' : r.problem, re, why)
+    assert.equal(!r.ok && r.tooLarge, /larger than/.test(re.source), `${why}: tooLarge`)
   }
 })

@@ -34,18 +34,28 @@ const DEPTHS: Readonly<
   6: { depths: [8, 16], channels: 4 },
 }
 
+/** Why bytes are not a PNG header: a sentence fragment, and whether the image is only too large. */
+export interface PngHeaderProblem {
+  readonly ok: false
+  /** E.g. "not a PNG (no PNG signature)". */
+  readonly problem: string
+  /** True when the header is valid but claims more than `maxSide` pixels a side. */
+  readonly tooLarge: boolean
+}
+
 /**
  * The header of the PNG `bytes` start with, or why they are not a PNG that fits `maxSide` pixels
- * a side (a sentence fragment, e.g. "not a PNG (no PNG signature)"). Reads at most
- * {@link PNG_HEADER_BYTES} bytes.
+ * a side. Reads at most {@link PNG_HEADER_BYTES} bytes.
  */
 export function readPngHeader(
   bytes: Uint8Array,
   maxSide: number,
-):
-  | { readonly ok: true; readonly header: PngHeader }
-  | { readonly ok: false; readonly problem: string } {
-  const no = (problem: string): { ok: false; problem: string } => ({ ok: false, problem })
+): { readonly ok: true; readonly header: PngHeader } | PngHeaderProblem {
+  const no = (problem: string, tooLarge = false): PngHeaderProblem => ({
+    ok: false,
+    problem,
+    tooLarge,
+  })
   if (bytes.length < PNG_HEADER_BYTES || !PNG_SIGNATURE.every((b, n) => bytes[n] === b)) {
     return no('not a PNG (no PNG signature)')
   }
@@ -65,7 +75,7 @@ export function readPngHeader(
   ]
   if (width === 0 || height === 0) return no(`a PNG of ${width}×${height} pixels holds no image`)
   if (width > maxSide || height > maxSide) {
-    return no(`a PNG of ${width}×${height} pixels is larger than ${maxSide} pixels a side`)
+    return no(`a PNG of ${width}×${height} pixels is larger than ${maxSide} pixels a side`, true)
   }
   const kind = DEPTHS[colourType]
   if (!kind || !kind.depths.includes(bitDepth)) {

@@ -23,8 +23,7 @@ function rawBytes(h: PngHeader): number {
 export function checkPng(bytes: Uint8Array, maxSide: number, what: string): PngHeader {
   const head = readPngHeader(bytes, maxSide)
   if (!head.ok) {
-    const code = /larger than/.test(head.problem) ? 'E_TOO_LARGE' : 'E_BAD_HEADER'
-    throw new AppError(code, `${what} is ${head.problem}`)
+    throw new AppError(head.tooLarge ? 'E_TOO_LARGE' : 'E_BAD_HEADER', `${what} is ${head.problem}`)
   }
   const h = head.header
   // Chromium writes snapshots non-interlaced; Adam7 passes are not decoded here.
