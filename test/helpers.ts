@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../src/shared/errors.js'
 import type { Mat3 } from '../src/shared/geometry.js'
+import type { ApiEvent, JobId, ModelId, VolumeId } from '../src/shared/api.js'
+import { connectNodeClient, type NodeClient } from '../src/serve/ws-node-client.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const FIXTURES = join(ROOT, 'test', 'fixtures')
@@ -141,4 +143,70 @@ export function farOriginNrrd(size: readonly [number, number, number], voxels: U
     '',
   ].join('\n')
   return Buffer.concat([Buffer.from(header), voxels])
+}
+
+/**
+ * `volseg serve --port 0 --data <data> --out <out>` (the real CLI, forked workers) with a Node
+ * client connected to the URL it prints; `stop()` closes the client and ends the server.
+ */
+export async function serveAndConnect(
+  data: string,
+  out: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ c: NodeClient; stop(): Promise<void> }> {
+  const bin = join(ROOT, 'bin', 'volseg.mjs')
+  const proc = spawn(
+    process.execPath,
+    [bin, 'serve', '--port', '0', '--data', data, '--out', out],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    },
+  )
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = ''
+    proc.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      const m = /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)
+      if (m) resolve(m[1]!)
+    })
+    proc.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
+  })
+  const c = await connectNodeClient(url)
+  return {
+    c,
+    stop: async () => {
+      c.close()
+      if (proc.exitCode !== null) return
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await exited
+    },
+  }
+}
+
+/** Starts segmenting `volumeId` with `modelId` and resolves with the job's end event. */
+export async function segmentToEnd(
+  c: NodeClient,
+  volumeId: VolumeId,
+  modelId: string,
+): Promise<{ jobId: JobId; end: ApiEvent }> {
+  const events: ApiEvent[] = []
+  const off = c.onEvent((e) => events.push(e))
+  const started = await c.startSegmentation({ volumeId, modelId: modelId as ModelId })
+  assert.ok(started.ok, JSON.stringify(started))
+  const { jobId } = started.value
+  const end = await new Promise<ApiEvent>((resolve) => {
+    const t = setInterval(() => {
+      const e = events.find(
+        (x) => x.jobId === jobId && /^job:(done|failed|cancelled)$/.test(x.type),
+      )
+      if (e) {
+        clearInterval(t)
+        off()
+        resolve(e)
+      }
+    }, 50)
+  })
+  return { jobId, end }
 }

@@ -23,6 +23,7 @@ import { mountSegmentPanel } from './panels/segment-panel.js'
 import { mountWorklistPanel } from './panels/worklist-panel.js'
 import { SliceView } from './views/slice-view.js'
 import { ThreeDView } from './views/three-d-view.js'
+import { composeSnapshot } from './views/snapshot.js'
 import { directionLetters } from './app/view-geometry.js'
 import type { Vec3 } from '../../src/shared/geometry.js'
 import type { SourceRef } from '../../src/shared/api.js'
@@ -264,7 +265,16 @@ async function main(): Promise<void> {
   mountWorklistPanel(left, store, worklist)
   mountFilesPanel(left, store, ctl)
   mountSegmentPanel(left, store, ctl)
-  mountExportPanel(left, store, ctl)
+  mountExportPanel(left, store, ctl, () =>
+    composeSnapshot(grid, [
+      ...[...views].map(([name, v]) => ({
+        name,
+        root: v.root,
+        draw: v.drawSnapshot.bind(v),
+      })),
+      { name: '3d' as const, root: three.root, draw: three.drawSnapshot.bind(three) },
+    ]),
+  )
   mountDisplayPanel(right, store, ctl)
   mountLabelsPanel(right, store, editor, triage)
   mountEditPanel(right, store, editor, filler, ctl.backups)

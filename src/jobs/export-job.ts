@@ -19,6 +19,7 @@ import type {
   ExportProvenance,
   ExportReport,
   LabelChangeRecord,
+  SourceFileRecord,
 } from '../shared/export.js'
 import type { ReviewFile } from '../shared/review-file.js'
 import { reviewFileName } from '../shared/review-file.js'
@@ -82,6 +83,24 @@ async function openLabels(
     })
   }
   return l.voxels
+}
+
+/** A held label map's bytes as labels on a grid of `sizeIJK`; E_ARGS when the count differs. */
+function heldArray(
+  b: Uint8Array,
+  dataType: 'uint8' | 'uint16',
+  sizeIJK: readonly number[],
+  what: string,
+): LabelArray {
+  const n = sizeIJK[0]! * sizeIJK[1]! * sizeIJK[2]!
+  const a =
+    dataType === 'uint8'
+      ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+      : new Uint16Array(new Uint8Array(b).buffer)
+  if (a.length !== n) {
+    throw new AppError('E_ARGS', `${what} has ${a.length} voxels, the grid needs ${n}`)
+  }
+  return a
 }
 
 /** The installed card of `idOrPath`, when one is found (no bytes read, no checksum run). */
@@ -178,15 +197,7 @@ export async function runExportJob(spec: ExportJobSpec): Promise<ExportReport> {
   const maskPath = spec.mask === undefined ? undefined : resolve(spec.mask)
   let final: LabelArray
   if (held) {
-    const n = geometry.sizeIJK[0] * geometry.sizeIJK[1] * geometry.sizeIJK[2]
-    const b = held.bytes
-    final =
-      held.dataType === 'uint8'
-        ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
-        : new Uint16Array(new Uint8Array(b).buffer)
-    if (final.length !== n) {
-      throw new AppError('E_ARGS', `the label map has ${final.length} voxels, the grid needs ${n}`)
-    }
+    final = heldArray(held.bytes, held.dataType, geometry.sizeIJK, 'the label map')
   } else if (maskPath !== undefined) {
     final = await openLabels(maskPath, reference, basename(maskPath))
   } else throw new AppError('E_ARGS', 'nothing to export: no mask file and no held label map')
@@ -229,14 +240,32 @@ export async function runExportJob(spec: ExportJobSpec): Promise<ExportReport> {
   const exported: LabelArray = final.slice()
   for (let q = 0; q < exported.length; q++) if (!wanted.has(exported[q]!)) exported[q] = 0
   const labels = labelTable(chosen, review, card)
-  // The AI-vs-final delta, on the exported labels.
-  let aiDelta: ExportProvenance['aiDelta']
+  // The AI-vs-final delta, on the exported labels: against the model's output given as a file
+  // (--ai) or held by the viewer's session, by one computation for both.
+  let ai: { labels: LabelArray; record: SourceFileRecord } | undefined
   if (spec.aiMask) {
     const aiPath = resolve(spec.aiMask)
-    const ai = await openLabels(aiPath, reference, basename(aiPath))
-    const changes: LabelChangeRecord[] = labelChanges(ai, final).filter((c) => wanted.has(c.value))
-    aiDelta = { aiMask: await fileRecord(aiPath), labels: changes }
+    const labels = await openLabels(aiPath, reference, basename(aiPath))
+    ai = { labels, record: await fileRecord(aiPath) }
+  } else if (held?.ai) {
+    const b = held.ai.bytes
+    const labels = heldArray(b, held.ai.dataType, geometry.sizeIJK, "the model's label map")
+    ai = { labels, record: { name: held.ai.name, sha256: sha256Hex(b), bytes: b.byteLength } }
   }
+  let aiDelta: ExportProvenance['aiDelta']
+  if (ai) {
+    const changes: LabelChangeRecord[] = labelChanges(ai.labels, final).filter((c) =>
+      wanted.has(c.value),
+    )
+    aiDelta = { aiMask: ai.record, labels: changes }
+  }
+  const aiDeltaAbsent = aiDelta
+    ? undefined
+    : {
+        reason:
+          held?.aiAbsent ??
+          'no model output was given to compare with (volseg export --ai <model mask>)',
+      }
   const humanEdited: boolean | 'unknown' = aiDelta
     ? aiDelta.labels.some((c) => c.added + c.removed > 0)
     : review
@@ -276,6 +305,7 @@ export async function runExportJob(spec: ExportJobSpec): Promise<ExportReport> {
     })(),
     ...(review && reviewPath ? { review: { ...review.review, file: basename(reviewPath) } } : {}),
     ...(aiDelta ? { aiDelta } : {}),
+    ...(aiDeltaAbsent ? { aiDeltaAbsent } : {}),
     humanEdited,
   }
   const outDir = await outputFolder(spec.outDir)

@@ -13,12 +13,13 @@ import type {
   SaveMaskJobValue,
   SegmentVolumeJobRequest,
   SegmentVolumeJobValue,
+  SnapshotJobRequest,
   WorkerReply,
 } from '../shared/jobs.js'
 import type { VoxelHandoff } from './voxel-handoff.js'
 import type { CohortStatsRequest, CohortStatsValue } from './cohort-case-stats.js'
 import type { BatchReport, SegmentEvent, SegmentJobSpec } from '../shared/segment-report.js'
-import type { ExportReport } from '../shared/export.js'
+import type { ExportReport, SnapshotJobValue } from '../shared/export.js'
 import type { CohortReport } from '../shared/cohort-report.js'
 
 /** A request to a forked worker: parse (`info`) or segment a batch (`segment`). */
@@ -40,6 +41,7 @@ export type JobRequest =
   | SegmentVolumeJobRequest
   | SaveMaskJobRequest
   | BackupJobRequest
+  | SnapshotJobRequest
   /** Cohort report: re-read finished cases for QC figures and montage slices. */
   | CohortStatsRequest
   /** Cohort report: the review states read again and written into it (`volseg serve --cohort`). */
@@ -58,6 +60,7 @@ export interface JobValue {
   'write-backup': BackupJobValue
   'cohort-stats': CohortStatsValue
   'cohort-reviews': CohortReport
+  snapshot: SnapshotJobValue
 }
 
 export type { ModelList, ModelListEntry }

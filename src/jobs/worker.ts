@@ -16,6 +16,7 @@ import { runCohortStatsJob } from './cohort-case-stats.js'
 import { updateCohortReviews } from './cohort-report.js'
 import { runBackupJob } from './backup-job.js'
 import { runExportJob } from './export-job.js'
+import { runSnapshotJob } from './snapshot-job.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
 import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob } from './volume-jobs.js'
@@ -88,6 +89,8 @@ async function handle(req: JobRequest): Promise<JobReply> {
         return { ok: true, value: await updateCohortReviews(req.dir) }
       case 'export':
         return { ok: true, value: await runExportJob(req.spec) }
+      case 'snapshot':
+        return { ok: true, value: await runSnapshotJob(req.spec) }
     }
   } catch (e) {
     const err = toAppError(e, 'E_INTERNAL')

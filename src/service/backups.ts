@@ -389,7 +389,7 @@ export class BackupStore {
       }),
       warnings,
     }
-    if (!d.holdings.addLabels(v, { header, bytes, grant })) {
+    if (!d.holdings.addLabels(v, { header, bytes, grant, origin: { kind: 'backup' } })) {
       return err('E_CANCELLED', `${v.name} was closed while its backup was read`)
     }
     return ok({ labels: header, path: f.mask, ...(review ? { review } : {}) })

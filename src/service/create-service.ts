@@ -6,7 +6,7 @@
  * and dispatches all parsing, inference and writing to the job worker, so the process it runs in
  * (serve, Electron main) never blocks its loop on them. Every method resolves to a `Result`.
  */
-import { mkdir, readFile, realpath, stat } from 'node:fs/promises'
+import { mkdir, realpath, stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import {
   API_METHODS,
@@ -57,12 +57,14 @@ import type { ModelList, ServiceJobRequest, ServiceJobValue } from '../shared/jo
 import { Admission, type AdmissionLimits, type AdmissionStats, type Grant } from './admission.js'
 import { ClientPaths } from './client-paths.js'
 import { printable, refOf, resolveUnder } from './confine.js'
-import { Holdings, type HeldLabels, type HeldVolume } from './holdings.js'
+import { Holdings, originOf, type HeldLabels, type HeldVolume } from './holdings.js'
 import { heldForWrite } from './held-for-write.js'
 import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
 import { newId } from './new-id.js'
 import { exportLabelsHandler } from './export-labels.js'
+import { saveSnapshotHandler } from './save-snapshot.js'
+import { readAppVersion } from './app-version.js'
 import { freeOutName } from './out-names.js'
 import { reviewFileName } from '../shared/review-file.js'
 import { SegmentationJobs } from './segmentation-jobs.js'
@@ -150,15 +152,6 @@ type Handlers = {
 }
 
 const noop = (): void => undefined
-
-async function readAppVersion(): Promise<string> {
-  try {
-    const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8')
-    return (JSON.parse(text) as { version: string }).version
-  } catch {
-    return '0.0.0'
-  }
-}
 
 /** Creates the service; resolves the roots (real paths) and creates `--out`. */
 export async function createService(o: ServiceOptions): Promise<VolsegService> {
@@ -467,7 +460,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       labels: countLabels(bytes, req.dataType, v.geometry.spacingMm, v.styles),
       warnings: [],
     }
-    holdings.addLabels(v, { header, bytes, grant })
+    holdings.addLabels(v, { header, bytes, grant, origin: originOf(holdings, v, req.derivedFrom) })
     return ok(header)
   }
 
@@ -636,6 +629,11 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       outDir,
       scrub,
       exportJob: (req, what) => run(req, { timeoutMs: 600_000 }, what),
+    }),
+    saveSnapshot: saveSnapshotHandler({
+      holdings,
+      outDir,
+      snapshotJob: (req, what) => run(req, { timeoutMs: 120_000 }, what),
     }),
     openLabels: openLabelsHandler({ roots: { data: dataRoot, out: outDir }, ...maskDeps }),
     ...cohortHandlers(o.cohort, {

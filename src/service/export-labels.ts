@@ -2,13 +2,16 @@
  * The `exportLabels` handler: a held label map of an open volume, exported into `--out` by the
  * export job in a worker (src/jobs/export-job.ts), never on the service's loop. The review the
  * viewer sends becomes the provenance's review record (as `saveMask` writes it beside a mask).
+ * When the labels are a model result of this session, or were edited from one, the model's labels
+ * as produced go with them and the export records the AI-vs-final delta; otherwise it records why
+ * not (opened from a file, restored from a backup, origin unknown).
  */
 import { ok, type ExportLabelsRequest, type ExportSummary, type Result } from '../shared/api.js'
 import type { ExportReport } from '../shared/export.js'
 import type { ExportJobRequest } from '../shared/jobs.js'
 import { refOf } from './confine.js'
 import { heldForWrite } from './held-for-write.js'
-import type { Holdings } from './holdings.js'
+import { aiOutputOf, modelRunOf, type Holdings } from './holdings.js'
 import type { SessionState } from './sessions.js'
 
 export interface ExportLabelsDeps {
@@ -29,7 +32,9 @@ export function exportLabelsHandler(
     const held = heldForWrite(d.holdings, s, req, 'export')
     if (!held.ok) return held
     const { v, l, review } = held.value
-    const modelRun = l.header.run
+    const modelRun = modelRunOf(l)
+    // The AI-vs-final delta: against the model's labels as produced, when this session has them.
+    const ai = aiOutputOf(l)
     const r = await d.exportJob(
       {
         kind: 'export',
@@ -39,6 +44,7 @@ export function exportLabelsHandler(
             dataType: l.header.dataType,
             bytes: l.bytes,
             ...(review ? { review } : {}),
+            ...('ai' in ai ? { ai: ai.ai } : { aiAbsent: ai.absent }),
           },
           reference: v.files,
           formats: req.formats,
@@ -66,6 +72,10 @@ export function exportLabelsHandler(
               algorithmType: r.value.seg.algorithmType,
             },
           }
+        : {}),
+      ...(r.value.provenance.aiDelta ? { aiDelta: r.value.provenance.aiDelta.labels } : {}),
+      ...(r.value.provenance.aiDeltaAbsent
+        ? { aiDeltaAbsent: d.scrub(r.value.provenance.aiDeltaAbsent.reason) }
         : {}),
       warnings: r.value.warnings.map(d.scrub),
     })

@@ -12,7 +12,7 @@ import {
   type VolumeId,
 } from '../shared/api.js'
 import { reviewCoverageProblem, type ReviewFile } from '../shared/review-file.js'
-import type { HeldLabels, HeldVolume, Holdings } from './holdings.js'
+import { modelRunOf, type HeldLabels, type HeldVolume, type Holdings } from './holdings.js'
 import type { SessionState } from './sessions.js'
 
 /** The request fields both writers share. */
@@ -53,7 +53,7 @@ export function heldForWrite(
     present.map((x) => x.value),
   )
   if (problem) return err('E_ARGS', `refused to ${verb} ${req.name}: ${problem}`)
-  const modelRun = l.header.run
+  const modelRun = modelRunOf(l)
   return ok({
     v,
     l,

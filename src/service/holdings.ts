@@ -8,11 +8,13 @@ import type {
   LabelsHeader,
   LabelsId,
   OpenedVolume,
+  RunInfo,
   SessionKey,
   VolumeId,
 } from '../shared/api.js'
 import { AppError } from '../shared/errors.js'
 import type { GantryTilt } from '../shared/gantry-tilt.js'
+import type { ExportJobSpec } from '../shared/export.js'
 import type { VolumeGeometry } from '../shared/geometry.js'
 import type { PixelType } from '../shared/volume.js'
 import type { Grant } from './admission.js'
@@ -48,10 +50,34 @@ export interface HeldVolume {
   readonly upload?: StoredUpload
 }
 
+/**
+ * Where a held label map came from, for the AI-vs-final delta of its exports: a model run of this
+ * session (with the model's labels as produced), a mask file, a backup, or nothing known.
+ */
+export type LabelsOrigin =
+  | {
+      readonly kind: 'model'
+      /** The model result's own map: its `bytes` are the model's output, never edited. */
+      readonly labelsId: LabelsId
+      readonly run: RunInfo
+      readonly dataType: 'uint8' | 'uint16'
+      /**
+       * The result's bytes by reference (not a copy): held, and counted by its grant, as long as
+       * the result is, which is as long as its volume (Holdings drops maps only with it).
+       */
+      readonly bytes: Uint8Array
+    }
+  | { readonly kind: 'file'; readonly name: string }
+  | { readonly kind: 'backup' }
+  /** Handed over without a map it was edited from (`why` in words). */
+  | { readonly kind: 'unknown'; readonly why: string }
+
 /** A label map the service holds (a model result or an upload). */
 export interface HeldLabels {
   readonly header: LabelsHeader
   readonly bytes: Uint8Array
+  /** Where it came from (see {@link LabelsOrigin}); absent: unknown. */
+  readonly origin?: LabelsOrigin
   readonly uncertainty?: {
     readonly bytes: Uint8Array
     readonly kind: 'entropy' | 'tta-variance'
@@ -77,6 +103,12 @@ export class Holdings {
       throw new AppError('E_ARGS', `no open volume ${id} (closed, or never opened)`)
     }
     return v
+  }
+
+  /** Label map `id` on volume `v` of its owner, or undefined (never held, dropped, another's). */
+  labelsOn(id: LabelsId, v: HeldVolume): HeldLabels | undefined {
+    const l = this.#labels.get(id)
+    return l && l.header.volumeId === v.id && this.#volumes.get(v.id) === v ? l : undefined
   }
 
   /** Label map `id` on a volume of session `owner`; `E_ARGS` otherwise. */
@@ -130,5 +162,73 @@ export class Holdings {
   /** Every held volume id (for shutdown). */
   ids(): VolumeId[] {
     return [...this.#volumes.keys()]
+  }
+}
+
+/**
+ * The origin of labels uploaded for `v` as edited from `derivedFrom`: that map's origin (a model
+ * result's own, kept by reference), or `unknown` saying why.
+ */
+export function originOf(
+  holdings: Holdings,
+  v: HeldVolume,
+  derivedFrom: LabelsId | undefined,
+): LabelsOrigin {
+  if (derivedFrom === undefined) {
+    return {
+      kind: 'unknown',
+      why: 'the labels were handed over without the map they were edited from',
+    }
+  }
+  const from = holdings.labelsOn(derivedFrom, v)
+  if (!from) {
+    return {
+      kind: 'unknown',
+      why: 'the map they were edited from is not held here (a new labelling, or a map from before a restart)',
+    }
+  }
+  return (
+    from.origin ?? {
+      kind: 'unknown',
+      why: 'the map they were edited from has no record of its origin',
+    }
+  )
+}
+
+/** The model run behind `l`: its own (a result), or its origin's (edited from a result). */
+export function modelRunOf(l: HeldLabels): RunInfo | undefined {
+  return l.header.run ?? (l.origin?.kind === 'model' ? l.origin.run : undefined)
+}
+
+/**
+ * What an export of `l` compares with the model's output: the model's labels as produced (a result
+ * of this session, or the one `l` was edited from), or why there is none, in words.
+ */
+export function aiOutputOf(
+  l: HeldLabels,
+): { readonly ai: NonNullable<ExportJobSpec['held']>['ai'] } | { readonly absent: string } {
+  const o = l.origin
+  if (o?.kind === 'model') {
+    return {
+      ai: {
+        name: `output of ${o.run.modelId} (${o.run.jobId})`,
+        dataType: o.dataType,
+        bytes: o.bytes,
+      },
+    }
+  }
+  if (o?.kind === 'file') {
+    return {
+      absent: `the labels were opened from the mask file ${o.name}, not made by a model run in this session: the model's own output is not held (volseg export --ai takes it)`,
+    }
+  }
+  if (o?.kind === 'backup') {
+    return {
+      absent:
+        "the labels were restored from a backup of unsaved edits: the model's own output is not held",
+    }
+  }
+  return {
+    absent: `no model output is known for these labels: ${o?.why ?? 'their origin was not recorded'}`,
   }
 }

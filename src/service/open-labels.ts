@@ -169,7 +169,8 @@ export async function openMaskOnto(
       ...(found.warning ? [found.warning] : []),
     ],
   }
-  if (!d.holdings.addLabels(v, { header, bytes, grant })) {
+  const origin = { kind: 'file', name: shown } as const
+  if (!d.holdings.addLabels(v, { header, bytes, grant, origin })) {
     return err('E_CANCELLED', `${v.name} was closed while ${shown} was read`)
   }
   return ok({

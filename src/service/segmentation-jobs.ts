@@ -220,6 +220,14 @@ export class SegmentationJobs {
         header,
         bytes: r.labels,
         grant,
+        // The map as the model produced it: what an edited copy's export is compared with.
+        origin: {
+          kind: 'model',
+          labelsId,
+          run: header.run!,
+          dataType: r.labelsType,
+          bytes: r.labels,
+        },
         ...(u && r.uncertaintyKind !== 'none'
           ? { uncertainty: { bytes: u.bytes, kind: r.uncertaintyKind, range: u.range } }
           : {}),

@@ -15,14 +15,41 @@
  */
 import { toAppError, type ErrorCode } from './errors.js'
 import type { Vec3, VolumeGeometry } from './geometry.js'
-import type { ExportSummary } from './export.js'
 import type { IntensitySignature } from './input-fit.js'
+import {
+  EXPORT_FORMAT_NAMES,
+  MAX_SNAPSHOT_BYTES,
+  MAX_SNAPSHOT_SIDE,
+  SNAPSHOT_VIEW_NAMES,
+  type ExportLabelsRequest,
+  type ExportSummary,
+  type SaveSnapshotRequest,
+  type SnapshotReport,
+} from './export.js'
 import type { MaskVerification } from './mask-verification.js'
 import type { LabelVolume, ProviderName, SegmentEvent } from './segment-report.js'
 import { BYTES_PER_PIXEL, type PixelType } from './volume.js'
 import { hasKeys, isBool, isPlain, isText, opt } from './guard-kit.js'
 import { MAX_REVIEW_LABELS, isReviewRecord, type ReviewRecord } from './label-review.js'
 import { CASE_ID_RE } from './cohort.js'
+import { isSaveSnapshot } from './snapshot-guard.js'
+import {
+  MAX_FILE_NAME,
+  MAX_UPLOAD_BYTES,
+  MAX_VOXELS,
+  isJobId,
+  isLabelsId,
+  isModelId,
+  isSessionKey,
+  isSourceRef,
+  isVolumeId,
+  type JobId,
+  type LabelsId,
+  type ModelId,
+  type SessionKey,
+  type SourceRef,
+  type VolumeId,
+} from './api-ids.js'
 import type {
   CohortCaseRequest,
   CohortWorklist,
@@ -40,9 +67,10 @@ export {
   type ReviewRecord,
 } from './label-review.js'
 export type * from './cohort-api.js'
+export * from './api-ids.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 7
+export const API_VERSION = 8
 
 // ---- Results and errors ----
 
@@ -77,73 +105,7 @@ export function errorResult(x: unknown, fallback: ErrorCode = 'E_INTERNAL'): Res
   return err(e.code, e.message, e.file)
 }
 
-// ---- Ids and references ----
-
-declare const brand: unique symbol
-/** A string only the core mints; the UI passes it back unchanged. */
-type Brand<B extends string> = string & { readonly [brand]: B }
-
-/** A volume held open by the core (`vol_` + 1–64 letters/digits). Valid until `closeVolume`. */
-export type VolumeId = Brand<'VolumeId'>
-/** A segmentation job (`job_` + 1–64 letters/digits). */
-export type JobId = Brand<'JobId'>
-/** A label map held by the core: a model result or an upload (`lbl_` + 1–64 letters/digits). */
-export type LabelsId = Brand<'LabelsId'>
-/**
- * One connection's claim on what it opened (`ses_` + 32 hex digits), from `hello`. A page keeps
- * it for the tab (a reload) and presents it with `resumeSession` to take its volumes back.
- */
-export type SessionKey = Brand<'SessionKey'>
-/** An installed model pack: the card's `id` (`[a-z0-9][a-z0-9._-]{0,63}`). */
-export type ModelId = Brand<'ModelId'>
-/**
- * A source the core may read: in serve mode a path relative to the `--data` root with POSIX `/`
- * separators; in Electron an opaque grant from a native dialog. **Opaque to the UI**: it is only
- * ever obtained from `hello`/`listSources` and passed back; the UI never builds, splits or shows it
- * (show `name`). The core resolves it and refuses anything outside its root (architecture.md §5, S4); the
- * guard only checks it is a non-empty string of at most {@link MAX_STRING} characters without NUL.
- */
-export type SourceRef = Brand<'SourceRef'>
-
-/** Longest file name `saveMask` accepts. */
-export const MAX_FILE_NAME = 255
-/** Most voxels an uploaded label map may hold (2³¹ − 1, the largest typed-array index we use). */
-export const MAX_VOXELS = 2 ** 31 - 1
-/**
- * Largest file `openUpload` accepts: 256 MiB less 64 KiB, so that the request (JSON header plus
- * the bytes) fits one WebSocket frame under `volseg serve`'s default `--max-frame` of 256 MiB.
- * A server started with a smaller `--max-frame` reports its own, smaller limit in
- * `HelloInfo.maxUploadBytes`.
- */
-export const MAX_UPLOAD_BYTES = 256 * 2 ** 20 - 64 * 2 ** 10
-
-/** The exact patterns of the ids; the core mints ids that match them. */
-export const ID_PATTERNS = {
-  volumeId: /^vol_[A-Za-z0-9]{1,64}$/,
-  jobId: /^job_[A-Za-z0-9]{1,64}$/,
-  labelsId: /^lbl_[A-Za-z0-9]{1,64}$/,
-  modelId: /^[a-z0-9][a-z0-9._-]{0,63}$/,
-  sessionKey: /^ses_[0-9a-f]{32}$/,
-} as const
-
-/** A guard for the ids matching `re`. */
-function idGuard<T extends string>(re: RegExp): (x: unknown) => x is T {
-  return (x: unknown): x is T => typeof x === 'string' && re.test(x)
-}
-/** True when `x` is a well-formed {@link VolumeId}. */
-export const isVolumeId = idGuard<VolumeId>(ID_PATTERNS.volumeId)
-/** True when `x` is a well-formed {@link JobId}. */
-export const isJobId = idGuard<JobId>(ID_PATTERNS.jobId)
-/** True when `x` is a well-formed {@link LabelsId}. */
-export const isLabelsId = idGuard<LabelsId>(ID_PATTERNS.labelsId)
-/** True when `x` is a well-formed {@link ModelId}. */
-export const isModelId = idGuard<ModelId>(ID_PATTERNS.modelId)
-/** True when `x` is a well-formed {@link SessionKey}. */
-export const isSessionKey = idGuard<SessionKey>(ID_PATTERNS.sessionKey)
-/** True when `x` is a well-formed {@link SourceRef} (non-empty, ≤ {@link MAX_STRING}, no NUL). */
-export function isSourceRef(x: unknown): x is SourceRef {
-  return isText(x) && x.length > 0
-}
+// ---- Ids and references: api-ids.ts ----
 
 // ---- Requests and values ----
 
@@ -503,6 +465,11 @@ export interface UploadLabelsRequest {
   readonly dataType: 'uint8' | 'uint16'
   readonly sizeIJK: Vec3
   readonly bytes: Uint8Array
+  /**
+   * The core's label map these labels were edited from (a model result, an opened mask), so an
+   * export of them can record the model's output against them (the AI-vs-final delta).
+   */
+  readonly derivedFrom?: LabelsId
 }
 
 /** Argument of `saveMask`. */
@@ -535,39 +502,21 @@ export interface SaveReport {
  * {@link UploadLabelsRequest}) and its review, kept in the recovery folder until saved or
  * discarded. Never written to `--data` or `--out`.
  */
-export interface BackupLabelsRequest extends UploadLabelsRequest {
+export interface BackupLabelsRequest extends Omit<UploadLabelsRequest, 'derivedFrom'> {
   /** The review of the labels (names, colours, decisions), restored with them. */
   readonly review?: ReviewRecord
 }
 
 export type { ExportSummary } from './export.js'
-
-/** A format of `exportLabels` (as `volseg export --format`). */
-export type ExportFormatName = 'nifti' | 'seg' | 'stl' | 'obj' | 'stats'
-
-/** Every {@link ExportFormatName}, in the order files are written. */
-export const EXPORT_FORMAT_NAMES: readonly ExportFormatName[] = [
-  'nifti',
-  'seg',
-  'stl',
-  'obj',
-  'stats',
-]
-
-/** Argument of `exportLabels`: a held label map of an open volume, exported into `--out`. */
-export interface ExportLabelsRequest {
-  readonly volumeId: VolumeId
-  readonly labelsId: LabelsId
-  /** Stem of the files (`<name>.seg.dcm`, ...): no `/`, `\\`, NUL or leading `.`. */
-  readonly name: string
-  readonly formats: readonly ExportFormatName[]
-  /** Label values to export (default: every non-zero value present). */
-  readonly labels?: readonly number[]
-  /** Meshes in RAS instead of LPS. */
-  readonly ras?: boolean
-  /** The viewer's review of the labels (names, colours, states), recorded in the provenance. */
-  readonly review?: ReviewRecord
-}
+export type {
+  ExportFormatName,
+  ExportLabelsRequest,
+  SaveSnapshotRequest,
+  SnapshotReport,
+  SnapshotView,
+  SnapshotViewName,
+} from './export.js'
+export { EXPORT_FORMAT_NAMES, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_SIDE, SNAPSHOT_VIEW_NAMES }
 
 /** A backup of unsaved edits kept for an open volume's source file (`backupLabels`). */
 export interface BackupInfo {
@@ -665,6 +614,11 @@ export interface VolsegApi {
    * model's mask or any file), then writes the cohort report again with the case's state.
    */
   saveCohortCase(req: SaveCohortCaseRequest): Promise<Result<SavedCohortCase>>
+  /**
+   * Saves a PNG of the views (bytes out of band) and its provenance sidecar into `--out`, in a
+   * job worker: checked as a whole PNG, written atomically, re-read and decoded; never over a file.
+   */
+  saveSnapshot(req: SaveSnapshotRequest): Promise<Result<SnapshotReport>>
 }
 
 /** Name of a {@link VolsegApi} method. */
@@ -701,6 +655,7 @@ export const API_METHODS = {
   cohortWorklist: 1,
   openCohortCase: 1,
   saveCohortCase: 1,
+  saveSnapshot: 1,
 } as const satisfies Record<ApiMethod, 1>
 
 /** True when `x` names a {@link VolsegApi} method (own key of {@link API_METHODS}). */
@@ -871,9 +826,12 @@ function isLabelsSelector(x: unknown): x is LabelsSelector {
 }
 
 function isUpload(x: unknown): x is UploadLabelsRequest {
-  if (!isPlain(x) || !hasKeys(x, ['volumeId', 'dataType', 'sizeIJK', 'bytes'])) return false
+  if (!isPlain(x) || !hasKeys(x, ['volumeId', 'dataType', 'sizeIJK', 'bytes'], ['derivedFrom'])) {
+    return false
+  }
   const { volumeId, dataType, sizeIJK, bytes } = x
-  if (!isVolumeId(volumeId) || (dataType !== 'uint8' && dataType !== 'uint16')) return false
+  if (!isVolumeId(volumeId) || !opt(x.derivedFrom, isLabelsId)) return false
+  if (dataType !== 'uint8' && dataType !== 'uint16') return false
   if (!isSize(sizeIJK) || !(bytes instanceof Uint8Array)) return false
   return bytes.byteLength === sizeIJK[0] * sizeIJK[1] * sizeIJK[2] * BYTES_PER_PIXEL[dataType]
 }
@@ -973,4 +931,5 @@ export const requestGuards: {
   cohortWorklist: isEmpty,
   openCohortCase: isCohortCase,
   saveCohortCase: isSaveCohortCase,
+  saveSnapshot: isSaveSnapshot,
 }

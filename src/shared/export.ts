@@ -1,17 +1,99 @@
 /**
- * What an export job is asked to do and what it reports (CLI `volseg export`; plain JSON, it
+ * Exports through the API (`exportLabels`, `saveSnapshot`: requests and answers), what an export
+ * or snapshot job is asked to do and what it reports (CLI `volseg export`; plain JSON, it
  * crosses the worker boundary). Every file named in a report was written atomically, re-read and
  * checked before the report was made.
  */
-import {
-  EXPORT_FORMAT_NAMES,
-  type ExportFormatName,
-  type LabelReview,
-  type ReviewRecord,
-} from './api.js'
+import type { LabelReview, LabelsId, ReviewRecord, VolumeId } from './api.js'
 import type { ReviewFile } from './review-file.js'
 import type { Vec3, VolumeGeometry } from './geometry.js'
 import type { MaskVerification } from './mask-verification.js'
+
+/** A format of `exportLabels` (as `volseg export --format`). */
+export type ExportFormatName = 'nifti' | 'seg' | 'stl' | 'obj' | 'stats'
+
+/** Every {@link ExportFormatName}, in the order files are written. */
+export const EXPORT_FORMAT_NAMES: readonly ExportFormatName[] = [
+  'nifti',
+  'seg',
+  'stl',
+  'obj',
+  'stats',
+]
+
+/** Argument of `exportLabels`: a held label map of an open volume, exported into `--out`. */
+export interface ExportLabelsRequest {
+  readonly volumeId: VolumeId
+  readonly labelsId: LabelsId
+  /** Stem of the files (`<name>.seg.dcm`, ...): no `/`, `\\`, NUL or leading `.`. */
+  readonly name: string
+  readonly formats: readonly ExportFormatName[]
+  /** Label values to export (default: every non-zero value present). */
+  readonly labels?: readonly number[]
+  /** Meshes in RAS instead of LPS. */
+  readonly ras?: boolean
+  /** The viewer's review of the labels (names, colours, states), recorded in the provenance. */
+  readonly review?: ReviewRecord
+}
+
+/** A view of the viewer that a snapshot shows. */
+export type SnapshotViewName = 'axial' | 'coronal' | 'sagittal' | '3d'
+
+/** Every {@link SnapshotViewName}. */
+export const SNAPSHOT_VIEW_NAMES: readonly SnapshotViewName[] = [
+  'axial',
+  'coronal',
+  'sagittal',
+  '3d',
+]
+
+/** Largest PNG `saveSnapshot` accepts: 32 MiB (a 4-view 4K screen is a few MiB). */
+export const MAX_SNAPSHOT_BYTES = 32 * 2 ** 20
+
+/** Largest width or height of a snapshot, pixels. */
+export const MAX_SNAPSHOT_SIDE = 16384
+
+/** One view in a snapshot: which, what its title said, and where it lies in the PNG (pixels). */
+export interface SnapshotView {
+  readonly view: SnapshotViewName
+  /** The view's title as shown (slice position and index, or the 3-D camera's side). */
+  readonly title: string
+  readonly x: number
+  readonly y: number
+  readonly width: number
+  readonly height: number
+}
+
+/**
+ * Argument of `saveSnapshot`: a PNG of the viewer's views (bytes out of band), saved under
+ * `--out` as `<name>.png` with the sidecar `<name>.snapshot.json` (source, model, review, views).
+ */
+export interface SaveSnapshotRequest {
+  readonly volumeId: VolumeId
+  /** The label map shown over the views (the core's copy it was loaded from), if any. */
+  readonly labelsId?: LabelsId
+  /** Stem of the two files: no `/`, `\\`, NUL or leading `.`. */
+  readonly name: string
+  /** The views in the picture, 1–8 of them. */
+  readonly views: readonly SnapshotView[]
+  /** The review of the labels shown (names, colours, states), recorded in the sidecar. */
+  readonly review?: ReviewRecord
+  /** The PNG: 1–{@link MAX_SNAPSHOT_BYTES} bytes. */
+  readonly bytes: Uint8Array
+}
+
+/** What `saveSnapshot` wrote: the PNG (re-read and decoded) and its sidecar. */
+export interface SnapshotReport {
+  /** Display path of the PNG relative to `--out`, POSIX separators. */
+  readonly path: string
+  /** Display path of the sidecar. */
+  readonly sidecarPath: string
+  readonly bytes: number
+  readonly width: number
+  readonly height: number
+  /** The re-read check it passed, in words. */
+  readonly check: string
+}
 
 export type ExportFormat = ExportFormatName
 
@@ -31,6 +113,14 @@ export interface ExportJobSpec {
     readonly bytes: Uint8Array
     /** The review file the viewer would save beside it (model run, review states). */
     readonly review?: Omit<ReviewFile, 'mask'>
+    /** The model's labels as produced (same grid), for the AI-vs-final delta; `name` says whose. */
+    readonly ai?: {
+      readonly name: string
+      readonly dataType: 'uint8' | 'uint16'
+      readonly bytes: Uint8Array
+    }
+    /** Why there is no `ai` (recorded in the provenance instead of a delta). */
+    readonly aiAbsent?: string
   }
   /** The source image: a NIfTI/NRRD/MHA file, or DICOM folder/files. */
   readonly reference: readonly string[]
@@ -99,6 +189,13 @@ export interface ExportLabel {
   readonly reason?: string
 }
 
+/** The study, series and frame of reference of a DICOM source. */
+export interface DicomSeriesUIDs {
+  readonly studyInstanceUID: string
+  readonly seriesInstanceUID: string
+  readonly frameOfReferenceUID?: string
+}
+
 /** The provenance written into every export's sidecar (and, for SEG, its own attributes). */
 export interface ExportProvenance {
   readonly format: 'volseg-export'
@@ -111,10 +208,7 @@ export interface ExportProvenance {
     readonly geometry: VolumeGeometry
     /** Non-DICOM sources: the file(s) with sha256. */
     readonly files?: readonly SourceFileRecord[]
-    readonly dicom?: {
-      readonly studyInstanceUID: string
-      readonly seriesInstanceUID: string
-      readonly frameOfReferenceUID?: string
+    readonly dicom?: DicomSeriesUIDs & {
       /** SOP Instance UIDs in k order (voxel index k = position in this list). */
       readonly sopInstanceUIDs: readonly string[]
     }
@@ -123,11 +217,16 @@ export interface ExportProvenance {
   readonly labels: readonly ExportLabel[]
   readonly model?: ExportModelProvenance
   readonly review?: ReviewRecord & { readonly file: string }
-  /** Present when the model's own output was given (`aiMask`). */
+  /**
+   * Present when the model's own output was given (`aiMask`, or the model result of the viewer's
+   * session the exported labels were edited from).
+   */
   readonly aiDelta?: {
     readonly aiMask: SourceFileRecord
     readonly labels: readonly LabelChangeRecord[]
   }
+  /** Present instead of `aiDelta`: why the model's output was not compared. */
+  readonly aiDeltaAbsent?: { readonly reason: string }
   /** Whether a human changed the model's result: by the delta, else by the review states. */
   readonly humanEdited: boolean | 'unknown'
 }
@@ -207,5 +306,66 @@ export interface ExportSummary {
     readonly segments: number
     readonly algorithmType: string
   }
+  /** The AI-vs-final delta per exported label, as in the sidecar. */
+  readonly aiDelta?: readonly LabelChangeRecord[]
+  /** Why there is no delta (the labels were not edited from a model result of this session). */
+  readonly aiDeltaAbsent?: string
   readonly warnings: readonly string[]
 }
+
+/** The model run behind the labels a snapshot shows (from the service's record of the run). */
+export interface SnapshotModelRecord {
+  readonly id: string
+  readonly provider: string
+  readonly device: string
+}
+
+/** Argument of the `snapshot` job: a PNG of the viewer's views and what it shows. */
+export interface SnapshotJobSpec {
+  /** Existing folder the two files are written into (never outside it). */
+  readonly outDir: string
+  /** Stem: `<name>.png` and `<name>.snapshot.json`. */
+  readonly name: string
+  readonly png: Uint8Array
+  /** Display name of the source image and its input files (absolute; never written). */
+  readonly sourceName: string
+  readonly sourceFiles: readonly string[]
+  /** True for a DICOM source: its UIDs are recorded instead of file checksums. */
+  readonly dicom: boolean
+  readonly geometry: VolumeGeometry
+  /** Whether a label map was shown over the views. */
+  readonly labelsShown: boolean
+  readonly model?: SnapshotModelRecord
+  readonly review?: ReviewRecord
+  readonly views: readonly SnapshotView[]
+}
+
+/** The sidecar `<name>.snapshot.json` beside a snapshot PNG. */
+export interface SnapshotSidecar {
+  readonly format: 'volseg-snapshot'
+  readonly version: 1
+  readonly volseg: { readonly version: string }
+  /** When it was saved, ISO 8601 UTC. */
+  readonly savedAt: string
+  readonly image: {
+    readonly file: string
+    readonly width: number
+    readonly height: number
+    readonly bytes: number
+    readonly sha256: string
+  }
+  readonly source: {
+    readonly name: string
+    readonly geometry: VolumeGeometry
+    /** Non-DICOM sources: the file(s) with sha256. */
+    readonly files?: readonly SourceFileRecord[]
+    readonly dicom?: DicomSeriesUIDs & { readonly instances: number }
+  }
+  readonly labelsShown: boolean
+  readonly model?: SnapshotModelRecord
+  readonly review?: ReviewRecord
+  readonly views: readonly SnapshotView[]
+}
+
+/** What the `snapshot` job answers: a {@link SnapshotReport} with absolute paths. */
+export type SnapshotJobValue = SnapshotReport

@@ -17,7 +17,7 @@ import type { ModelCard } from './model-card.js'
 import type { ModelReport, ProviderName } from './segment-report.js'
 import type { PixelType } from './volume.js'
 import type { ReviewFile } from './review-file.js'
-import type { ExportJobSpec, ExportReport } from './export.js'
+import type { ExportJobSpec, ExportReport, SnapshotJobSpec, SnapshotJobValue } from './export.js'
 
 /** What a worker answers: a value, or an error with code, sentence and file. */
 export type WorkerReply<T = unknown> =
@@ -240,6 +240,12 @@ export interface CohortReviewsJobRequest {
   readonly dir: string
 }
 
+/** Save a snapshot PNG of the viewer's views and its sidecar (the viewer's `saveSnapshot`). */
+export interface SnapshotJobRequest {
+  readonly kind: 'snapshot'
+  readonly spec: SnapshotJobSpec
+}
+
 export type ServiceJobRequest =
   | OpenJobRequest
   | CohortReviewsJobRequest
@@ -247,6 +253,7 @@ export type ServiceJobRequest =
   | SaveMaskJobRequest
   | BackupJobRequest
   | ExportJobRequest
+  | SnapshotJobRequest
   | { readonly kind: 'models' }
 
 /** What each service request kind answers. */
@@ -256,6 +263,7 @@ export interface ServiceJobValue {
   'save-mask': SaveMaskJobValue
   'write-backup': BackupJobValue
   export: ExportReport
+  snapshot: SnapshotJobValue
   models: ModelList
   'cohort-reviews': CohortReport
 }

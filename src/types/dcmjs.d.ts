@@ -15,6 +15,8 @@ declare module 'dcmjs' {
       }
     }
     DicomMetaDictionary: {
+      /** Keyword → dictionary entry, e.g. `{ tag: '(0020,0032)', vr: 'DS', vm: '3' }`. */
+      nameMap: Record<string, { tag: string; vr: string; vm: string } | undefined>
       naturalizeDataset(dict: Record<string, unknown>): NaturalDataset
       namifyDataset(dict: Record<string, unknown>): NaturalDataset
       uid(): string
@@ -22,6 +24,9 @@ declare module 'dcmjs' {
       time(): string
     }
     datasetToBuffer(dataset: NaturalDataset): Buffer
+    ValueRepresentation: {
+      createByTypeString(vr: string): { convertToString(value: unknown): string }
+    }
   }
   export const normalizers: {
     Normalizer: { normalizeToDataset(datasets: NaturalDataset[]): NaturalDataset | undefined }

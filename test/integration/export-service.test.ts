@@ -3,51 +3,32 @@
 // it writes into --out reassembles exactly (pydicom, by plane position) to the uploaded labels;
 // a second export under the same name is refused and leaves the first intact.
 import assert from 'node:assert/strict'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { SourceRef } from '../../src/shared/api.js'
 import { openVolume } from '../../src/io/open-volume.js'
-import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
-import { ROOT, derived } from '../helpers.js'
+import type { NodeClient } from '../../src/serve/ws-node-client.js'
+import { ROOT, derived, serveAndConnect } from '../helpers.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-export-service-'))
 const data = join(tmp, 'data')
 const out = join(tmp, 'out')
 const env = { ...process.env, VOLSEG_HOME: join(tmp, 'home'), VOLSEG_MODELS: '' }
-let proc: ChildProcess
 let c: NodeClient
+let stop: () => Promise<void>
 
 before(async () => {
   mkdirSync(data)
   mkdirSync(out)
   cpSync(derived('dicom', 'ch2-crop'), join(data, 'crop'), { recursive: true })
-  const bin = join(ROOT, 'bin', 'volseg.mjs')
-  proc = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data', data, '--out', out], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = ''
-    proc.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString()
-      const m = /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)
-      if (m) resolve(m[1]!)
-    })
-    proc.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
-  })
-  c = await connectNodeClient(url)
+  ;({ c, stop } = await serveAndConnect(data, out, env))
 })
 
 after(async () => {
-  c?.close()
-  if (proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r))
-    proc.kill('SIGTERM')
-    await exited
-  }
+  await stop?.()
   rmSync(tmp, { recursive: true, force: true })
 })
 

@@ -4,6 +4,7 @@ import {
   API_EVENTS,
   API_METHODS,
   MAX_STRING,
+  MAX_SNAPSHOT_BYTES,
   MAX_UPLOAD_BYTES,
   err,
   errorResult,
@@ -51,6 +52,15 @@ void [methodsMatch, eventsMatch, guardsMatch, missing, extra, saveHasFigures, no
 const VOL = 'vol_a1'
 const JOB = 'job_7'
 const LBL = 'lbl_x9'
+const SHOT_VIEW = {
+  view: 'axial',
+  title: 'Axial  S 12.0 mm · 90 / 181',
+  x: 0,
+  y: 0,
+  width: 4,
+  height: 2,
+}
+const PNG8 = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
 
 const REVIEW = {
   labels: [{ value: 1, name: 'brain', colourRGB: [1, 2, 3], status: 'rejected', reason: 'leaks' }],
@@ -91,6 +101,13 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
   uploadLabels: [
     { volumeId: VOL, dataType: 'uint8', sizeIJK: [2, 3, 4], bytes: new Uint8Array(24) },
     { volumeId: VOL, dataType: 'uint16', sizeIJK: [2, 3, 4], bytes: new Uint8Array(48) },
+    {
+      volumeId: VOL,
+      dataType: 'uint8',
+      sizeIJK: [2, 3, 4],
+      bytes: new Uint8Array(24),
+      derivedFrom: LBL,
+    },
   ],
   saveMask: [{ volumeId: VOL, labelsId: LBL, name: 'case_seg.nii.gz' }],
   openLabels: [
@@ -131,6 +148,20 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
   cohortWorklist: [{}],
   openCohortCase: [{ caseId: 'a' }, { caseId: 'sub-01_ses-1.T1w' }, { caseId: '_x' }],
   saveCohortCase: [{ caseId: 'a', volumeId: VOL, labelsId: LBL, review: REVIEW }],
+  saveSnapshot: [
+    { volumeId: VOL, name: 'ch2-snapshot', views: [SHOT_VIEW], bytes: new Uint8Array(8) },
+    {
+      volumeId: VOL,
+      labelsId: LBL,
+      name: 'ch2 snapshot (1)',
+      views: [SHOT_VIEW, { ...SHOT_VIEW, view: '3d', title: '3D (LPS mm, anterior view)' }],
+      review: {
+        labels: [{ value: 1, name: 'lesion', colourRGB: [255, 0, 0], status: 'accepted' }],
+        updatedAt: '2026-01-02T03:04:05.000Z',
+      },
+      bytes: new Uint8Array(MAX_SNAPSHOT_BYTES),
+    },
+  ],
 }
 
 /** Malformed arguments per method, each with why. */
@@ -225,6 +256,16 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
   readUncertainty: [['maskId', { maskId: LBL }]],
   uploadLabels: [
     [
+      'derivedFrom not a labels id',
+      {
+        volumeId: VOL,
+        dataType: 'uint8',
+        sizeIJK: [1, 1, 1],
+        bytes: new Uint8Array(1),
+        derivedFrom: VOL,
+      },
+    ],
+    [
       'length mismatch',
       { volumeId: VOL, dataType: 'uint16', sizeIJK: [2, 3, 4], bytes: new Uint8Array(24) },
     ],
@@ -264,6 +305,16 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['extra key', { volumeId: VOL, root: 'out', source: 'a.nii.gz', path: '/etc/passwd' }],
   ],
   backupLabels: [
+    [
+      'derivedFrom (uploads only)',
+      {
+        volumeId: VOL,
+        dataType: 'uint8',
+        sizeIJK: [1, 1, 1],
+        bytes: new Uint8Array(1),
+        derivedFrom: LBL,
+      },
+    ],
     [
       'bytes short',
       { volumeId: VOL, dataType: 'uint8', sizeIJK: [2, 3, 4], bytes: new Uint8Array(23) },
@@ -337,6 +388,32 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['a path as id', { caseId: 'a/b', volumeId: VOL, labelsId: LBL, review: REVIEW }],
     ['job id as labels', { caseId: 'a', volumeId: VOL, labelsId: JOB, review: REVIEW }],
     ['a name', { caseId: 'a', volumeId: VOL, labelsId: LBL, review: REVIEW, name: 'x' }],
+  ],
+  saveSnapshot: [
+    ['no bytes', { volumeId: VOL, name: 'x', views: [SHOT_VIEW] }],
+    ['empty bytes', { volumeId: VOL, name: 'x', views: [SHOT_VIEW], bytes: new Uint8Array(0) }],
+    [
+      'too big',
+      {
+        volumeId: VOL,
+        name: 'x',
+        views: [SHOT_VIEW],
+        bytes: new Uint8Array(MAX_SNAPSHOT_BYTES + 1),
+      },
+    ],
+    ['bytes as array', { volumeId: VOL, name: 'x', views: [SHOT_VIEW], bytes: [137, 80] }],
+    ['path in name', { volumeId: VOL, name: '../x', views: [SHOT_VIEW], bytes: PNG8 }],
+    ['backslash in name', { volumeId: VOL, name: 'a\\b', views: [SHOT_VIEW], bytes: PNG8 }],
+    ['hidden name', { volumeId: VOL, name: '.x', views: [SHOT_VIEW], bytes: PNG8 }],
+    ['no views', { volumeId: VOL, name: 'x', views: [], bytes: PNG8 }],
+    [
+      'unknown view',
+      { volumeId: VOL, name: 'x', views: [{ ...SHOT_VIEW, view: 'oblique' }], bytes: PNG8 },
+    ],
+    ['empty view', { volumeId: VOL, name: 'x', views: [{ ...SHOT_VIEW, width: 0 }], bytes: PNG8 }],
+    ['negative x', { volumeId: VOL, name: 'x', views: [{ ...SHOT_VIEW, x: -1 }], bytes: PNG8 }],
+    ['bad labels id', { volumeId: VOL, labelsId: VOL, name: 'x', views: [SHOT_VIEW], bytes: PNG8 }],
+    ['extra key', { volumeId: VOL, name: 'x', views: [SHOT_VIEW], bytes: PNG8, out: '/tmp' }],
   ],
 }
 

@@ -7,8 +7,6 @@ import {
   MAX_UPLOAD_BYTES,
   type ApiError,
   type ApiEvent,
-  type ExportFormatName,
-  type ExportSummary,
   type HeldItems,
   type JobId,
   type LabelsHeader,
@@ -41,7 +39,7 @@ import {
 import { readFirstSlab, streamSlabs } from './voxel-stream.js'
 import { looksLikeCT } from '../../../src/core/volume/check-input-fit.js'
 import { dropRefusal } from './drop-refusal.js'
-import { exportOnScreen, labelsInCore, type ExportContext } from './export-labels.js'
+import { labelsInCore, type ExportContext } from './export-labels.js'
 import { maskFileName, saveFolderName, savedLine } from './save-names.js'
 import { readSessionKey, writeSessionKey } from './session-key.js'
 import { centreLPS, gridTransform } from './view-geometry.js'
@@ -609,7 +607,7 @@ export class Controller {
     // What is on screen now is what gets saved: edits made since the core's copy go up first.
     const version = s.editVersion
     const volumeId = s.volume.info.volumeId
-    const labelsId = await labelsInCore(this.#exportContext())
+    const labelsId = await labelsInCore(this.exportContext())
     if (labelsId === undefined) return
     const review =
       s.labelTable && s.review ? toReviewRecord(s.labelTable, s.review, new Date()) : undefined
@@ -645,17 +643,9 @@ export class Controller {
     await this.backups.check(c.volume.volumeId)
   }
 
-  /** What the export and the save need from here (see export-labels.ts). */
-  #exportContext(): ExportContext {
+  /** What the export, the snapshot and the save need from here (see export-labels.ts). */
+  exportContext(): ExportContext {
     const value = <T>(r: Result<T>, what: string): T | undefined => this.#value(r, what)
     return { api: this.api, store: this.#store, coreCopy: this.#coreCopy, value }
-  }
-
-  /** Exports the labels on screen with their review into `--out` (see export-labels.ts). */
-  exportLabels(
-    formats: readonly ExportFormatName[],
-    ras: boolean,
-  ): Promise<ExportSummary | undefined> {
-    return exportOnScreen(this.#exportContext(), formats, ras)
   }
 }

@@ -132,6 +132,11 @@ export class SliceView {
     this.root.remove()
   }
 
+  /** Draws the picture as shown (labels, crosshair) over the box `x, y, w, h` (views/snapshot.ts). */
+  drawSnapshot(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h: number): void {
+    ctx.drawImage(this.#canvas, x, y, w, h)
+  }
+
   /** The frame of this view for the current volume and alignment. */
   frame(s: AppState): ViewFrame | undefined {
     if (!s.volume) return undefined

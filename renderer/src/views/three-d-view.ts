@@ -186,6 +186,17 @@ export class ThreeDView {
     this.#renderNow()
   }
 
+  /**
+   * Renders once more and draws the picture over the box `x, y, w, h` (views/snapshot.ts) in the
+   * same task: the WebGL drawing buffer (not preserved) is still this frame's until it yields.
+   */
+  drawSnapshot(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h: number): void {
+    const canvas = this.#grw.getApiSpecificRenderWindow().getCanvas()
+    if (!canvas) return
+    this.#renderNow()
+    ctx.drawImage(canvas, x, y, w, h)
+  }
+
   #nameView(cam: { getPosition(): number[]; getFocalPoint(): number[] }): void {
     const p = cam.getPosition()
     const f = cam.getFocalPoint()
