@@ -18,7 +18,7 @@ import type { SnapshotJobRequest } from '../shared/jobs.js'
 import type { SnapshotJobValue } from '../shared/export.js'
 import { readPngHeader } from '../core/png/png-header.js'
 import { refOf } from './confine.js'
-import type { Holdings } from './holdings.js'
+import { modelRunOf, type Holdings } from './holdings.js'
 import type { SessionState } from './sessions.js'
 
 export interface SaveSnapshotDeps {
@@ -65,7 +65,7 @@ export function saveSnapshotHandler(
         `the snapshot's ${outside.view} view lies outside its ${width}×${height} pixels`,
       )
     }
-    const run = l?.header.run
+    const run = l && modelRunOf(l)
     const r = await d.snapshotJob(
       {
         kind: 'snapshot',
