@@ -5,6 +5,12 @@
     python3 models/training/train.py --preset gpu --minutes 20 --out runs/gpu
     # CPU smoke / CPU model:
     /usr/bin/python3 models/training/train.py --preset cpu --minutes 30 --out runs/cpu
+    # the lateralised model (left/right cerebral hemisphere, cerebellum and brainstem):
+    /usr/bin/python3 models/training/train.py --preset cpu-lateral --minutes 60 --out runs/lateral
+
+`--task lateral` trains on the label map's `lateral` target (make_label_maps.LATERAL) with the
+milder geometry of synth.LATERAL_GEOMETRY and the whole-patch gate (unet.py `context`); loss and
+Dice are the mean over the foreground classes.
 
 Writes into --out: `last.pt`, `best.pt` (exponential moving average of the weights, chosen on
 *synthetic* validation images drawn with a fixed seed; the evaluation volumes are never used),
@@ -29,7 +35,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from png import line_plot, write_png  # noqa: E402
-from synth import Generator, Options  # noqa: E402
+from synth import LATERAL_GEOMETRY, Generator, Options  # noqa: E402
 from unet import UNet3d, count_parameters  # noqa: E402
 
 PRESETS = {
@@ -41,22 +47,56 @@ PRESETS = {
     "cpu": dict(spacing=3.0, size=64, base=8, levels=4, batch=2, lr=2e-3, val_every=100),
     # CI smoke test: a few steps end to end.
     "smoke": dict(spacing=3.0, size=32, base=4, levels=3, batch=1, lr=1e-3, val_every=2),
+    # The lateralised model on a 2-core CPU: the cpu geometry, batch 1, usually started from the
+    # bundled brain-extraction weights (--init-onnx models/brain-extract/model.onnx).
+    "cpu-lateral": dict(spacing=3.0, size=64, base=8, levels=4, batch=1, lr=1e-3, val_every=50, task="lateral"),
+}
+TASKS = {
+    # classes, whole-patch gate
+    "brain": dict(classes=2, context=False),
+    "lateral": dict(classes=4, context=True),
 }
 
 
 def dice_loss(logits, target):
-    p = torch.softmax(logits.float(), 1)[:, 1]
-    t = (target == 1).float()
-    inter = (p * t).sum(dim=(1, 2, 3))
-    denom = p.sum(dim=(1, 2, 3)) + t.sum(dim=(1, 2, 3))
-    return 1 - ((2 * inter + 1) / (denom + 1)).mean()
+    """1 - soft Dice, averaged over the foreground classes (one class for the brain task)."""
+    p = torch.softmax(logits.float(), 1)
+    losses = []
+    for c in range(1, logits.shape[1]):
+        t = (target == c).float()
+        inter = (p[:, c] * t).sum(dim=(1, 2, 3))
+        denom = p[:, c].sum(dim=(1, 2, 3)) + t.sum(dim=(1, 2, 3))
+        losses.append(1 - ((2 * inter + 1) / (denom + 1)).mean())
+    return sum(losses) / len(losses)
 
 
 def hard_dice(logits, target):
-    pred = logits.argmax(1) == 1
-    t = target == 1
-    inter = (pred & t).sum().item()
-    return 2 * inter / max(pred.sum().item() + t.sum().item(), 1)
+    """Dice of the argmax, averaged over the foreground classes present in target or prediction
+    (0 when none is: a view without brain, as the brain task always scored it)."""
+    pred = logits.argmax(1)
+    scores = []
+    for c in range(1, logits.shape[1]):
+        a, t = pred == c, target == c
+        total = a.sum().item() + t.sum().item()
+        if total:
+            scores.append(2 * (a & t).sum().item() / total)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def load_onnx_weights(model, path):
+    """Copies the initializers of an exported model.onnx (export.py keeps the parameter names)
+    into `model` where name and shape agree; returns the names copied."""
+    import onnx
+    from onnx import numpy_helper
+
+    state = model.state_dict()
+    copied = []
+    for init in onnx.load(path).graph.initializer:
+        if init.name in state and tuple(init.dims) == tuple(state[init.name].shape):
+            state[init.name] = torch.from_numpy(numpy_helper.to_array(init).copy())
+            copied.append(init.name)
+    model.load_state_dict(state)
+    return copied
 
 
 def main():
@@ -71,6 +111,8 @@ def main():
     ap.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     ap.add_argument("--fov-cut", type=float, default=0.0, help="share of samples cut by a field-of-view edge")
     ap.add_argument("--labelmap", default=os.path.join(HERE, "data", "labelmap.npz"))
+    ap.add_argument("--task", choices=TASKS, default=None, help="brain (default) or lateral; presets set it")
+    ap.add_argument("--init-onnx", default=None, help="start from an exported model.onnx's weights where names and shapes agree")
     ap.add_argument("--resume", default=None, help="continue from a last.pt")
     ap.add_argument(
         "--init", default=None,
@@ -86,8 +128,10 @@ def main():
     args = ap.parse_args()
     cfg = dict(PRESETS[args.preset])
     for k in cfg:
-        if getattr(args, k) is not None:
+        if k != "task" and getattr(args, k) is not None:
             cfg[k] = getattr(args, k)
+    cfg["task"] = args.task or cfg.get("task", "brain")
+    cfg.update(TASKS[cfg["task"]])
     if args.minutes is None and args.steps is None:
         ap.error("give --minutes or --steps")
     if args.threads:
@@ -100,13 +144,21 @@ def main():
     if cuda:
         torch.backends.cudnn.benchmark = True
 
-    labels = np.load(args.labelmap)["labels"]
-    gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=args.seed + 1, options=Options(p_fov_cut=args.fov_cut))
+    maps = np.load(args.labelmap)
+    labels = maps["labels"]
+    lateral = cfg["task"] == "lateral"
+    if lateral and "lateral" not in maps:
+        sys.exit(f"{args.labelmap} has no lateral map: rerun make_label_maps.py")
+    targets = maps["lateral"] if lateral else None
+    geometry = LATERAL_GEOMETRY if lateral else {}
+    gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=args.seed + 1,
+                    options=Options(p_fov_cut=args.fov_cut, **geometry), targets_np=targets)
     # Validation: fixed synthetic samples from their own seed, generated once.
-    val_gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=10_000 + args.seed, options=Options())
+    val_gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=10_000 + args.seed,
+                        options=Options(**geometry), targets_np=targets)
     val = [val_gen.sample() for _ in range(args.val_samples)]
 
-    model = UNet3d(base=cfg["base"], levels=cfg["levels"]).to(dev)
+    model = UNet3d(base=cfg["base"], levels=cfg["levels"], classes=cfg["classes"], context=cfg["context"]).to(dev)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -123,6 +175,10 @@ def main():
         ck = torch.load(args.init, map_location=dev)
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
+    if args.init_onnx:
+        copied = load_onnx_weights(model, args.init_onnx)
+        ema.load_state_dict(model.state_dict())
+        print(f"{len(copied)} tensors from {args.init_onnx}", flush=True)
     budget_s = args.minutes * 60 if args.minutes is not None else None
     print(f"config {json.dumps(cfg)}; {count_parameters(model)} parameters; device {dev}", flush=True)
 

@@ -1,0 +1,137 @@
+// The lateralised training target and recipe (models/training: make_label_maps.lateral_map,
+// train.py --task lateral): the label map's sides checked against the AAL names and the header's
+// world axes (nibabel), and the CPU smoke run of the lateral chain: a few steps -> export -> the
+// app runs the pack and the card carries the sides the cohort QC reads.
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, test } from 'node:test'
+import { ROOT, fixture, python } from '../helpers.js'
+
+const BIN = join(ROOT, 'bin', 'volseg.mjs')
+const TRAINING = join(ROOT, 'models', 'training')
+const tmp = mkdtempSync(join(tmpdir(), 'volseg-lateral-'))
+after(() => rmSync(tmp, { recursive: true, force: true }))
+const env = { ...process.env, VOLSEG_HOME: join(tmp, 'home'), VOLSEG_MODELS: '' }
+
+function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 600_000, env, cwd: ROOT })
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`)
+  return r.stdout
+}
+
+test("lateral label map: AAL _L regions are label 1 and lie at RAS x < 0, the patient's left", () => {
+  const s = python<{
+    leftNames: number
+    rightNames: number
+    leftRegionsInLabel1: number
+    rightRegionsInLabel2: number
+    cerebellumInLabel3: number
+    meanRasX: Record<string, number>
+    outsideBrain: number
+    unlabelledBrain: number
+    axcodes: string
+  }>(
+    `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import nibabel as nib, numpy as np
+import make_label_maps as mlm
+aal = nib.load(mlm.AAL)
+atlas = np.asarray(aal.dataobj).astype(np.int32)
+brain = mlm.reference_mask(np.asarray(nib.load(mlm.CH2BET).dataobj))
+lat = mlm.lateral_map(atlas, brain)
+names = {}
+for line in open(mlm.AAL[: -len(".gz")] + ".txt"):
+    f = line.split()
+    if len(f) >= 2:
+        names[int(f[0])] = f[1]
+cerebral = [v for v in mlm.AAL_CEREBRUM]
+left = [v for v in cerebral if names[v].endswith("_L")]
+right = [v for v in cerebral if names[v].endswith("_R")]
+inside = brain & (atlas > 0)
+def share(values, label):
+    m = inside & np.isin(atlas, values)
+    return float((lat[m] == label).mean())
+ijk = np.argwhere(lat > 0)
+ras = ijk @ aal.affine[:3, :3].T + aal.affine[:3, 3]
+labs = lat[lat > 0]
+print(json.dumps({
+    "leftNames": len(left), "rightNames": len(right),
+    "leftRegionsInLabel1": share(left, 1), "rightRegionsInLabel2": share(right, 2),
+    "cerebellumInLabel3": share(list(mlm.AAL_CEREBELLUM), 3),
+    "meanRasX": {str(v): float(ras[labs == v, 0].mean()) for v in (1, 2, 3)},
+    "outsideBrain": int((lat[~brain] > 0).sum()), "unlabelledBrain": int((lat[brain] == 0).sum()),
+    "axcodes": "".join(nib.aff2axcodes(aal.affine)),
+}))
+`,
+    [TRAINING],
+  )
+  // aal.nii.txt: 45 _L and 45 _R cerebral regions, and every _L one is odd-numbered (the rule
+  // lateral_map uses), so each lands whole in label 1.
+  assert.equal(s.leftNames, 45)
+  assert.equal(s.rightNames, 45)
+  assert.equal(s.leftRegionsInLabel1, 1)
+  assert.equal(s.rightRegionsInLabel2, 1)
+  assert.equal(s.cerebellumInLabel3, 1)
+  assert.equal(s.outsideBrain, 0)
+  assert.equal(s.unlabelledBrain, 0)
+  // In RAS world coordinates +x points to the patient's Right (LPS +x to the Left), so the left
+  // hemisphere's centroid has RAS x < 0; the cerebellum and brainstem sit near the midline.
+  assert.equal(s.axcodes, 'RAS')
+  assert.ok(s.meanRasX['1']! < -20, `left hemisphere RAS x ${s.meanRasX['1']}`)
+  assert.ok(s.meanRasX['2']! > 20, `right hemisphere RAS x ${s.meanRasX['2']}`)
+  assert.ok(Math.abs(s.meanRasX['3']!) < 5, `cerebellum RAS x ${s.meanRasX['3']}`)
+})
+
+test('lateral recipe smoke run on the CPU: 4 steps, export, the card has sides, the app runs it', () => {
+  const py = '/usr/bin/python3'
+  run(py, [join(TRAINING, 'make_label_maps.py')])
+  const out = join(tmp, 'run')
+  const log = run(py, [
+    join(TRAINING, 'train.py'),
+    '--preset',
+    'smoke',
+    '--task',
+    'lateral',
+    '--steps',
+    '4',
+    '--out',
+    out,
+  ])
+  assert.match(log, /"task": "lateral", "classes": 4, "context": true/)
+  assert.match(log, /done: 4 steps/)
+  const pack = join(tmp, 'smoke-lateral')
+  run(py, [join(TRAINING, 'export.py'), join(out, 'best.pt'), pack])
+  const card = JSON.parse(readFileSync(join(pack, 'model.json'), 'utf8')) as {
+    id: string
+    labels: { value: number; name: string; side?: string }[]
+  }
+  assert.equal(card.id, 'brain-lateral')
+  assert.deepEqual(
+    card.labels.map((l) => [l.value, l.name, l.side]),
+    [
+      [0, 'background', undefined],
+      [1, 'left cerebral hemisphere', 'left'],
+      [2, 'right cerebral hemisphere', 'right'],
+      [3, 'cerebellum and brainstem', undefined],
+    ],
+  )
+  const mask = join(tmp, 'smoke_seg.nii.gz')
+  run(process.execPath, [BIN, 'segment', fixture('ch2.nii.gz'), '-o', mask, '--model', pack])
+  const s = python<{ shape: number[]; values: number[] }>(
+    `
+import json, sys, nibabel as nib, numpy as np
+m = np.asarray(nib.load(sys.argv[1]).dataobj)
+print(json.dumps({"shape": list(m.shape), "values": sorted(int(v) for v in np.unique(m))}))
+`,
+    [mask],
+  )
+  assert.deepEqual(s.shape, [181, 217, 181])
+  assert.ok(
+    s.values.every((v) => v >= 0 && v <= 3),
+    s.values.join(','),
+  )
+})
