@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "tiny-model"))
 from export_models import dumps  # noqa: E402  (Prettier-compatible JSON layout)
-from unet import UNet3d, count_parameters  # noqa: E402
+from unet import LateralNet, UNet3d, count_parameters  # noqa: E402
 
 MAX_BYTES = 10 * 1024 * 1024
 CARD_ORDER = [
@@ -86,6 +86,13 @@ TASKS = {
 }
 
 
+def lateral_parts(model):
+    if not isinstance(model, LateralNet):
+        return ""
+    return (f": a U-Net trunk of {count_parameters(model.trunk)} and a chirality part of "
+            f"{count_parameters(model.chirality)}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("checkpoint")
@@ -96,8 +103,10 @@ def main():
     ck = torch.load(args.checkpoint, map_location="cpu")
     cfg = ck["config"]
     task = TASKS[cfg.get("task", "brain")]
-    model = UNet3d(base=cfg["base"], levels=cfg["levels"], classes=cfg.get("classes", 2),
-                   context=cfg.get("context", False))
+    if cfg.get("task") == "lateral":
+        model = LateralNet(base=cfg["base"], levels=cfg["levels"])
+    else:
+        model = UNet3d(base=cfg["base"], levels=cfg["levels"])
     model.load_state_dict(ck["ema"])
     model.eval()
     n = model.factor * 4
@@ -124,7 +133,7 @@ def main():
         "modality": "MR",
         "description": (
             f"3-D U-Net ({cfg['levels']} levels, base {cfg['base']} channels, "
-            f"{count_parameters(model)} parameters{', whole-patch gate' if cfg.get('context') else ''}) "
+            f"{count_parameters(model)} parameters{lateral_parts(model)}) "
             f"at {s} mm, trained only on synthetic images generated from label maps "
             f"(SynthStrip-style recipe in models/training); " + (
                 "the real ch2 T1 intensities were never shown to the network. " + task["outputs"]

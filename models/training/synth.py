@@ -14,6 +14,7 @@ lateralised model: make_label_maps.LATERAL), resampled through the same grid. Th
 moves the target with the image and keeps its values: after a flip the anatomical left
 hemisphere still carries "left" although it lies on the other side of the array, so the array
 direction tells the network nothing and it must tell the sides apart by the anatomy itself.
+`last_flipped` says whether the last sample was mirrored.
 """
 
 import math
@@ -62,6 +63,9 @@ class Options:
         # Other flips/permutations stay off by default: the app reorients every input to the
         # card's orientation before inference, so storage order never reaches the network.
         self.p_other_orientation = 0.0
+        # T1-like order of the brain classes' random means (CSF < grey < white matter), so the
+        # folding pattern is always visible (the chirality part's views).
+        self.t1_order = False
         self.__dict__.update(kw)
 
 
@@ -69,6 +73,10 @@ class Options:
 # asymmetry (shape, gyral pattern), which strong shear and elastic warps would blur: milder
 # geometry than the brain-extraction recipe; everything else as there.
 LATERAL_GEOMETRY = dict(rotate_deg=10.0, scale=(0.92, 1.08), shear=0.0, elastic_mm=1.5, shift_mm=20.0)
+# Views for the chirality part: centred on the brain (a view of the neck cannot tell), the brain
+# alone (LateralNet masks its input with the trunk's brain probability), T1-like class order.
+CHIRALITY_VIEWS = dict(p_far_view=0.0, p_fov_cut=0.0, p_stripped=1.0, t1_order=True,
+                       rotate_deg=4.0, scale=(0.96, 1.04), shift_mm=8.0, elastic_mm=1.0)
 
 
 class Generator:
@@ -157,6 +165,8 @@ class Generator:
         o = self.opt
         mean = self.u(0, 1, N_LABELS)
         std = self.u(0, 0.08, N_LABELS)
+        if o.t1_order:
+            mean[[1, 2, 3]] = np.sort(mean[[1, 2, 3]])
         mean[0] = 0.0 if stripped else self.u(0, 0.15)
         std[0] = 0.0 if stripped else std[0] * 0.5
         if self.rng.random() < o.p_convention_copies:
@@ -238,7 +248,9 @@ class Generator:
         img = img + (noise * (img > 0) if stripped else noise.abs())
         if self.rng.random() < o.p_fov_cut:
             img, target = self.fov_cut(img, target)
-        if self.rng.random() < o.p_flip_lr:
+        # Whether this sample was mirrored (LateralNet's chirality target).
+        self.last_flipped = bool(self.rng.random() < o.p_flip_lr)
+        if self.last_flipped:
             img, target = img.flip(0), target.flip(0)
         if self.rng.random() < o.p_other_orientation:
             axes = [int(a) for a in self.rng.permutation(3)]

@@ -84,3 +84,69 @@ class UNet3d(nn.Module):
 
 def count_parameters(model):
     return sum(p.numel() for p in model.parameters())
+
+
+class Chirality(nn.Module):
+    """Logit that the view shows the learnt brain mirrored left-right, shape [N, 1, 1, 1, 1].
+
+    Features: per level one (3x3x3 conv, instance norm, LeakyReLU), max-pool between levels,
+    widths base * 2**level up to base * 8, averaged over the whole view. The logit is a linear
+    function (no bias) of features(x) - features(x mirrored along i), so the mirrored view gets
+    exactly the opposite answer: the part cannot settle on one answer for both, and only what
+    differs between the brain and its mirror image (its asymmetry) can move the logit.
+    """
+
+    def __init__(self, base=8, levels=5):
+        super().__init__()
+        layers, cin = [], 1
+        for i in range(levels):
+            w = base * 2 ** min(i, 3)
+            if i > 0:
+                layers.append(nn.MaxPool3d(2))
+            layers += [nn.Conv3d(cin, w, 3, padding=1), nn.InstanceNorm3d(w, affine=True), nn.LeakyReLU(0.01)]
+            cin = w
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Conv3d(cin, 1, 1, bias=False)
+        self.levels = levels
+
+    def forward(self, x):
+        f = self.features(x).mean(dim=(2, 3, 4), keepdim=True)
+        fm = self.features(x.flip(2)).mean(dim=(2, 3, 4), keepdim=True)
+        return self.head(f - fm)
+
+
+class LateralNet(nn.Module):
+    """Background, left cerebral hemisphere, right cerebral hemisphere, cerebellum and brainstem.
+
+    trunk: UNet3d with 4 classes (background, the hemisphere at low i, the one at high i,
+    cerebellum and brainstem), trained with flips that swap the two (array sides). chirality:
+    trained on whether a brain-only view was mirrored; here it sees the input times the trunk's
+    brain probability. Output: log-probabilities (softmax of them gives
+    them back, so the card's kind stays "logits"), left = P(not mirrored) * P(low i) +
+    P(mirrored) * P(high i), right the other way round. In RAS order low i is the patient's left,
+    so an unmirrored brain keeps the trunk's sides and a mirrored one gets them swapped.
+    """
+
+    def __init__(self, base=8, levels=4, chirality_base=8, chirality_levels=5):
+        super().__init__()
+        self.trunk = UNet3d(base=base, levels=levels, classes=4)
+        self.chirality = Chirality(base=chirality_base, levels=chirality_levels)
+
+    @property
+    def factor(self):
+        return max(self.trunk.factor, 2 ** (self.chirality.levels - 1))
+
+    def mix(self, trunk_logits, mirrored_logit):
+        """The output from the trunk's logits and the chirality logit."""
+        p = torch.softmax(trunk_logits.float(), 1)
+        keep = torch.sigmoid(-mirrored_logit.float())
+        low, high = p[:, 1:2], p[:, 2:3]
+        left = keep * low + (1 - keep) * high
+        right = keep * high + (1 - keep) * low
+        return torch.log(torch.cat([p[:, :1], left, right, p[:, 3:]], 1).clamp_min(1e-7))
+
+    def forward(self, x):
+        logits = self.trunk(x)
+        # The chirality part sees the brain alone (it was trained on brain-only views).
+        brain = 1 - torch.softmax(logits.float(), 1)[:, :1]
+        return self.mix(logits, self.chirality(x * brain))

@@ -101,7 +101,7 @@ test('lateral recipe smoke run on the CPU: 4 steps, export, the card has sides, 
     '--out',
     out,
   ])
-  assert.match(log, /"task": "lateral", "classes": 4, "context": true/)
+  assert.match(log, /"task": "lateral"/)
   assert.match(log, /done: 4 steps/)
   const pack = join(tmp, 'smoke-lateral')
   run(py, [join(TRAINING, 'export.py'), join(out, 'best.pt'), pack])
