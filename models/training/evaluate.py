@@ -148,7 +148,7 @@ def lps_x(affine, mask):
 
 def draw_lateral(name, image_path, seg, png_dir):
     """Axial and coronal mid-brain slices: left hemisphere red, right blue, cerebellum yellow;
-    image left = patient's right (radiological), as the header says."""
+    the patient's left (as the header says) on the picture's left, anterior / superior up."""
     im = nib.as_closest_canonical(nib.load(image_path))
     sg = nib.as_closest_canonical(nib.Nifti1Image(seg.astype(np.uint8), nib.load(image_path).affine))
     img, lab = np.asarray(im.dataobj, np.float32), np.asarray(sg.dataobj)
@@ -210,10 +210,14 @@ def main_lateral(args):
         json.dump(results, f, indent=2)
         f.write("\n")
     if args.write_card:
-        write_card(args.pack, {
-            f"{n}/{label}": {"dice": d, "label": label, "dataset": LATERAL_DATASETS[n]}
-            for n, r in results.items() for label, d in r["dice"].items()
-        })
+        rows = {}
+        for n, r in results.items():
+            for label, d in r["dice"].items():
+                rows[f"{n}/{label}"] = {"dice": d, "label": label, "dataset": LATERAL_DATASETS[n]}
+            for label, x in r["lpsXFromBrainMm"].items():
+                rows[f"{n}/{label}/x"] = {"name": "centroid LPS x from the brain's centroid (mm)",
+                                          "dice": x, "label": label, "dataset": LATERAL_DATASETS[n]}
+        write_card(args.pack, rows)
 
 
 LATERAL_DATASETS = {
@@ -350,7 +354,7 @@ def write_card(pack, results):
     with open(path) as f:
         card = json.load(f)
     card["metrics"] = [
-        {"name": "dice", "value": r["dice"], "dataset": r.get("dataset", DATASETS.get(n)),
+        {"name": r.get("name", "dice"), "value": r["dice"], "dataset": r.get("dataset", DATASETS.get(n)),
          "label": r.get("label", "brain")}
         for n, r in results.items()
     ]

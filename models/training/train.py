@@ -58,16 +58,24 @@ PRESETS = {
 TASKS = {"brain": dict(classes=2), "lateral": dict(classes=4)}
 
 
-def dice_loss(logits, target):
-    """1 - soft Dice, averaged over the foreground classes (one class for the brain task)."""
+def dice_loss(logits, target, present_only=False):
+    """1 - soft Dice, averaged over the foreground classes (one class for the brain task).
+    `present_only` (the lateral task): per view, only the classes its target holds, so a view
+    without the cerebellum does not teach the network to avoid the class (cross-entropy still
+    punishes false positives there)."""
     p = torch.softmax(logits.float(), 1)
     losses = []
     for c in range(1, logits.shape[1]):
         t = (target == c).float()
         inter = (p[:, c] * t).sum(dim=(1, 2, 3))
-        denom = p[:, c].sum(dim=(1, 2, 3)) + t.sum(dim=(1, 2, 3))
-        losses.append(1 - ((2 * inter + 1) / (denom + 1)).mean())
-    return sum(losses) / len(losses)
+        tsum = t.sum(dim=(1, 2, 3))
+        denom = p[:, c].sum(dim=(1, 2, 3)) + tsum
+        ratio = (2 * inter + 1) / (denom + 1)
+        if not present_only:
+            losses.append(1 - ratio.mean())
+        elif (tsum > 0).any():
+            losses.append(1 - ratio[tsum > 0].mean())
+    return sum(losses) / len(losses) if losses else p.sum() * 0
 
 
 def hard_dice(logits, target):
@@ -115,6 +123,9 @@ def main():
     ap.add_argument("--init-onnx", default=None,
                     help="start from an exported model.onnx's weights where names and shapes agree "
                     "(the lateral task: into its trunk)")
+    ap.add_argument("--reinit", default=None,
+                    help="comma-separated module names (e.g. trunk.up.2,trunk.head) drawn afresh after "
+                    "--init/--init-onnx (seeded by --seed)")
     ap.add_argument("--part", choices=["both", "trunk", "chirality"], default="both",
                     help="lateral task: which part to train")
     ap.add_argument("--chirality-batch", type=int, default=None, help="lateral task: chirality views per step")
@@ -194,6 +205,14 @@ def main():
         copied = load_onnx_weights(model.trunk if lateral else model, args.init_onnx)
         ema.load_state_dict(model.state_dict())
         print(f"{len(copied)} tensors from {args.init_onnx}", flush=True)
+    if args.reinit:
+        modules = dict(model.named_modules())
+        for name in args.reinit.split(","):
+            for sub in modules[name].modules():
+                if hasattr(sub, "reset_parameters"):
+                    sub.reset_parameters()
+        ema.load_state_dict(model.state_dict())
+        print(f"drawn afresh: {args.reinit}", flush=True)
     budget_s = args.minutes * 60 if args.minutes is not None else None
     print(f"config {json.dumps(cfg)}; {count_parameters(model)} parameters; device {dev}", flush=True)
 
@@ -307,7 +326,7 @@ def lateral_loss(model, gen, chir_gen, cfg, part, dev, cuda):
             x, y, f = views(gen, cfg["batch"])
             target = array_sides(y, f)
             logits = model.trunk(x)
-            loss = F.cross_entropy(logits.float(), target) + dice_loss(logits, target)
+            loss = F.cross_entropy(logits.float(), target) + dice_loss(logits, target, present_only=True)
         if part in ("both", "chirality"):
             xc, _, fc = views(chir_gen, cfg["chirality_batch"])
             z = model.chirality(xc).flatten().float()
