@@ -11,6 +11,13 @@ reference mask (7-8: tissue the reference leaves out, e.g. the medulla below its
 the sagittal sinus / interhemispheric CSF), non-brain head tissue 9-12, and synthetic anatomy
 beyond ch2's field of view (13-16: cord, neck muscle, neck fat, vertebrae), which ch2 lacks since
 it stops at the skull base.
+
+The same file also holds `lateral` (same grid): the target of the lateralised model
+(`train.py --task lateral`, LATERAL): inside the reference mask, each voxel takes the side of its
+nearest AAL region (AAL's odd numbers are the `_L` regions, even the `_R` ones: aal.nii.txt), so
+white matter, sulcal CSF and the ventricles go to the hemisphere they lie in; the cerebellum and
+vermis regions (91-116), and the brainstem whose nearest regions they are, form one class.
+RAS index order: i grows toward the patient's Right, so the left hemisphere has the smaller i.
 """
 
 import json
@@ -49,6 +56,17 @@ LABELS = {
     16: "vertebrae (synthetic)",
 }
 BRAIN = [1, 2, 3, 4, 5, 6]
+LATERAL = {
+    0: "background",
+    1: "left cerebral hemisphere",
+    2: "right cerebral hemisphere",
+    3: "cerebellum and brainstem",
+}
+# AAL region numbers (sources/aal.nii.txt): 1-90 cerebrum (odd _L, even _R), 91-116 cerebellum
+# (91-108 hemispheres, odd _L / even _R) and vermis (109-116), 71-78 deep grey matter.
+AAL_CEREBRUM = range(1, 91)
+AAL_CEREBELLUM = range(91, 117)
+AAL_DEEP_GREY = range(71, 79)
 # Padding in voxels (1 mm) added around ch2's grid so generated views can reach beyond it:
 # (before, after) per axis i (R), j (A), k (S); the neck goes below (k before).
 PAD = ((24, 24), (24, 24), (96, 16))
@@ -99,13 +117,13 @@ def main():
     centres = kmeans_1d(img[brain], 3)
     cls = classify(img[brain], centres)
     labels[brain] = np.array([1, 2, 3], np.uint8)[cls]
-    deep = brain & np.isin(atlas, range(71, 79)) & (labels != 1)
+    deep = brain & np.isin(atlas, AAL_DEEP_GREY) & (labels != 1)
     labels[deep] = 4
-    cereb_region = ndimage.binary_dilation(np.isin(atlas, range(91, 117)), iterations=2) & brain
+    cereb_region = ndimage.binary_dilation(np.isin(atlas, AAL_CEREBELLUM), iterations=2) & brain
     labels[cereb_region & (labels == 2)] = 5
     labels[cereb_region & (labels == 3)] = 6
     # Brainstem: brain voxels below the cerebrum's atlas coverage that are not cerebellum.
-    cerebrum = ndimage.binary_dilation((atlas > 0) & (atlas < 91), iterations=3)
+    cerebrum = ndimage.binary_dilation(np.isin(atlas, AAL_CEREBRUM), iterations=3)
     stem = brain & ~cerebrum & ~cereb_region & (labels != 1)
     labels[stem] = 6
 
@@ -131,9 +149,11 @@ def main():
 
     labels = np.pad(labels, PAD)
     add_neck(labels, brain)
+    lateral = np.pad(lateral_map(atlas, brain), PAD)
     os.makedirs(OUT, exist_ok=True)
-    np.savez_compressed(os.path.join(OUT, "labelmap.npz"), labels=labels)
+    np.savez_compressed(os.path.join(OUT, "labelmap.npz"), labels=labels, lateral=lateral)
     counts = np.bincount(labels.ravel(), minlength=len(LABELS))
+    lat_counts = np.bincount(lateral.ravel(), minlength=len(LATERAL))
     table = {
         "source": "ch2 (test/fixtures), ch2bet and aal (models/training/sources): mricron-data, BSD-3-Clause",
         "spacingMm": [1, 1, 1],
@@ -142,11 +162,26 @@ def main():
         "paddingVoxels": PAD,
         "brainLabels": BRAIN,
         "labels": {str(k): {"name": v, "voxels": int(counts[k])} for k, v in LABELS.items()},
+        "lateral": {str(k): {"name": v, "voxels": int(lat_counts[k])} for k, v in LATERAL.items()},
     }
     with open(os.path.join(OUT, "labelmap.json"), "w") as f:
         json.dump(table, f, indent=2)
         f.write("\n")
     print(f"labelmap {labels.shape}, brain {int(brain.sum())} voxels, classes {np.unique(labels).tolist()}")
+
+
+def lateral_map(atlas, brain):
+    """The lateralised target (LATERAL) on the atlas grid: every voxel of `brain` takes the class
+    of its nearest AAL region (Euclidean, voxel units; the grid is 1 mm isotropic): cerebral odd
+    (`_L`) -> 1, cerebral even (`_R`) -> 2, cerebellum/vermis -> 3; 0 outside `brain`."""
+    _, nearest = ndimage.distance_transform_edt(atlas == 0, return_indices=True)
+    region = atlas[tuple(nearest)]
+    out = np.zeros(atlas.shape, np.uint8)
+    cerebrum = brain & np.isin(region, AAL_CEREBRUM)
+    out[cerebrum & (region % 2 == 1)] = 1
+    out[cerebrum & (region % 2 == 0)] = 2
+    out[brain & np.isin(region, AAL_CEREBELLUM)] = 3
+    return out
 
 
 def add_neck(labels, brain):

@@ -8,6 +8,13 @@ per-label random intensities (the "convention" labels often copy a brain class, 
 learn the reference's cut from shape and position); acquisition blur and down-/up-sampling to a
 random resolution and slice thickness; a bias field; gamma; noise; a random left-right flip. The
 image is then normalised exactly as the model card tells the app to (percentiles 0.5/99.5 -> 0/1).
+
+The target is the brain mask (labels BRAIN), or a multi-class map given as `targets_np` (the
+lateralised model: make_label_maps.LATERAL), resampled through the same grid. The left-right flip
+moves the target with the image and keeps its values: after a flip the anatomical left
+hemisphere still carries "left" although it lies on the other side of the array, so the array
+direction tells the network nothing and it must tell the sides apart by the anatomy itself.
+`last_flipped` says whether the last sample was mirrored.
 """
 
 import math
@@ -56,19 +63,39 @@ class Options:
         # Other flips/permutations stay off by default: the app reorients every input to the
         # card's orientation before inference, so storage order never reaches the network.
         self.p_other_orientation = 0.0
+        # T1-like order of the brain classes' random means (CSF < grey < white matter), so the
+        # folding pattern is always visible (the chirality part's views).
+        self.t1_order = False
         self.__dict__.update(kw)
 
 
+# The lateralised model (train.py --task lateral) tells the hemispheres apart by the brain's own
+# asymmetry (shape, gyral pattern), which strong shear and elastic warps would blur: milder
+# geometry than the brain-extraction recipe; everything else as there.
+LATERAL_GEOMETRY = dict(rotate_deg=10.0, scale=(0.92, 1.08), shear=0.0, elastic_mm=1.5, shift_mm=20.0)
+# Views for the chirality part: centred on the brain (a view of the neck cannot tell), the brain
+# alone (LateralNet masks its input with the trunk's brain probability), T1-like class order.
+CHIRALITY_VIEWS = dict(p_far_view=0.0, p_fov_cut=0.0, p_stripped=1.0, t1_order=True,
+                       rotate_deg=4.0, scale=(0.96, 1.04), shift_mm=8.0, elastic_mm=1.0)
+
+
 class Generator:
-    def __init__(self, labels_np, spacing_mm, size, device, seed, options=None):
+    def __init__(self, labels_np, spacing_mm, size, device, seed, options=None, targets_np=None):
         """`labels_np`: uint8 label map, 1 mm voxels, RAS index order. `size`: output voxels per
-        axis (cube) at `spacing_mm`."""
+        axis (cube) at `spacing_mm`. `targets_np`: optional uint8 target map on the same grid
+        (0 outside the brain); without it the target is the brain mask."""
         self.device = torch.device(device)
         self.opt = options or Options()
         self.size = int(size)
         self.spacing = float(spacing_mm)
         lab = torch.from_numpy(labels_np.astype(np.float32))
         self.labels = lab.to(self.device)[None, None]
+        self.targets = None
+        if targets_np is not None:
+            if targets_np.shape != labels_np.shape:
+                raise ValueError(f"target map {targets_np.shape} != label map {labels_np.shape}")
+            t = torch.from_numpy(targets_np.astype(np.float32))
+            self.targets = t.to(self.device)[None, None]
         self.shape = labels_np.shape
         brain = np.isin(labels_np, BRAIN)
         self.brain_centre = np.argwhere(brain).mean(axis=0)
@@ -138,6 +165,8 @@ class Generator:
         o = self.opt
         mean = self.u(0, 1, N_LABELS)
         std = self.u(0, 0.08, N_LABELS)
+        if o.t1_order:
+            mean[[1, 2, 3]] = np.sort(mean[[1, 2, 3]])
         mean[0] = 0.0 if stripped else self.u(0, 0.15)
         std[0] = 0.0 if stripped else std[0] * 0.5
         if self.rng.random() < o.p_convention_copies:
@@ -191,16 +220,21 @@ class Generator:
 
     # -- one sample -----------------------------------------------------------------------
     def sample(self):
-        """Returns (image float32 [n,n,n], brain target uint8 [n,n,n]) on the device."""
+        """Returns (image float32 [n,n,n], target uint8 [n,n,n]) on the device."""
         o = self.opt
         grid = self.sample_grid()
         lab = F.grid_sample(self.labels, grid, mode="nearest", align_corners=True)[0, 0]
-        target = torch.zeros_like(lab, dtype=torch.uint8)
+        brain = torch.zeros_like(lab, dtype=torch.uint8)
         for b in BRAIN:
-            target |= (lab == b).to(torch.uint8)
+            brain |= (lab == b).to(torch.uint8)
+        if self.targets is None:
+            target = brain
+        else:
+            t = F.grid_sample(self.targets, grid, mode="nearest", align_corners=True)[0, 0]
+            target = t.to(torch.uint8)
         stripped = self.rng.random() < o.p_stripped
         if stripped:
-            lab = torch.where(target.bool(), lab, torch.zeros_like(lab))
+            lab = torch.where(brain.bool(), lab, torch.zeros_like(lab))
         elif self.rng.random() < o.p_clutter:
             lab = self.ellipsoids(lab)
         img = self.intensities(lab, stripped)
@@ -214,7 +248,9 @@ class Generator:
         img = img + (noise * (img > 0) if stripped else noise.abs())
         if self.rng.random() < o.p_fov_cut:
             img, target = self.fov_cut(img, target)
-        if self.rng.random() < o.p_flip_lr:
+        # Whether this sample was mirrored (LateralNet's chirality target).
+        self.last_flipped = bool(self.rng.random() < o.p_flip_lr)
+        if self.last_flipped:
             img, target = img.flip(0), target.flip(0)
         if self.rng.random() < o.p_other_orientation:
             axes = [int(a) for a in self.rng.permutation(3)]

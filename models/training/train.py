@@ -5,6 +5,15 @@
     python3 models/training/train.py --preset gpu --minutes 20 --out runs/gpu
     # CPU smoke / CPU model:
     /usr/bin/python3 models/training/train.py --preset cpu --minutes 30 --out runs/cpu
+    # the lateralised model (left/right cerebral hemisphere, cerebellum and brainstem):
+    /usr/bin/python3 models/training/train.py --preset cpu-lateral --minutes 60 --out runs/lateral
+
+`--task lateral` trains unet.LateralNet on the label map's `lateral` target
+(make_label_maps.LATERAL) with the milder geometry of synth.LATERAL_GEOMETRY: each step, the
+trunk on one view against the array-side target (the two hemispheres swapped where the view was
+flipped) and the chirality part on `--chirality-batch` brain-centred views against whether each
+was flipped; validation scores the whole model (its mixed output) against the anatomy's labels.
+Loss and Dice are the mean over the foreground classes. `--part trunk|chirality` trains one part.
 
 Writes into --out: `last.pt`, `best.pt` (exponential moving average of the weights, chosen on
 *synthetic* validation images drawn with a fixed seed; the evaluation volumes are never used),
@@ -29,8 +38,8 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from png import line_plot, write_png  # noqa: E402
-from synth import Generator, Options  # noqa: E402
-from unet import UNet3d, count_parameters  # noqa: E402
+from synth import CHIRALITY_VIEWS, LATERAL_GEOMETRY, Generator, Options  # noqa: E402
+from unet import LateralNet, UNet3d, count_parameters  # noqa: E402
 
 PRESETS = {
     # The issue's probe: 4 levels, base 16 (1.3 M parameters), 128^3 patches, batch 4, bf16.
@@ -41,22 +50,61 @@ PRESETS = {
     "cpu": dict(spacing=3.0, size=64, base=8, levels=4, batch=2, lr=2e-3, val_every=100),
     # CI smoke test: a few steps end to end.
     "smoke": dict(spacing=3.0, size=32, base=4, levels=3, batch=1, lr=1e-3, val_every=2),
+    # The lateralised model on a 2-core CPU: the cpu geometry, batch 1, usually started from the
+    # bundled brain-extraction weights (--init-onnx models/brain-extract/model.onnx).
+    "cpu-lateral": dict(spacing=3.0, size=64, base=8, levels=4, batch=1, lr=1e-3, val_every=50,
+                        task="lateral", chirality_batch=8),
 }
+TASKS = {"brain": dict(classes=2), "lateral": dict(classes=4)}
 
 
-def dice_loss(logits, target):
-    p = torch.softmax(logits.float(), 1)[:, 1]
-    t = (target == 1).float()
-    inter = (p * t).sum(dim=(1, 2, 3))
-    denom = p.sum(dim=(1, 2, 3)) + t.sum(dim=(1, 2, 3))
-    return 1 - ((2 * inter + 1) / (denom + 1)).mean()
+def dice_loss(logits, target, present_only=False):
+    """1 - soft Dice, averaged over the foreground classes (one class for the brain task).
+    `present_only` (the lateral task): per view, only the classes its target holds, so a view
+    without the cerebellum does not teach the network to avoid the class (cross-entropy still
+    punishes false positives there)."""
+    p = torch.softmax(logits.float(), 1)
+    losses = []
+    for c in range(1, logits.shape[1]):
+        t = (target == c).float()
+        inter = (p[:, c] * t).sum(dim=(1, 2, 3))
+        tsum = t.sum(dim=(1, 2, 3))
+        denom = p[:, c].sum(dim=(1, 2, 3)) + tsum
+        ratio = (2 * inter + 1) / (denom + 1)
+        if not present_only:
+            losses.append(1 - ratio.mean())
+        elif (tsum > 0).any():
+            losses.append(1 - ratio[tsum > 0].mean())
+    return sum(losses) / len(losses) if losses else p.sum() * 0
 
 
 def hard_dice(logits, target):
-    pred = logits.argmax(1) == 1
-    t = target == 1
-    inter = (pred & t).sum().item()
-    return 2 * inter / max(pred.sum().item() + t.sum().item(), 1)
+    """Dice of the argmax, averaged over the foreground classes present in target or prediction
+    (0 when none is: a view without brain, as the brain task always scored it)."""
+    pred = logits.argmax(1)
+    scores = []
+    for c in range(1, logits.shape[1]):
+        a, t = pred == c, target == c
+        total = a.sum().item() + t.sum().item()
+        if total:
+            scores.append(2 * (a & t).sum().item() / total)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def load_onnx_weights(model, path):
+    """Copies the initializers of an exported model.onnx (export.py keeps the parameter names)
+    into `model` where name and shape agree; returns the names copied."""
+    import onnx
+    from onnx import numpy_helper
+
+    state = model.state_dict()
+    copied = []
+    for init in onnx.load(path).graph.initializer:
+        if init.name in state and tuple(init.dims) == tuple(state[init.name].shape):
+            state[init.name] = torch.from_numpy(numpy_helper.to_array(init).copy())
+            copied.append(init.name)
+    model.load_state_dict(state)
+    return copied
 
 
 def main():
@@ -71,6 +119,16 @@ def main():
     ap.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     ap.add_argument("--fov-cut", type=float, default=0.0, help="share of samples cut by a field-of-view edge")
     ap.add_argument("--labelmap", default=os.path.join(HERE, "data", "labelmap.npz"))
+    ap.add_argument("--task", choices=TASKS, default=None, help="brain (default) or lateral; presets set it")
+    ap.add_argument("--init-onnx", default=None,
+                    help="start from an exported model.onnx's weights where names and shapes agree "
+                    "(the lateral task: into its trunk)")
+    ap.add_argument("--reinit", default=None,
+                    help="comma-separated module names (e.g. trunk.up.2,trunk.head) drawn afresh after "
+                    "--init/--init-onnx (seeded by --seed)")
+    ap.add_argument("--part", choices=["both", "trunk", "chirality"], default="both",
+                    help="lateral task: which part to train")
+    ap.add_argument("--chirality-batch", type=int, default=None, help="lateral task: chirality views per step")
     ap.add_argument("--resume", default=None, help="continue from a last.pt")
     ap.add_argument(
         "--init", default=None,
@@ -86,8 +144,12 @@ def main():
     args = ap.parse_args()
     cfg = dict(PRESETS[args.preset])
     for k in cfg:
-        if getattr(args, k) is not None:
+        if k != "task" and getattr(args, k) is not None:
             cfg[k] = getattr(args, k)
+    cfg["task"] = args.task or cfg.get("task", "brain")
+    cfg.update(TASKS[cfg["task"]])
+    if cfg["task"] == "lateral":
+        cfg["chirality_batch"] = args.chirality_batch or cfg.get("chirality_batch", 4)
     if args.minutes is None and args.steps is None:
         ap.error("give --minutes or --steps")
     if args.threads:
@@ -100,13 +162,29 @@ def main():
     if cuda:
         torch.backends.cudnn.benchmark = True
 
-    labels = np.load(args.labelmap)["labels"]
-    gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=args.seed + 1, options=Options(p_fov_cut=args.fov_cut))
+    maps = np.load(args.labelmap)
+    labels = maps["labels"]
+    lateral = cfg["task"] == "lateral"
+    if lateral and "lateral" not in maps:
+        sys.exit(f"{args.labelmap} has no lateral map: rerun make_label_maps.py")
+    targets = maps["lateral"] if lateral else None
+    geometry = LATERAL_GEOMETRY if lateral else {}
+    gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=args.seed + 1,
+                    options=Options(p_fov_cut=args.fov_cut, **geometry), targets_np=targets)
     # Validation: fixed synthetic samples from their own seed, generated once.
-    val_gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=10_000 + args.seed, options=Options())
+    val_gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=10_000 + args.seed,
+                        options=Options(**geometry), targets_np=targets)
     val = [val_gen.sample() for _ in range(args.val_samples)]
-
-    model = UNet3d(base=cfg["base"], levels=cfg["levels"]).to(dev)
+    if lateral:
+        chir_opts = Options(**{**geometry, **CHIRALITY_VIEWS})
+        chir_gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=args.seed + 2,
+                             options=chir_opts, targets_np=targets)
+        chir_val_gen = Generator(labels, cfg["spacing"], cfg["size"], dev, seed=20_000 + args.seed,
+                                 options=chir_opts, targets_np=targets)
+        chir_val = [views(chir_val_gen, 1) for _ in range(4 * args.val_samples)]
+        model = LateralNet(base=cfg["base"], levels=cfg["levels"]).to(dev)
+    else:
+        model = UNet3d(base=cfg["base"], levels=cfg["levels"], classes=cfg["classes"]).to(dev)
     ema = copy.deepcopy(model).eval()
     for p in ema.parameters():
         p.requires_grad_(False)
@@ -123,6 +201,18 @@ def main():
         ck = torch.load(args.init, map_location=dev)
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
+    if args.init_onnx:
+        copied = load_onnx_weights(model.trunk if lateral else model, args.init_onnx)
+        ema.load_state_dict(model.state_dict())
+        print(f"{len(copied)} tensors from {args.init_onnx}", flush=True)
+    if args.reinit:
+        modules = dict(model.named_modules())
+        for name in args.reinit.split(","):
+            for sub in modules[name].modules():
+                if hasattr(sub, "reset_parameters"):
+                    sub.reset_parameters()
+        ema.load_state_dict(model.state_dict())
+        print(f"drawn afresh: {args.reinit}", flush=True)
     budget_s = args.minutes * 60 if args.minutes is not None else None
     print(f"config {json.dumps(cfg)}; {count_parameters(model)} parameters; device {dev}", flush=True)
 
@@ -146,6 +236,9 @@ def main():
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):
             for x, y in val:
                 scores.append(hard_dice(ema(x[None, None]), y[None]))
+            if lateral:  # share of chirality views told right, printed
+                right = [float((ema.chirality(x).flatten() > 0).float() == f) for x, _, f in chir_val]
+                print(f"chirality validation: {np.mean(right):.3f} of {len(right)} views", flush=True)
         return float(np.mean(scores))
 
     loss_avg, dice_avg = None, None
@@ -168,11 +261,14 @@ def main():
         lr = cfg["lr"] * (min(1.0, frac / 0.02) if frac < 0.02 else 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = lr
-        x, y = gen.batch(cfg["batch"])
         model.train()
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):
-            logits = model(x)
-        loss = F.cross_entropy(logits.float(), y) + dice_loss(logits, y)
+        if not lateral:
+            x, y = gen.batch(cfg["batch"])
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):
+                logits = model(x)
+            loss = F.cross_entropy(logits.float(), y) + dice_loss(logits, y)
+        else:
+            loss, logits, y = lateral_loss(model, gen, chir_gen, cfg, args.part, dev, cuda)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -188,7 +284,7 @@ def main():
             torch.cuda.synchronize()
         step += 1
         elapsed += time.time() - t0
-        d = hard_dice(logits.detach(), y)
+        d = hard_dice(logits.detach(), y) if logits is not None else 0.0
         loss_avg = loss.item() if loss_avg is None else 0.95 * loss_avg + 0.05 * loss.item()
         dice_avg = d if dice_avg is None else 0.95 * dice_avg + 0.05 * d
         if step % cfg["val_every"] == 0 or progress() >= 1.0:
@@ -201,6 +297,41 @@ def main():
             save("last.pt")
             write_log(args.out, rows)
     print(f"done: {step} steps, {elapsed:.0f} s, best synthetic validation Dice {best:.4f}")
+
+
+def views(gen, count):
+    """`count` samples: images [N, 1, n, n, n], targets [N, n, n, n] (anatomy's labels), and
+    whether each was flipped, float [N]."""
+    xs, ys, fs = [], [], []
+    for _ in range(count):
+        x, y = gen.sample()
+        xs.append(x)
+        ys.append(y)
+        fs.append(float(gen.last_flipped))
+    return torch.stack(xs)[:, None], torch.stack(ys).long(), torch.tensor(fs, device=xs[0].device)
+
+
+def array_sides(y, flipped):
+    """The trunk's target: where a view was flipped, hemisphere labels 1 and 2 swapped, so 1 is
+    always the hemisphere at low i (the left one of an unflipped RAS view)."""
+    swap = flipped.bool()[:, None, None, None] & ((y == 1) | (y == 2))
+    return torch.where(swap, 3 - y, y)
+
+
+def lateral_loss(model, gen, chir_gen, cfg, part, dev, cuda):
+    """One step's loss for LateralNet; returns (loss, trunk logits or None, its target)."""
+    loss, logits, target = 0.0, None, None
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cuda):
+        if part in ("both", "trunk"):
+            x, y, f = views(gen, cfg["batch"])
+            target = array_sides(y, f)
+            logits = model.trunk(x)
+            loss = F.cross_entropy(logits.float(), target) + dice_loss(logits, target, present_only=True)
+        if part in ("both", "chirality"):
+            xc, _, fc = views(chir_gen, cfg["chirality_batch"])
+            z = model.chirality(xc).flatten().float()
+            loss = loss + F.binary_cross_entropy_with_logits(z, fc)
+    return loss, logits, target
 
 
 def write_log(out, rows):

@@ -20,6 +20,7 @@ import type { CohortReport } from '../../src/shared/cohort-report.js'
 import { ROOT, derived, fixture, python, runVolseg, type CliResult } from '../helpers.js'
 
 const PACKS = join(ROOT, 'test', 'tiny-model', 'packs')
+const LATERAL = join(ROOT, 'models', 'brain-lateral')
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-cohort-cli-'))
 after(() => rmSync(tmp, { recursive: true, force: true }))
 const env = { ...process.env, VOLSEG_HOME: join(tmp, 'home'), VOLSEG_MODELS: '' }
@@ -293,63 +294,70 @@ test('a report with shards still to run lists their cases as pending; bad manife
   assert.ok(!existsSync(join(other, 'results', 'x.json')))
 })
 
-test('the flip catch on real NIfTI files: a left label found on the right is flagged wrong-side', () => {
-  // No model here has lateralised labels (see the README): the threshold pack runs, then the
-  // masks are replaced by what a hemisphere model would output, made by nibabel from ch2-crop:
-  // the left hemisphere (RAS x below the head's centre), and for a copy whose voxels are mirrored
-  // along i while the header still says RAS (flipped in storage), the same anatomy mirrored.
-  const pack = join(tmp, 'lr-pack')
-  cpSync(join(PACKS, 'threshold'), pack, { recursive: true })
-  const card = readJson<{ labels: Record<string, unknown>[] }>(join(pack, 'model.json'))
-  card.labels[1] = { value: 1, name: 'left hemisphere', color: [255, 0, 0], side: 'left' }
-  writeFileSync(join(pack, 'model.json'), JSON.stringify(card))
+test('the flip catch with the lateralised model: ch2 mirrored in storage under its header is flagged wrong-side', () => {
+  // models/brain-lateral tells the hemispheres apart by the brain's own asymmetry (it was trained
+  // with flips that keep the labels on the anatomy), so voxels mirrored along i under an
+  // unchanged RAS header reach it as a mirrored brain and its left hemisphere lands on what the
+  // header calls the patient's right. ch2 as stored and ch2 reoriented to P-I-L (a correct
+  // header) must pass.
   const data = join(tmp, 'lr-data')
   mkdirSync(data)
   python<string>(
     `
 import json, sys, nibabel as nib, numpy as np
+from nibabel.orientations import axcodes2ornt, ornt_transform
 src = nib.load(sys.argv[1]); x = np.asarray(src.dataobj)
 nib.save(nib.Nifti1Image(x, src.affine, src.header), sys.argv[2] + "/good.nii.gz")
-nib.save(nib.Nifti1Image(x[::-1].copy(), src.affine, src.header), sys.argv[2] + "/flipped.nii.gz")
+nib.save(nib.Nifti1Image(x[::-1].copy(), src.affine, src.header), sys.argv[2] + "/mirrored.nii.gz")
+pil = src.as_reoriented(ornt_transform(axcodes2ornt(("R", "A", "S")), axcodes2ornt(("P", "I", "L"))))
+nib.save(pil, sys.argv[2] + "/pil.nii.gz")
 print(json.dumps("ok"))
 `,
-    [derived('ch2-crop.nii.gz'), data],
+    [fixture('ch2.nii.gz'), data],
   )
   const cohort = join(tmp, 'lr-cohort')
-  let r = volseg('cohort', 'plan', data, '-o', cohort, '--model', pack, '--no-uncertainty')
+  let r = volseg('cohort', 'plan', data, '-o', cohort, '--model', LATERAL, '--no-uncertainty')
   assert.equal(r.code, 0, r.stderr)
   r = volseg('segment', '--manifest', join(cohort, 'manifest.json'))
   assert.equal(r.code, 0, r.stderr)
-  python<string>(
-    `
-import json, sys, nibabel as nib, numpy as np
-src = nib.load(sys.argv[1]); x = np.asarray(src.dataobj, dtype=float)
-fg = x > x.mean()
-i = np.arange(x.shape[0])[:, None, None] + np.zeros(x.shape)
-wx = src.affine[0, 0] * i + src.affine[0, 3]          # RAS x of each voxel (axis-aligned)
-left = fg & (wx < wx[fg].mean())                        # RAS x < centre: the patient's left
-for name, m in (("good", left), ("flipped", left[::-1])):
-    out = nib.load(sys.argv[2] + f"/masks/{name}_seg.nii.gz")
-    nib.save(nib.Nifti1Image(m.astype(np.uint8), out.affine, out.header), sys.argv[2] + f"/masks/{name}_seg.nii.gz")
-print(json.dumps("ok"))
-`,
-    [derived('ch2-crop.nii.gz'), cohort],
-  )
   r = volseg('cohort', 'report', cohort, '--json')
   assert.equal(r.code, 0, r.stderr)
   const rep = JSON.parse(r.stdout) as CohortReport
-  assert.deepEqual(rep.labels, [{ value: 1, name: 'left hemisphere', side: 'left' }])
-  const good = rep.cases.find((c) => c.id === 'good')!
-  const flipped = rep.cases.find((c) => c.id === 'flipped')!
-  assert.deepEqual(good.qc, [])
-  assert.deepEqual(
-    flipped.qc.map((f) => f.code),
-    ['wrong-side'],
+  assert.deepEqual(rep.labels, [
+    { value: 1, name: 'left cerebral hemisphere', side: 'left' },
+    { value: 2, name: 'right cerebral hemisphere', side: 'right' },
+    { value: 3, name: 'cerebellum and brainstem' },
+  ])
+  const byId = (id: string): CohortReport['cases'][number] => rep.cases.find((c) => c.id === id)!
+  const offsets = Object.fromEntries(
+    rep.cases.map((c) => [
+      c.id,
+      ['left', 'right'].map(
+        (s) => c.centroidsLPS[`${s} cerebral hemisphere`]![0] - c.bodyCentroidLPS![0],
+      ),
+    ]),
   )
-  assert.match(flipped.qc[0]!.message, /left hemisphere lies on the patient's right/)
-  assert.equal(rep.cases[0]!.id, 'flipped', 'the flip heads the worklist')
-  // LPS: the good case's left hemisphere has a larger x than the body's centre.
-  assert.ok(good.centroidsLPS['left hemisphere']![0] > good.bodyCentroidLPS![0] + 10)
+  process.stderr.write(
+    `# LPS x of left, right hemisphere from the head's centre: ${JSON.stringify(offsets)}\n`,
+  )
+  assert.deepEqual(byId('good').qc, [])
+  assert.deepEqual(byId('pil').qc, [])
+  const mirrored = byId('mirrored')
+  assert.deepEqual(
+    mirrored.qc.map((f) => [f.code, f.label]),
+    [
+      ['wrong-side', 'left cerebral hemisphere'],
+      ['wrong-side', 'right cerebral hemisphere'],
+    ],
+  )
+  assert.match(mirrored.qc[0]!.message, /left cerebral hemisphere lies on the patient's right/)
+  assert.equal(rep.cases[0]!.id, 'mirrored', 'the flip heads the worklist')
+  // LPS +x is the patient's left: the good case's left hemisphere lies well to +x of the head's
+  // centre, the mirrored case's well to -x (not a midline toss-up).
+  for (const id of ['good', 'pil']) {
+    assert.ok(offsets[id]![0]! > 10 && offsets[id]![1]! < -10, `${id}: ${offsets[id]!.join(', ')}`)
+  }
+  assert.ok(offsets['mirrored']![0]! < -10 && offsets['mirrored']![1]! > 10)
 })
 
 test('--case-timeout: a case over the limit fails with E_TIMEOUT, the others finish', () => {

@@ -1,7 +1,9 @@
 // The SLURM template as written (deploy/slurm/volseg-array.sbatch) on a real single-node cluster
 // (munge + slurmctld + slurmd started as root by deploy/slurm/single-node-cluster.sh), over a
-// small cohort with the threshold test pack: the merged report equals a one-process run, the
-// truncated case is reported and the rest finished, each task left its log.
+// small cohort with the lateralised model (models/brain-lateral): ch2, ch2 reoriented to P-I-L,
+// ch2 mirrored left-right in storage under its unchanged header, a truncated file. The merged
+// report equals a one-process run, the truncated case is reported and the rest finished, the
+// mirrored case is flagged wrong-side and the others are not, each task left its log.
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
 import {
@@ -18,11 +20,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import type { CohortReport } from '../../src/shared/cohort-report.js'
-import { ROOT, derived, fixture, runVolseg } from '../helpers.js'
+import { ROOT, fixture, python, runVolseg } from '../helpers.js'
 
 const CLUSTER = join(ROOT, 'deploy', 'slurm', 'single-node-cluster.sh')
 const SCRIPT = join(ROOT, 'deploy', 'slurm', 'volseg-array.sbatch')
-const PACK = join(ROOT, 'test', 'tiny-model', 'packs', 'threshold')
+const PACK = join(ROOT, 'models', 'brain-lateral')
 const BINARIES = ['munged', 'mungekey', 'slurmctld', 'slurmd', 'sbatch', 'sinfo']
 
 function whyNot(): string | undefined {
@@ -60,9 +62,19 @@ test(
     const env = { ...process.env, VOLSEG_HOME: join(tmp, 'home'), VOLSEG_MODELS: '' }
     const data = join(tmp, 'data')
     mkdirSync(data)
-    copyFileSync(derived('ch2-crop.nii.gz'), join(data, 'a.nii.gz'))
-    copyFileSync(derived('flipped.nii.gz'), join(data, 'b.nii.gz'))
-    copyFileSync(derived('oblique.nii.gz'), join(data, 'c.nii.gz'))
+    copyFileSync(fixture('ch2.nii.gz'), join(data, 'a.nii.gz'))
+    python<string>(
+      `
+import json, sys, nibabel as nib, numpy as np
+from nibabel.orientations import axcodes2ornt, ornt_transform
+src = nib.load(sys.argv[1]); x = np.asarray(src.dataobj)
+pil = src.as_reoriented(ornt_transform(axcodes2ornt(("R", "A", "S")), axcodes2ornt(("P", "I", "L"))))
+nib.save(pil, sys.argv[2] + "/b.nii.gz")
+nib.save(nib.Nifti1Image(x[::-1].copy(), src.affine, src.header), sys.argv[2] + "/m.nii.gz")
+print(json.dumps("ok"))
+`,
+      [fixture('ch2.nii.gz'), data],
+    )
     writeFileSync(
       join(data, 'trunc.nii.gz'),
       readFileSync(fixture('ch2.nii.gz')).subarray(0, 200_000),
@@ -110,7 +122,7 @@ test(
       readFileSync(join(cohort, 'logs', `slurm-${jobId}_${i}.out`), 'utf8'),
     )
     outs.forEach((o, i) => assert.match(o, new RegExp(`task ${i} on .* → shard ${i + 1}/3`)))
-    // Shard 1/3 holds a and trunc (manifest order a, b, c, trunc): trunc failed twice, a finished.
+    // Shard 1/3 holds a and trunc (manifest order a, b, m, trunc): trunc failed twice, a finished.
     assert.match(outs[0]!, /trunc: failed \(retry\)/)
     assert.match(outs[0]!, /shard 1\/3: 1 done, 0 skipped, 1 failed \(1 retried\)/)
     process.stderr.write(
@@ -122,6 +134,14 @@ test(
     assert.match(r.stdout, /4 cases: 3 ok, 1 failed, 0 pending/)
     const merged = JSON.parse(readFileSync(join(cohort, 'report.json'), 'utf8')) as CohortReport
     assert.deepEqual(new Set(merged.cases.map((c) => c.shard)), new Set(['1/3', '2/3', '3/3']))
+    // The flip catch: the mirrored case, and only it, has its hemispheres on the wrong sides.
+    const qc = Object.fromEntries(merged.cases.map((c) => [c.id, c.qc.map((f) => f.code)]))
+    assert.deepEqual(qc, {
+      a: [],
+      b: [],
+      m: ['wrong-side', 'wrong-side'],
+      trunc: ['failed'],
+    })
 
     const one = join(tmp, 'one')
     r = runVolseg(['cohort', 'plan', data, '-o', one, '--model', PACK], { env })
