@@ -4,11 +4,11 @@ Per stage two (3x3x3 conv, instance norm, LeakyReLU) blocks; max-pool down; tril
 followed by a 1x1x1 conv (why: onnxruntime's WebGPU provider has no 3-D ConvTranspose, and
 Resize + Conv exports to ops it runs); concatenated skips; 1x1x1 head giving logits.
 
-`context=True` (the lateralised model) adds a whole-patch channel gate after the deepest stage
-(squeeze-and-excitation: mean over the patch -> 1x1x1 conv -> LeakyReLU -> 1x1x1 conv -> 2 x
-sigmoid, multiplied in), so every voxel can use a property of the whole view, such as which way
-round the brain is. A gate, not an added vector: the instance norm after the next conv would
-remove a constant added to its input. Exports to ReduceMean, Conv, Sigmoid, Mul.
+The lateralised model (train.py --task lateral) is LateralNet: this U-Net as a trunk that finds
+the two cerebral hemispheres by their place in the array (the one at low i, the one at high i),
+plus Chirality, a small CNN that reads the whole view and says whether the brain in it is the way
+round it was learnt or mirrored; the output mixes the trunk's two hemispheres by that
+probability, so which one is "left" comes from the anatomy, never from the array direction.
 """
 
 import torch
@@ -28,25 +28,10 @@ class Stage(nn.Sequential):
         super().__init__(*layers)
 
 
-class GlobalGate(nn.Module):
-    """x * 2 sigmoid(W2 LeakyReLU(W1 mean(x))); W2 starts at zero, so the gate starts as 1."""
-
-    def __init__(self, channels):
-        super().__init__()
-        self.squeeze = nn.Conv3d(channels, channels, 1)
-        self.excite = nn.Conv3d(channels, channels, 1)
-        nn.init.zeros_(self.excite.weight)
-        nn.init.zeros_(self.excite.bias)
-
-    def forward(self, x):
-        g = x.mean(dim=(2, 3, 4), keepdim=True)
-        return x * (2 * torch.sigmoid(self.excite(F.leaky_relu(self.squeeze(g), 0.01))))
-
-
 class UNet3d(nn.Module):
     """`levels` resolution levels (levels - 1 down-samplings), widths base * 2**level."""
 
-    def __init__(self, base=16, levels=4, classes=2, context=False):
+    def __init__(self, base=16, levels=4, classes=2):
         super().__init__()
         widths = [base * 2**i for i in range(levels)]
         self.down = nn.ModuleList()
@@ -60,7 +45,6 @@ class UNet3d(nn.Module):
             self.reduce.append(nn.Conv3d(hi, lo, 1))
             self.up.append(Stage(2 * lo, lo))
         self.head = nn.Conv3d(widths[0], classes, 1)
-        self.gate = GlobalGate(widths[-1]) if context else None
 
     @property
     def factor(self):
@@ -74,8 +58,6 @@ class UNet3d(nn.Module):
                 x = F.max_pool3d(x, 2)
             x = stage(x)
             skips.append(x)
-        if self.gate is not None:
-            x = self.gate(x)
         for reduce, stage, skip in zip(self.reduce, self.up, reversed(skips[:-1])):
             x = F.interpolate(x, scale_factor=2, mode="trilinear", align_corners=False)
             x = stage(torch.cat([reduce(x), skip], 1))

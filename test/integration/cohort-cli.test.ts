@@ -1,5 +1,6 @@
 // `volseg cohort plan` → `segment --manifest --shard k/n` → `cohort report` as a user runs them:
-// the real CLI, the forked inference worker with the threshold test pack, real NIfTI files, a
+// the real CLI, the forked inference worker with the threshold test pack (the flip catch: the
+// lateralised model, models/brain-lateral), real NIfTI files, a
 // truncated case, a hostile file name; masks and PNGs read back by nibabel and Pillow.
 import assert from 'node:assert/strict'
 import {
