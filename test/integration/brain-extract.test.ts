@@ -70,8 +70,11 @@ test('the bundled model: card sha256 matches, size within 10 MB, default for seg
   assert.match(card.intendedUse, /T1-weighted/)
   const listed = JSON.parse(run(process.execPath, [BIN, 'models', '--json'])) as {
     packs: { id: string }[]
+    problems: { dir: string }[]
   }
   assert.ok(listed.packs.some((p) => p.id === 'brain-extract'))
+  // models/training, architectures and export hold recipes, not packs: no "broken pack" for them.
+  assert.deepEqual(listed.problems, [])
 })
 
 test(`volseg segment ch2 with the default model: Dice ≥ ${DICE_FLOOR} on the source grid`, () => {

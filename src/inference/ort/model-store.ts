@@ -109,7 +109,15 @@ export async function listModelPacks(
     if (!(await isDir(root))) continue
     for (const name of (await readdir(root)).sort()) {
       const dir = join(root, name)
-      if (!(await isDir(dir)) || name === 'training' || name === 'architectures') continue
+      if (!(await isDir(dir))) continue
+      // Not a pack at all (models/training, architectures, export: recipes and scripts); a
+      // folder with either file is one, and is reported when broken.
+      const has = async (f: string): Promise<boolean> =>
+        stat(join(dir, f)).then(
+          () => true,
+          () => false,
+        )
+      if (!(await has('model.json')) && !(await has('model.onnx'))) continue
       try {
         const card = await readPackCard(dir)
         if (card.id !== name) {
