@@ -117,9 +117,7 @@ export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
     },
     intensityRange: opened.intensityRange,
     percentiles: percentiles(v.voxels),
-    ...(req.asLabels
-      ? {}
-      : { signature: intensitySignature(v.voxels, undefined, opened.intensityRange) }),
+    signature: intensitySignature(v.voxels, undefined, opened.intensityRange),
     warnings: opened.warnings,
     ...(opened.dicom
       ? {

@@ -367,7 +367,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       dataType: v.volume.dataType,
       intensityRange: v.intensityRange,
       percentiles: v.percentiles,
-      ...(v.signature === undefined ? {} : { signature: v.signature }),
+      signature: v.signature,
       warnings: v.warnings.map(hide),
       ...(v.modality === undefined ? {} : { modality: v.modality }),
       ...(v.study === undefined ? {} : { study: v.study }),

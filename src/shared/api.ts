@@ -286,7 +286,7 @@ export interface OpenedVolume {
    * (`src/core/volume/check-input-fit.ts`), computed by the reader: the viewer picks a CT window
    * and warns about an unfit model from them without a pass over the voxels of its own.
    */
-  readonly signature?: IntensitySignature
+  readonly signature: IntensitySignature
   readonly warnings: readonly string[]
   /** DICOM Modality when known (DICOM input). */
   readonly modality?: string

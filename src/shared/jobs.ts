@@ -84,8 +84,8 @@ export type OpenJobValue =
       readonly volume: VolumePayload
       readonly intensityRange: readonly [number, number]
       readonly percentiles: { readonly p0_5: number; readonly p99_5: number }
-      /** The input-fit figures of the image (absent for a mask read as labels). */
-      readonly signature?: IntensitySignature
+      /** The input-fit figures of the voxels (`OpenedVolume.signature`). */
+      readonly signature: IntensitySignature
       readonly warnings: readonly string[]
       /** Chosen DICOM series description, when DICOM. */
       readonly seriesDescription?: string

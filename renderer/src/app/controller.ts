@@ -419,8 +419,7 @@ export class Controller {
     // request leaves now, so it crosses the socket while the views draw the first slab.
     const rest = streamSlabs(this.api, this.#store, volume, start)
     // Without a DICOM Modality: the core's own CT rule, on the figures the reader computed.
-    const isCT =
-      info.modality === 'CT' || (info.signature !== undefined && looksLikeCT(info.signature))
+    const isCT = info.modality === 'CT' || looksLikeCT(info.signature)
     this.#store.set({
       // The previous file's warnings are about that file: they go with it.
       notices: this.#store.state.notices.filter((n) => n.level !== 'warning'),

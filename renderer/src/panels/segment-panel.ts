@@ -1,14 +1,10 @@
 /** Model picker, provider, TTA, run with progress/ETA/cancel, what ran, and saving. */
 import type { ModelSummary, ProviderChoice } from '../../../src/shared/api.js'
-import type { IntensitySignature } from '../../../src/shared/input-fit.js'
-import { checkInputFit, intensitySignature } from '../../../src/core/volume/check-input-fit.js'
+import { checkInputFit } from '../../../src/core/volume/check-input-fit.js'
 import { describeError, type Controller } from '../app/controller.js'
 import { saveFolderName, savedLine } from '../app/save-names.js'
-import type { AppState, LoadedVolume, Store } from '../app/state.js'
+import type { AppState, Store } from '../app/state.js'
 import { el, setChildren } from './dom.js'
-
-// One signature per loaded volume: the same figures the core computes before the run.
-const signatures = new WeakMap<LoadedVolume, IntensitySignature>()
 
 /**
  * What to warn about in the panel: after a run of the selected model on this volume, the
@@ -22,19 +18,11 @@ export function panelWarnings(s: AppState, m: ModelSummary | undefined): string[
   if (header?.run && header.run.modelId === m.id && header.volumeId === v.info.volumeId) {
     return [...header.warnings]
   }
-  // The signature samples the voxels: not before the last slab has arrived. Min and max are
-  // the reader's (the same function over the same voxels), not a second pass over every voxel.
+  // Warned about once every slice is in (the figures themselves come with openSource).
   if (s.voxelsLoading) return []
-  let sig = v.info.signature ?? signatures.get(v)
-  if (!sig) {
-    const r = v.info.intensityRange
-    const known = Number.isFinite(r[0]) && Number.isFinite(r[1]) ? r : undefined
-    sig = intensitySignature(v.voxels, undefined, known)
-    signatures.set(v, sig)
-  }
   const fit = checkInputFit(m, {
     modality: v.info.modality,
-    signature: sig,
+    signature: v.info.signature,
     spacingMm: v.info.geometry.spacingMm,
   })
   return [...(fit.ok ? [] : [`${fit.reason}: the result may be meaningless`]), ...fit.warnings]
