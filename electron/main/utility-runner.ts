@@ -42,6 +42,8 @@ export const EXIT_GRACE_MS = 5000
 
 type WorkerMessage =
   | { readonly type: 'event'; readonly event: SegmentEvent }
+  | { readonly type: 'open-early' }
+  | { readonly type: 'open-bytes' }
   | {
       readonly type: 'reply'
       readonly reply: WorkerReply<unknown>
@@ -110,6 +112,8 @@ function startOne(
         options.onEvent?.(m.event)
         return
       }
+      // This runner takes an opened volume's voxels whole, at the reply (no early answer).
+      if (m.type === 'open-early' || m.type === 'open-bytes') return
       setTimeout(() => proc.kill(), EXIT_GRACE_MS).unref()
       if (m.handoff !== undefined && handoffPath !== undefined && m.reply.ok) {
         taking = true

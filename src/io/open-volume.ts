@@ -9,7 +9,7 @@ import type { Volume } from '../shared/volume.js'
 import { countNonFinite, intensityRange } from '../core/volume/intensity.js'
 import { DETECT_HEAD_BYTES, detectFormat, type FileFormat } from './detect-format.js'
 import { notRegularFile, readHead, statPath } from './read-head.js'
-import { readNifti, type NiftiInfo } from './nifti/read-nifti.js'
+import { readNifti, type NiftiInfo, type VoxelProgress } from './nifti/read-nifti.js'
 import { readItkImage } from './itk/read-itk-image.js'
 import { readDicom, type DicomSeriesSummary } from './dicom/read-dicom.js'
 import type { SkippedFile } from '../core/dicom/dicom-slice.js'
@@ -25,7 +25,14 @@ export interface OpenOptions {
    * under (the service's `--data` root); absent: beside the header, wherever it points (CLI).
    */
   readonly confineTo?: string
+  /**
+   * Called as the voxels are decoded, in k order, by readers that decode a slice after another
+   * (NIfTI); others answer only at the end.
+   */
+  readonly onVoxels?: (p: VoxelProgress) => void
 }
+
+export type { VoxelProgress }
 
 export interface OpenedVolume {
   readonly volume: Volume

@@ -10,9 +10,10 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { AppError } from '../shared/errors.js'
 import type { SegmentEvent } from '../shared/segment-report.js'
-import type { OpenJobValue } from '../shared/jobs.js'
+import type { OpenEarly, OpenJobValue, VolumePayload } from '../shared/jobs.js'
 import type { JobMessage, JobReply, JobRequest, JobValue, WorkerMessage } from './job-protocol.js'
-import { dropHandoff, newHandoffPath, takeHandoff } from './voxel-handoff.js'
+import { BYTES_PER_PIXEL } from '../shared/volume.js'
+import { HandoffReader, dropHandoff, newHandoffPath, takeHandoff } from './voxel-handoff.js'
 
 export interface ForkOptions {
   /** Wall-clock limit in ms (default 10 minutes). */
@@ -21,6 +22,10 @@ export interface ForkOptions {
   readonly maxHeapMb?: number
   /** Streamed progress events. */
   readonly onEvent?: (e: SegmentEvent) => void
+  /** An early `open` answer (see `RunOptions.onOpenEarly` in src/service/job-runner.ts). */
+  readonly onOpenEarly?: (e: OpenEarly) => void
+  /** After `onOpenEarly`: the first `readBytes` of its voxels are in. */
+  readonly onOpenBytes?: (readBytes: number) => void
   /** How long a cancelled worker may take to stop before it is killed (default 30 s). */
   readonly cancelGraceMs?: number
 }
@@ -140,6 +145,8 @@ export function startJob<K extends JobRequest['kind']>(
   const child = takeWorker(heapMb)
   // Set once the worker answered with its voxels in the handoff file: the parent takes it.
   let taking = false
+  // After an early `open` answer: reads the handoff file while the worker still fills it.
+  let reader: HandoffReader | undefined
   let settled = false
   let killTimer: NodeJS.Timeout | undefined
   let timer: NodeJS.Timeout | undefined
@@ -166,6 +173,8 @@ export function startJob<K extends JobRequest['kind']>(
       clearTimeout(timer)
       clearTimeout(killTimer)
       fn()
+      // Failed or cancelled after an early answer: stop reading what the worker left.
+      if (!taking) void reader?.close()
     }
     timer = setTimeout(() => {
       child.kill('SIGKILL')
@@ -180,16 +189,36 @@ export function startJob<K extends JobRequest['kind']>(
       )
     }, timeoutMs)
     child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'event') options.onEvent?.(m.event)
-      else if (m.handoff !== undefined && handoffPath !== undefined && m.reply.ok) {
+      if (m.type === 'event') {
+        options.onEvent?.(m.event)
+        return
+      }
+      if (m.type === 'open-early') {
+        if (handoffPath === undefined || reader !== undefined || m.value.kind !== 'volume') return
+        const v = m.value
+        const onBytes = (n: number): void => options.onOpenBytes?.(n)
+        reader = new HandoffReader(handoffPath, payloadBytes(v.volume), onBytes)
+        reader.advance(m.bytes)
+        const voxels = reader.buffer
+        options.onOpenEarly?.({ value: { ...v, volume: { ...v.volume, voxels } }, readBytes: 0 })
+        return
+      }
+      if (m.type === 'open-bytes') {
+        reader?.advance(m.bytes)
+        return
+      }
+      const opened = m.reply.ok && (m.reply.value as OpenJobValue).kind === 'volume'
+      if (handoffPath !== undefined && opened && (m.handoff !== undefined || reader)) {
         taking = true
         clearTimeout(timer) // answered: reading the file back is ours, not the worker's time
-        const reply = m.reply as JobReply<OpenJobValue>
+        const v = (m.reply as { ok: true; value: OpenJobValue & { kind: 'volume' } }).value
         setTimeout(() => child.kill('SIGKILL'), EXIT_GRACE_MS).unref()
-        takeHandoff(handoffPath, m.handoff.byteLength).then(
-          (voxels) => {
-            const v = (reply as { ok: true; value: OpenJobValue }).value
-            const value = v.kind === 'volume' ? { ...v, volume: { ...v.volume, voxels } } : v
+        const voxels = reader
+          ? reader.complete(m.handoff === undefined ? v.volume.voxels : undefined)
+          : takeHandoff(handoffPath, m.handoff?.byteLength ?? 0)
+        voxels.then(
+          (bytes) => {
+            const value = { ...v, volume: { ...v.volume, voxels: bytes } }
             finish(() => resolvePromise({ ok: true, value } as JobReply<JobValue[K]>))
           },
           (e: unknown) =>
@@ -260,6 +289,12 @@ export function startJob<K extends JobRequest['kind']>(
       killTimer = setTimeout(() => child.kill('SIGKILL'), options.cancelGraceMs ?? 30_000)
     },
   }
+}
+
+/** Bytes of a payload's voxel grid. */
+function payloadBytes(v: VolumePayload): number {
+  const [ni, nj, nk] = v.geometry.sizeIJK
+  return ni * nj * nk * BYTES_PER_PIXEL[v.dataType]
 }
 
 /** The last non-empty line a worker wrote to stderr, shortened (a wasm abort says why there). */

@@ -79,6 +79,10 @@ export type JobControlMessage = { readonly kind: 'cancel' }
 /** Worker → parent: streamed events, then exactly one reply. */
 export type WorkerMessage =
   | { readonly type: 'event'; readonly event: SegmentEvent }
+  /** An early `open` answer (voxels empty); the handoff file holds its first `bytes`. */
+  | { readonly type: 'open-early'; readonly value: OpenJobValue; readonly bytes: number }
+  /** The `open` worker's handoff file holds the first `bytes` of the voxels. */
+  | { readonly type: 'open-bytes'; readonly bytes: number }
   | {
       readonly type: 'reply'
       readonly reply: JobReply

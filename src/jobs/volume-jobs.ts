@@ -7,18 +7,19 @@ import { totalmem } from 'node:os'
 import { readFile, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { AppError } from '../shared/errors.js'
-import type {
-  OpenJobRequest,
-  OpenJobValue,
-  SaveMaskJobRequest,
-  SaveMaskJobValue,
-  SegmentVolumeJobRequest,
-  SegmentVolumeJobValue,
-  VolumePayload,
+import {
+  EARLY_OPEN_MIN_BYTES,
+  type OpenJobRequest,
+  type OpenJobValue,
+  type SaveMaskJobRequest,
+  type SaveMaskJobValue,
+  type SegmentVolumeJobRequest,
+  type SegmentVolumeJobValue,
+  type VolumePayload,
 } from '../shared/jobs.js'
 import type { SeriesChoice } from '../shared/api.js'
 import type { SegmentEvent } from '../shared/segment-report.js'
-import type { Volume, VoxelArray } from '../shared/volume.js'
+import { BYTES_PER_PIXEL, type Volume, type VoxelArray } from '../shared/volume.js'
 import { asTypedArray } from '../shared/wire.js'
 import { MAX_NAME_SUFFIX, numberedMaskName } from '../shared/file-names.js'
 import { reviewFileName, type ReviewFile } from '../shared/review-file.js'
@@ -26,7 +27,8 @@ import { writeFileAtomic } from '../io/atomic-write.js'
 import { toLabelVoxels } from '../core/segmentation/label-voxels.js'
 import { intensityRange } from '../core/volume/intensity.js'
 import { intensitySignature } from '../core/volume/check-input-fit.js'
-import { openVolume } from '../io/open-volume.js'
+import { openVolume, type VoxelProgress } from '../io/open-volume.js'
+import type { NiftiInfo } from '../io/nifti/read-nifti.js'
 import type { DicomSeriesSummary } from '../io/dicom/read-dicom.js'
 import { percentiles as sharedPercentiles } from '../shared/percentiles.js'
 import { writeMaskNifti } from '../io/nifti/write-nifti-mask.js'
@@ -72,14 +74,36 @@ function seriesChoices(series: readonly DicomSeriesSummary[]): SeriesChoice[] {
   }))
 }
 
+/** The volume kind of an `open` answer. */
+type OpenVolumeValue = Extract<OpenJobValue, { kind: 'volume' }>
+
+/**
+ * Where an early-answering `open` (`OpenJobRequest.early`) puts what it decodes: the worker's
+ * handoff file and its pipe to the parent.
+ */
+export interface OpenSink {
+  /** The next decoded voxel bytes, in order from byte 0. */
+  voxels(bytes: Uint8Array): void
+  /** The early answer, once (its voxels are empty: they are in the sink). */
+  early(value: OpenVolumeValue): void
+  isCancelled(): boolean
+}
+
+/** An early answer comes once 1/this of the k slices are decoded. */
+const EARLY_ANSWER_FRACTION = 8
+
+/** Decoded bytes handed on at a time: fewer messages, and still a slab's worth at most. */
+const SINK_STEP_BYTES = 4 << 20
+
 /** `open`: the volume and its statistics, or the series list of a multi-series folder. */
-export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
+export async function runOpenJob(req: OpenJobRequest, sink?: OpenSink): Promise<OpenJobValue> {
   let opened
   try {
     opened = await openVolume(req.input, {
       ...(req.seriesKey === undefined ? {} : { seriesKey: req.seriesKey }),
       ...(req.maxVoxelBytes === undefined ? {} : { maxVoxelBytes: req.maxVoxelBytes }),
       ...(req.confineTo === undefined ? {} : { confineTo: req.confineTo }),
+      ...(req.early && sink && !req.asLabels ? { onVoxels: earlyAnswer(req, sink) } : {}),
     })
   } catch (e) {
     // Several series and none chosen: the UI must ask (itk-wasm would take the first silently).
@@ -102,9 +126,83 @@ export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
     v = { ...v, pixelType: l.dataType, voxels: l.voxels }
   }
   return {
-    kind: 'volume',
+    ...volumeValue(v, v.voxels, opened.intensityRange, opened.warnings, n),
     format: opened.format,
     files: opened.files,
+    ...(opened.dicom
+      ? {
+          seriesDescription: opened.dicom.chosen.description,
+          modality: opened.dicom.chosen.modality,
+          ...(opened.dicom.chosen.study ? { study: opened.dicom.chosen.study } : {}),
+          ...(opened.dicom.tilt ? { gantryTilt: opened.dicom.tilt } : {}),
+        }
+      : {}),
+  }
+}
+
+/**
+ * The decode-progress callback of an early-answering open: hands the decoded bytes to `sink` a
+ * step at a time and answers once an eighth of the slices are in, with the figures over those (a
+ * big enough volume only: {@link EARLY_OPEN_MIN_BYTES}).
+ */
+function earlyAnswer(req: OpenJobRequest, sink: OpenSink): (p: VoxelProgress) => void {
+  let handed = 0
+  let answered = false
+  // Min/max of the voxels decoded so far, kept up step by step while zlib inflates the next
+  // (off this thread), so the early answer does not wait for a pass of its own.
+  let seen = 0
+  let lo = Infinity
+  let hi = -Infinity
+  return (p) => {
+    if (sink.isCancelled()) throw new AppError('E_CANCELLED', 'opening was cancelled')
+    const v = p.volume
+    const bytes = bytesOf(v.voxels)
+    if (bytes.byteLength < EARLY_OPEN_MIN_BYTES || answered) {
+      if (answered) hand(p.doneVoxels)
+      return
+    }
+    const [min, max] = intensityRange(v.voxels.subarray(seen, p.doneVoxels))
+    lo = Math.min(lo, min)
+    hi = Math.max(hi, max)
+    seen = p.doneVoxels
+    hand(p.doneVoxels)
+    const [ni, nj, nk] = v.sizeIJK
+    const slicesK = Math.floor(Math.floor(handed / BYTES_PER_PIXEL[v.pixelType]) / (ni * nj))
+    // Answer once an eighth of the slices is in: enough for figures to pick a window by, and
+    // early enough that the viewer's reads of the slices in k order overlap the decode.
+    if (slicesK < Math.max(1, Math.ceil(nk / EARLY_ANSWER_FRACTION))) return
+    answered = true
+    const part = v.voxels.subarray(0, slicesK * ni * nj)
+    const range: [number, number] = lo <= hi ? [lo, hi] : intensityRange(part)
+    const value = volumeValue(v, part, range, p.warnings, p.nifti)
+    sink.early({
+      ...value,
+      volume: { ...value.volume, voxels: new Uint8Array(0) },
+      format: 'nifti',
+      files: [req.input[0] ?? ''],
+      partial: { slicesK },
+    })
+
+    function hand(doneVoxels: number): void {
+      const done = doneVoxels * BYTES_PER_PIXEL[v.pixelType]
+      if (done - handed >= SINK_STEP_BYTES || done === bytes.byteLength) {
+        sink.voxels(bytes.subarray(handed, done))
+        handed = done
+      }
+    }
+  }
+}
+
+/** The figures of an `open` answer, over `over` (all of `v`'s voxels, or its first slices). */
+function volumeValue(
+  v: Volume,
+  over: VoxelArray,
+  range: readonly [number, number],
+  warnings: readonly string[],
+  n: NiftiInfo | undefined,
+): Omit<OpenVolumeValue, 'format' | 'files'> {
+  return {
+    kind: 'volume',
     volume: {
       geometry: {
         sizeIJK: v.sizeIJK,
@@ -115,18 +213,10 @@ export async function runOpenJob(req: OpenJobRequest): Promise<OpenJobValue> {
       dataType: v.pixelType,
       voxels: bytesOf(v.voxels),
     },
-    intensityRange: opened.intensityRange,
-    percentiles: percentiles(v.voxels),
-    signature: intensitySignature(v.voxels, undefined, opened.intensityRange),
-    warnings: opened.warnings,
-    ...(opened.dicom
-      ? {
-          seriesDescription: opened.dicom.chosen.description,
-          modality: opened.dicom.chosen.modality,
-          ...(opened.dicom.chosen.study ? { study: opened.dicom.chosen.study } : {}),
-          ...(opened.dicom.tilt ? { gantryTilt: opened.dicom.tilt } : {}),
-        }
-      : {}),
+    intensityRange: range,
+    percentiles: percentiles(over),
+    signature: intensitySignature(over, undefined, range),
+    warnings,
     ...(n
       ? {
           xformCodes: {

@@ -19,12 +19,12 @@ import { runExportJob } from './export-job.js'
 import { runSnapshotJob } from './snapshot-job.js'
 import { runInfo } from './info-job.js'
 import { runSegmentJob } from './segment-job.js'
-import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob } from './volume-jobs.js'
+import { runOpenJob, runSaveMaskJob, runSegmentVolumeJob, type OpenSink } from './volume-jobs.js'
 import { addModelPack, listModelPacks, modelDirs } from '../inference/ort/model-store.js'
 import { providerStatus } from '../inference/ort/providers.js'
 import { removeTempFilesSync, setPublishGuard } from '../io/atomic-write.js'
 import { parentGone, watchParent } from './parent-watch.js'
-import { writeHandoff, type VoxelHandoff } from './voxel-handoff.js'
+import { HandoffWriter, type VoxelHandoff } from './voxel-handoff.js'
 
 let cancelled = false
 let started = false
@@ -70,7 +70,7 @@ async function handle(req: JobRequest): Promise<JobReply> {
           }),
         }
       case 'open':
-        return { ok: true, value: await runOpenJob(req) }
+        return { ok: true, value: await runOpenJob(req, openSink(req)) }
       case 'segment-volume':
         return {
           ok: true,
@@ -98,6 +98,27 @@ async function handle(req: JobRequest): Promise<JobReply> {
   }
 }
 
+/** The handoff file of this worker's `open` job (none for other jobs). */
+let handoff: HandoffWriter | undefined
+
+/**
+ * An early-answering open's sink: decoded bytes go to the handoff file as they come, each step
+ * announced to the parent, which reads it meanwhile (no sink without a handoff file).
+ */
+function openSink(req: JobMessage & { kind: 'open' }): OpenSink | undefined {
+  const w = handoff
+  if (!req.early || !w) return undefined
+  return {
+    voxels: (bytes) => {
+      if (w.append(bytes)) send({ type: 'open-bytes', bytes: w.written })
+    },
+    early: (value) => {
+      if (w.ok) send({ type: 'open-early', value, bytes: w.written })
+    },
+    isCancelled: stopped,
+  }
+}
+
 process.on('message', (msg: JobMessage | JobControlMessage) => {
   if (msg.kind === 'cancel') {
     cancelled = true
@@ -105,22 +126,28 @@ process.on('message', (msg: JobMessage | JobControlMessage) => {
   }
   if (started) return // one job per worker
   started = true
+  if (msg.kind === 'open' && msg.handoffPath !== undefined) {
+    handoff = new HandoffWriter(msg.handoffPath)
+  }
   void handle(msg).then((reply) => {
-    const out = msg.kind === 'open' ? handOff(reply, msg.handoffPath) : { reply }
+    const out = msg.kind === 'open' ? handOff(reply, handoff) : { reply }
     send({ type: 'reply', ...out }, () => process.exit(0))
   })
 })
 
-/** An `open` reply's voxels go through the handoff file when the parent asked for one. */
+/**
+ * An `open` reply's voxels go through the handoff file when the parent asked for one (the rest of
+ * them, after an early answer); else, or when the file refused them, through the pipe.
+ */
 function handOff(
   reply: JobReply,
-  path: string | undefined,
+  w: HandoffWriter | undefined,
 ): { reply: JobReply; handoff?: VoxelHandoff } {
   if (!reply.ok) return { reply }
   const v = reply.value as OpenJobValue
   if (v.kind !== 'volume') return { reply }
-  const handoff = path === undefined ? undefined : writeHandoff(v.volume.voxels, path)
-  if (handoff === undefined) return { reply }
+  const done = w?.finish(v.volume.voxels)
+  if (done === undefined) return { reply }
   const value: OpenJobValue = { ...v, volume: { ...v.volume, voxels: new Uint8Array(0) } }
-  return { reply: { ok: true, value }, handoff }
+  return { reply: { ok: true, value }, handoff: done }
 }

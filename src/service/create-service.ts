@@ -57,7 +57,7 @@ import type { ModelList, ServiceJobRequest, ServiceJobValue } from '../shared/jo
 import { Admission, type AdmissionLimits, type AdmissionStats, type Grant } from './admission.js'
 import { ClientPaths } from './client-paths.js'
 import { printable, refOf, resolveUnder } from './confine.js'
-import { Holdings, originOf, type HeldLabels, type HeldVolume } from './holdings.js'
+import { Holdings, originOf, type HeldLabels } from './holdings.js'
 import { heldForWrite } from './held-for-write.js'
 import type { JobRunner, RunOptions } from './job-runner.js'
 import { countLabels, modelSummary } from './label-stats.js'
@@ -73,7 +73,8 @@ import { listFolder } from './sources.js'
 import { openLabelsHandler, openMaskOnto, type OpenLabelsDeps } from './open-labels.js'
 import { cohortHandlers, type ServedCohort } from './cohort-worklist.js'
 import { sweepLeftovers } from './sweep-leftovers.js'
-import { UploadStore, type StoredUpload } from './uploads.js'
+import { UploadStore } from './uploads.js'
+import { openPathFor } from './open-path.js'
 
 /** Model pre-selected in the UI when installed (the bundled default of `volseg segment`). */
 export const DEFAULT_MODEL_ID = 'brain-extract'
@@ -200,6 +201,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     req: Extract<ServiceJobRequest, { kind: K }>,
     options: RunOptions,
     what: string,
+    onStart?: (job: { cancel(): void }) => void,
   ): Promise<Result<ServiceJobValue[K]>> {
     if (closed) return err('E_INTERNAL', 'the service is shutting down')
     let worker: Grant | undefined
@@ -208,6 +210,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       if (closed) return err('E_INTERNAL', 'the service is shutting down')
       const job = o.runner.start(req, { cancelGraceMs: 5000, ...options })
       running.add(job)
+      onStart?.(job)
       // The slot stays taken until the worker process is gone, not just until it answered.
       const slot = worker
       worker = undefined
@@ -304,102 +307,16 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     })
   }
 
-  /**
-   * Reads `abs` in a worker and holds the volume for session `s` as `source`, shown as `base`
-   * (plus the series description for DICOM). A volume slot is reserved before the read, its bytes
-   * counted after it. Shared by `openSource`, `openUpload` (`upload`, `hide`) and
-   * `openCohortCase` (`caseId`; `abs` then lists the case's inputs).
-   */
-  async function openPath(
-    s: SessionState,
-    abs: string | readonly string[],
-    source: SourceRef,
-    base: string,
-    extra: {
-      seriesKey?: string
-      upload?: StoredUpload
-      hide?: (t: string) => string
-      confineTo?: string
-      caseId?: string
-    } = {},
-  ): Promise<Result<OpenedSource>> {
-    const slot = admission.reserveVolume()
-    let r: Result<ServiceJobValue['open']>
-    try {
-      r = await run(
-        // Detached data files stay under --data (a dropped file has none: uploads.ts refuses them).
-        {
-          kind: 'open',
-          input: typeof abs === 'string' ? [abs] : abs,
-          confineTo: extra.confineTo ?? dataRoot,
-          ...(extra.seriesKey === undefined ? {} : { seriesKey: extra.seriesKey }),
-        },
-        { timeoutMs: o.openTimeoutMs ?? 600_000 },
-        `opening ${base}`,
-      )
-    } catch (x) {
-      slot.release()
-      throw x
-    }
-    if (!r.ok || r.value.kind === 'series-choice') slot.release()
-    if (!r.ok) return r
-    const v = r.value
-    const hide = extra.hide ?? scrub
-    if (v.kind === 'series-choice') {
-      const series = v.series.map((c) => ({ ...c, warnings: c.warnings.map(hide) }))
-      return ok({ kind: 'series-choice', source, series })
-    }
-    const name = v.seriesDescription ? `${base} (${v.seriesDescription})` : base
-    let bytes
-    try {
-      bytes = admission.holdBytes(v.volume.voxels.byteLength, `opening ${name}`)
-    } catch (x) {
-      slot.release()
-      throw x
-    }
-    const id = newId<VolumeId>('vol')
-    const opened: OpenedVolume = {
-      kind: 'volume',
-      volumeId: id,
-      source,
-      name,
-      geometry: v.volume.geometry,
-      dataType: v.volume.dataType,
-      intensityRange: v.intensityRange,
-      percentiles: v.percentiles,
-      signature: v.signature,
-      warnings: v.warnings.map(hide),
-      ...(v.modality === undefined ? {} : { modality: v.modality }),
-      ...(v.study === undefined ? {} : { study: v.study }),
-      ...(extra.caseId === undefined ? {} : { caseId: extra.caseId }),
-    }
-    // The page may have gone (and its grace ended) while the file was read: hold nothing then.
-    const owner = sessions.live(s)
-    const volume: HeldVolume = {
-      id,
-      source,
-      name,
-      geometry: v.volume.geometry,
-      dataType: v.volume.dataType,
-      bytes: v.volume.voxels,
-      files: v.files,
-      labels: new Set(),
-      styles: [],
-      opened,
-      owner: owner?.key ?? s.key,
-      grants: [slot, bytes],
-      ...(extra.upload ? { upload: extra.upload } : {}),
-      ...(v.xformCodes ? { xformCodes: v.xformCodes } : {}),
-      ...(v.gantryTilt ? { gantryTilt: v.gantryTilt } : {}),
-      ...(v.modality === undefined ? {} : { modality: v.modality }),
-    }
-    holdings.add(volume)
-    if (!owner) {
-      await closeHeld(id)
-      return err('E_CANCELLED', `${name}: the page that opened it has gone`)
-    }
-    return ok(opened)
-  }
+  const openPath = openPathFor({
+    admission,
+    holdings,
+    sessions,
+    dataRoot,
+    openTimeoutMs: o.openTimeoutMs ?? 600_000,
+    scrub,
+    run: (req, options, what, onStart) => run(req, options, what, onStart),
+    closeHeld,
+  })
 
   /**
    * A dropped file: kept in the private upload folder (never under --data), then read exactly
@@ -558,6 +475,9 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
       }
       // A view of the held bytes: slices are contiguous (i fastest, then j, then k).
       const sliceBytes = ni * nj * BYTES_PER_PIXEL[v.dataType]
+      // Answered early: slices not read yet are waited for (or the reader's failure answered).
+      const there = await v.loading?.until((firstK + countK) * sliceBytes)
+      if (there && !there.ok) return there
       const bytes = v.bytes.subarray(firstK * sliceBytes, (firstK + countK) * sliceBytes)
       return ok({
         volumeId: v.id,
@@ -568,6 +488,10 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
         countK,
         bytes,
       })
+    },
+    awaitWhole: async (s, req: VolumeRequest): Promise<Result<OpenedVolume>> => {
+      const v = holdings.volume(req.volumeId, s.key)
+      return v.loading ? await v.loading.whole() : ok(v.opened)
     },
     closeVolume: async (s, req: VolumeRequest) => {
       await closeHeld(holdings.volume(req.volumeId, s.key).id)
@@ -589,6 +513,9 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     ): Promise<Result<{ readonly jobId: JobId }>> => {
       if (closed) return err('E_INTERNAL', 'the service is shutting down')
       const v = holdings.volume(req.volumeId, s.key)
+      // A volume still being read is segmented once it is whole (never half of it).
+      const whole = await v.loading?.whole()
+      if (whole && !whole.ok) return whole
       const m = await listing()
       if (!m.ok) return m
       const pack = m.value.packs.find((p) => p.id === req.modelId)

@@ -20,6 +20,7 @@ import type { PixelType } from '../shared/volume.js'
 import type { Grant } from './admission.js'
 import type { LabelStyle } from './label-stats.js'
 import type { StoredUpload } from './uploads.js'
+import type { VolumeLoading } from './volume-loading.js'
 
 /** An open volume as the service holds it. */
 export interface HeldVolume {
@@ -36,8 +37,13 @@ export interface HeldVolume {
   readonly gantryTilt?: GantryTilt
   /** DICOM Modality of the source (DICOM input): checked against the model card. */
   readonly modality?: string
-  /** What `openSource`/`openUpload` answered (`listHeld` answers it again). */
-  readonly opened: OpenedVolume
+  /**
+   * What `openSource`/`openUpload` answered (`listHeld` answers it again); replaced by the
+   * final answer once a volume answered early is read to the end.
+   */
+  opened: OpenedVolume
+  /** Set while the voxels are still being read (an early answer, see volume-loading.ts). */
+  readonly loading?: VolumeLoading
   /** Label maps on this grid, oldest first. */
   readonly labels: Set<LabelsId>
   /** Label names and colours of the last model run on this volume (for uploads). */
@@ -139,6 +145,8 @@ export class Holdings {
       this.#labels.delete(lid)
     }
     this.#volumes.delete(id)
+    // Still being read: stop the reader (its worker) before the bytes are let go.
+    if (v.loading && !v.loading.ended) v.loading.cancel()
     for (const g of v.grants) g.release()
     return v
   }

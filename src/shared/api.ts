@@ -70,7 +70,7 @@ export type * from './cohort-api.js'
 export * from './api-ids.js'
 
 /** Version of this contract; `hello` reports it and a client refuses a different one. */
-export const API_VERSION = 8
+export const API_VERSION = 9
 
 // ---- Results and errors ----
 
@@ -294,6 +294,12 @@ export interface OpenedVolume {
   readonly study?: StudyInfo
   /** The cohort case this is the image of, when `openCohortCase` opened it. */
   readonly caseId?: string
+  /**
+   * Answered while the file is still being read (a big NIfTI): the voxels of the first `slicesK`
+   * k slices are in and the figures are over those (the warnings are the header's); `readVoxels`
+   * waits for slices not yet read, and `awaitWhole` answers the volume with figures over all.
+   */
+  readonly partial?: { readonly slicesK: number }
 }
 
 /**
@@ -551,6 +557,11 @@ export interface VolsegApi {
   openUpload(req: OpenUploadRequest): Promise<Result<OpenedVolume>>
   /** The voxels of an open volume, or of a slab of its k slices (bytes out of band). */
   readVoxels(req: ReadVoxelsRequest): Promise<Result<VoxelBlock>>
+  /**
+   * Answers once every voxel of the volume is read (at once unless `partial`), with the figures
+   * and warnings over all of them; fails with the reader's error when the rest could not be read.
+   */
+  awaitWhole(req: VolumeRequest): Promise<Result<OpenedVolume>>
   /** Forgets an open volume and the label maps on its grid; cancels its jobs. */
   closeVolume(req: VolumeRequest): Promise<Result<null>>
   /** What this connection holds (volumes, label maps, jobs), so a page can show or close it. */
@@ -636,6 +647,7 @@ export const API_METHODS = {
   openSource: 1,
   openUpload: 1,
   readVoxels: 1,
+  awaitWhole: 1,
   closeVolume: 1,
   listHeld: 1,
   resumeSession: 1,
@@ -912,6 +924,7 @@ export const requestGuards: {
   openSource: isOpenSource,
   openUpload: isOpenUpload,
   readVoxels: isReadVoxels,
+  awaitWhole: isVolumeRequest,
   closeVolume: isVolumeRequest,
   listHeld: isEmpty,
   resumeSession: isResume,

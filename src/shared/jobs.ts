@@ -72,6 +72,27 @@ export interface OpenJobRequest {
    * file whose values are not whole numbers from 0 to 65535 is refused (`E_UNSUPPORTED`).
    */
   readonly asLabels?: boolean
+  /**
+   * Answer early (`RunOptions.onOpenEarly`) when the reader decodes slice after slice (NIfTI) and
+   * the voxels are at least {@link EARLY_OPEN_MIN_BYTES}: once an eighth of the k slices are in,
+   * with figures over those; the voxels keep arriving (`onOpenBytes`) until the reply.
+   */
+  readonly early?: boolean
+}
+
+/**
+ * Volumes smaller than this (32 slices of a 512×512 int16 CT) are answered whole: the viewer
+ * reads them in one or two slabs anyway.
+ */
+export const EARLY_OPEN_MIN_BYTES = 16 << 20
+
+/**
+ * An early `open` answer (see `OpenJobRequest.early`): its voxels are the whole grid's bytes,
+ * of which the first `readBytes` are in; the figures cover `partial.slicesK` slices.
+ */
+export interface OpenEarly {
+  readonly value: Extract<OpenJobValue, { kind: 'volume' }>
+  readonly readBytes: number
 }
 
 /** What `open` answers: the volume, or the series to choose from (never a silent pick). */
@@ -96,6 +117,11 @@ export type OpenJobValue =
       readonly xformCodes?: { readonly qform_code: number; readonly sform_code: number }
       /** DICOM gantry tilt that was resampled away (the source's sheared geometry). */
       readonly gantryTilt?: GantryTilt
+      /**
+       * An early answer: the figures (range, percentiles, signature) are over the first
+       * `slicesK` k slices, and the warnings those of the header; the reply has them all.
+       */
+      readonly partial?: { readonly slicesK: number }
     }
   | { readonly kind: 'series-choice'; readonly series: readonly SeriesChoice[] }
 

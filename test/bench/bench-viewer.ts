@@ -318,6 +318,7 @@ async function main(): Promise<void> {
     page.on('dialog', (d) => void d.accept())
     await page.goto(benchUrl.href)
     await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+    await page.waitForSelector(`.file-list button[data-name="${SYNTH}"]`, { timeout: 120_000 })
     await page.evaluate(NAME_SHIM)
     await page.evaluate(installProbes)
     const browserVersion = session.browser.version()

@@ -1,6 +1,7 @@
 /**
  * A volume bigger than one slab streams into the viewer (issue 14, speed at CT size): the views
- * draw after the slab holding the middle slice, the header counts the slices read, and every
+ * draw after the slab holding the middle slice (answered by the core while it still decodes the
+ * file), the header counts the slices read, and every
  * slab lands in its place — the read-out at voxel (i, j, k) shows the value written there.
  *
  * Run: node --import tsx --test test/e2e/streaming.test.ts (needs `npm run build` for dist/).
@@ -88,8 +89,10 @@ test('a 20 MiB volume streams in slabs: progress in the header, every voxel in i
   const seen = await page.evaluate(() => (globalThis as unknown as PageGlobals).seen ?? [])
   const progress = seen.filter((t) => /reading slices \d+ %/.test(t))
   assert.ok(progress.length >= 1, `the header counted the slices: ${JSON.stringify(seen)}`)
-  // the middle slab (64 of 160 slices) came first: the first count is 40 %
-  assert.match(progress[0]!, /reading slices 40 %/)
+  // The core answers this volume while still reading it (it is over EARLY_OPEN_MIN_BYTES): the
+  // middle slab (64 of 160 slices) comes first, asked for with k 0–63; the views draw before
+  // the last slab (k 128–159) is in, so the first count is 40 % or 80 %.
+  assert.match(progress[0]!, /reading slices (40|80) %/)
   await page.waitForTimeout(300)
   // The coronal view shows every k: hover it top to bottom and read voxel and value.
   const view = await page.locator('.slice-view[data-view="coronal"]').boundingBox()

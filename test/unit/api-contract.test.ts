@@ -86,6 +86,7 @@ const VALID: { [M in ApiMethod]: readonly unknown[] } = {
     { name: 'scan.dcm', bytes: new Uint8Array(1) },
   ],
   readVoxels: [{ volumeId: VOL }, { volumeId: VOL, slab: { firstK: 0, countK: 1 } }],
+  awaitWhole: [{ volumeId: VOL }],
   closeVolume: [{ volumeId: VOL }],
   listHeld: [{}],
   resumeSession: [{ key: `ses_${'0a'.repeat(16)}` }],
@@ -232,6 +233,10 @@ const INVALID: { [M in ApiMethod]: readonly [string, unknown][] } = {
     ['slab extra key', { volumeId: VOL, slab: { firstK: 0, countK: 2, step: 2 } }],
     ['slab as array', { volumeId: VOL, slab: [0, 2] }],
     ['id trailing newline', { volumeId: 'vol_a\n' }],
+  ],
+  awaitWhole: [
+    ['extra key', { volumeId: VOL, slab: { firstK: 0, countK: 1 } }],
+    ['no id', {}],
   ],
   closeVolume: [
     ['extra key', { volumeId: VOL, force: true }],

@@ -31,13 +31,13 @@ import { Backups, mayDiscardEdits } from './backups.js'
 import { HotspotRunner } from './hotspot-runner.js'
 import {
   autoWindow,
+  initialWindow,
   hasUnsavedEdits,
   WINDOW_PRESETS,
   type LoadedVolume,
   type Store,
 } from './state.js'
 import { readFirstSlab, streamSlabs } from './voxel-stream.js'
-import { looksLikeCT } from '../../../src/core/volume/check-input-fit.js'
 import { dropRefusal } from './drop-refusal.js'
 import { labelsInCore, type ExportContext } from './export-labels.js'
 import { maskFileName, saveFolderName, savedLine } from './save-names.js'
@@ -418,8 +418,6 @@ export class Controller {
     // The rest streams in behind the drawn views (the header counts the slices read); its first
     // request leaves now, so it crosses the socket while the views draw the first slab.
     const rest = streamSlabs(this.api, this.#store, volume, start)
-    // Without a DICOM Modality: the core's own CT rule, on the figures the reader computed.
-    const isCT = info.modality === 'CT' || looksLikeCT(info.signature)
     this.#store.set({
       // The previous file's warnings are about that file: they go with it.
       notices: this.#store.state.notices.filter((n) => n.level !== 'warning'),
@@ -427,8 +425,7 @@ export class Controller {
       voxelsLoading: start.loading,
       crosshairLPS: centreLPS(info.geometry),
       cameras: {},
-      window: isCT ? { width: 400, level: 40 } : autoWindow(info),
-      presetName: isCT ? 'CT abdomen' : 'auto',
+      ...initialWindow(info),
       labels: undefined,
       labelTable: undefined,
       review: undefined,
@@ -446,7 +443,40 @@ export class Controller {
     if (previous && previous.info.volumeId !== info.volumeId) {
       void this.api.closeVolume({ volumeId: previous.info.volumeId })
     }
-    void rest.then((r) => r && this.#value(r, `Could not read all of ${info.name}'s slices`))
+    void rest.then(async (r) => {
+      if (r) {
+        this.#value(r, `Could not read all of ${info.name}'s slices`)
+        return
+      }
+      if (info.partial) await this.#takeWhole(volume)
+    })
+  }
+
+  /**
+   * A volume answered while its file was still being read (`partial`): once it is whole, its
+   * figures over every voxel replace the early ones (and the auto window, if untouched), and warnings about
+   * the rest of the file are shown.
+   */
+  async #takeWhole(volume: LoadedVolume): Promise<void> {
+    const r = await this.api.awaitWhole({ volumeId: volume.info.volumeId })
+    if (this.#store.state.volume !== volume) return
+    const info = this.#value(r, `Could not read all of ${volume.info.name}`)
+    if (!info) return
+    const shown = new Set(volume.info.warnings)
+    // The window was picked from the early figures: still untouched, it is picked again.
+    const s = this.#store.state
+    const early = initialWindow(volume.info)
+    const untouched =
+      s.presetName === early.presetName &&
+      s.window.width === early.window.width &&
+      s.window.level === early.window.level
+    this.#store.set({
+      volume: { ...volume, info },
+      ...(untouched ? initialWindow(info) : {}),
+    })
+    for (const w of info.warnings) {
+      if (!shown.has(w)) this.#store.notify('warning', `${info.name}: ${w}`)
+    }
   }
 
   /** Applies a window preset by name (`auto`: the percentiles). */

@@ -31,6 +31,7 @@ import type { Hotspot } from '../workers/hotspot-protocol.js'
 import type { VoxelsLoading } from './voxel-stream.js'
 import type { EditExtent } from './edit-extent.js'
 import type { WorklistState } from './worklist.js'
+import { looksLikeCT } from '../../../src/core/volume/check-input-fit.js'
 
 export type { Hotspot } from '../workers/hotspot-protocol.js'
 
@@ -231,6 +232,21 @@ export const WINDOW_PRESETS: readonly { name: string; width: number; level: numb
   { name: 'CT lung', width: 1500, level: -600 },
   { name: 'CT abdomen', width: 400, level: 40 },
 ]
+
+/**
+ * The window a volume opens in: CT (its DICOM Modality, else the core's CT rule on the reader's
+ * figures) in the abdomen preset, anything else in the auto window.
+ */
+export function initialWindow(v: OpenedVolume): {
+  window: { width: number; level: number }
+  presetName: string
+} {
+  const isCT = v.modality === 'CT' || looksLikeCT(v.signature)
+  const ct = WINDOW_PRESETS.find((p) => p.name === 'CT abdomen')
+  return isCT && ct
+    ? { window: { width: ct.width, level: ct.level }, presetName: ct.name }
+    : { window: autoWindow(v), presetName: 'auto' }
+}
 
 /** The default (MR) window: from the 0.5th to the 99.5th percentile. */
 export function autoWindow(v: OpenedVolume): { width: number; level: number } {

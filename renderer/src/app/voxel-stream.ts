@@ -2,6 +2,9 @@
  * A volume's voxels read in slabs of whole k slices: the slab holding the middle slice first
  * (the axial view shows it), then outwards, so the views draw after one slab's round trip rather
  * than after the last byte of the volume. Each slab is copied once, into its place in the grid.
+ * A volume the core answered while still reading its file (`partial`) is read in file order
+ * after its middle slab instead, the first of those asked for at once: the core decodes in k
+ * order, so they cross the socket while the middle slab is still being decoded.
  */
 import type { OpenedVolume, Result, VolsegApi, VoxelBlock } from '../../../src/shared/api.js'
 import { slabOrder, slabSlices, type Slab } from '../../../src/core/volume/slab-order.js'
@@ -35,7 +38,13 @@ export const SLAB_BYTES = 8 << 20
  */
 export const REST_SLAB_BYTES = 32 << 20
 
-/** The slabs of `info`'s grid in reading order, and the bytes of one k slice. */
+/** Requests for the slabs after the first, sent with it (a `partial` volume). */
+export const AHEAD_SLABS = 2
+
+/**
+ * The slabs of `info`'s grid in reading order (the rest in k order when `partial`), and the
+ * bytes of one k slice.
+ */
 export function planSlabs(
   info: OpenedVolume,
   slabBytes = SLAB_BYTES,
@@ -49,6 +58,10 @@ export function planSlabs(
     Math.floor((nk - 1) / 2),
     slabSlices(sliceBytes, restBytes),
   )
+  if (info.partial) {
+    const [first, ...rest] = order
+    if (first) return { order: [first, ...rest.sort((a, b) => a.firstK - b.firstK)], sliceBytes }
+  }
   return { order, sliceBytes }
 }
 
@@ -59,6 +72,8 @@ export interface FirstSlab {
   /** What the store's `voxelsLoading` starts as (absent: the volume came whole). */
   readonly loading: VoxelsLoading | undefined
   readonly rest: readonly Slab[]
+  /** Reads of `rest[0…]` already sent (a `partial` volume), to be placed in their turn. */
+  readonly ahead: readonly Promise<Result<VoxelBlock>>[]
 }
 
 /**
@@ -76,10 +91,17 @@ export async function readFirstSlab(
   const { order, sliceBytes } = planSlabs(info, slabBytes, restBytes)
   const [first, ...rest] = order
   const whole = rest.length === 0 || !first
-  const r = await api.readVoxels(
+  const reading = api.readVoxels(
     whole ? { volumeId: info.volumeId } : { volumeId: info.volumeId, slab: first },
   )
-  if (!r.ok) return r
+  const ahead = (info.partial ? rest.slice(0, AHEAD_SLABS) : []).map((slab) =>
+    api.readVoxels({ volumeId: info.volumeId, slab }),
+  )
+  const r = await reading
+  if (!r.ok) {
+    for (const a of ahead) void a.catch(() => undefined)
+    return r
+  }
   const loadedK = new Uint8Array(nk)
   let voxels: VoxelArray
   if (whole) {
@@ -90,7 +112,7 @@ export async function readFirstSlab(
     placeSlab(voxels, loadedK, sliceBytes, r.value)
   }
   const loading = whole ? undefined : { loadedK, doneK: first.countK, totalK: nk }
-  return { ok: true, value: { voxels, loadedK, loading, rest } }
+  return { ok: true, value: { voxels, loadedK, loading, rest, ahead } }
 }
 
 /** Copies one slab's bytes into the whole grid (k slices are contiguous, i fastest). */
@@ -122,20 +144,22 @@ export async function streamSlabs(
   volume: StreamedVolume,
   start: FirstSlab,
 ): Promise<Result<VoxelBlock> | undefined> {
-  const { rest, loadedK } = start
+  const { rest, loadedK, ahead } = start
   const [ni, nj, totalK] = volume.info.geometry.sizeIJK
   const sliceBytes = ni * nj * BYTES_PER_PIXEL[volume.info.dataType]
   const shown = (): boolean => store.state.volume === volume
-  const read = (slab: Slab): Promise<Result<VoxelBlock>> =>
-    api.readVoxels({ volumeId: volume.info.volumeId, slab })
+  const read = (n: number): Promise<Result<VoxelBlock>> | undefined => {
+    const slab = rest[n]
+    return slab ? (ahead[n] ?? api.readVoxels({ volumeId: volume.info.volumeId, slab })) : undefined
+  }
   let doneK = loadedK.reduce((n, x) => n + x, 0)
-  let next = rest[0] ? read(rest[0]) : undefined
+  let next = read(0)
   for (let n = 0; next; n++) {
     const r = await next
-    next = rest[n + 1] && shown() ? read(rest[n + 1]!) : undefined
+    next = shown() ? read(n + 1) : undefined
     if (!shown()) {
-      // Another volume replaced this one: let the read already asked for settle unobserved.
-      void next?.catch(() => undefined)
+      // Another volume replaced this one: let the reads already asked for settle unobserved.
+      for (const a of [next, ...ahead.slice(n + 1)]) void a?.catch(() => undefined)
       return undefined
     }
     if (!r.ok) {

@@ -18,8 +18,8 @@ export function panelWarnings(s: AppState, m: ModelSummary | undefined): string[
   if (header?.run && header.run.modelId === m.id && header.volumeId === v.info.volumeId) {
     return [...header.warnings]
   }
-  // Warned about once every slice is in (the figures themselves come with openSource).
-  if (s.voxelsLoading) return []
+  // Warned about once every slice is in and the figures are over all of them (not `partial`).
+  if (s.voxelsLoading || v.info.partial) return []
   const fit = checkInputFit(m, {
     modality: v.info.modality,
     signature: v.info.signature,

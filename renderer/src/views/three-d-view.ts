@@ -77,7 +77,8 @@ export class ThreeDView {
   #volumeActor: VolumeActor | undefined
   #worker: Worker | undefined
   #request = 0
-  #shownVolume: LoadedVolume | undefined
+  /** The voxels shown: the same volume keeps them when its final figures replace the early ones. */
+  #shownVolume: LoadedVolume['voxels'] | undefined
   #shownLabels: LoadedLabels | undefined
   #lastKey: unknown[] = []
   #renderQueued = false
@@ -155,8 +156,8 @@ export class ThreeDView {
     ]
     if (key.every((k, n) => k === this.#lastKey[n])) return
     this.#lastKey = key
-    if (s.volume !== this.#shownVolume) {
-      this.#shownVolume = s.volume
+    if (s.volume?.voxels !== this.#shownVolume) {
+      this.#shownVolume = s.volume?.voxels
       this.#clearSurfaces()
       this.#dropVolume()
       if (s.volume) this.#resetCamera(s.volume)

@@ -7,10 +7,10 @@
  * nibabel, FSL and SPM. The format is a fixed header plus a raw array, so we decode it here with
  * Node's zlib and keep itk-wasm as the independent oracle in the tests.
  */
-import { readFile } from 'node:fs/promises'
-import { readPrefix } from '../read-head.js'
-import { gunzip } from 'node:zlib'
-import { promisify } from 'node:util'
+import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { pipeline } from 'node:stream/promises'
+import { createGunzip } from 'node:zlib'
 import { AppError } from '../../shared/errors.js'
 import type { VolumeGeometry } from '../../shared/geometry.js'
 import {
@@ -34,14 +34,24 @@ import {
 import { preflightVoxelBytes } from '../../core/volume/limits.js'
 import { IDENTITY3 } from '../../core/geometry/affine.js'
 
-const gunzipAsync = promisify(gunzip)
-
 /** Trailing bytes past header + payload that earn a warning (odd writers pad a little). */
 const TRAILING_WARN_BYTES = 1024 * 1024
 
 export interface ReadNiftiOptions {
   /** Cap on decoded voxel bytes; see `DEFAULT_MAX_VOXEL_BYTES`. */
   readonly maxVoxelBytes?: number
+  /** Called as the voxels are decoded, in file order (k slices ascending). */
+  readonly onVoxels?: (p: VoxelProgress) => void
+}
+
+/** How far the decode is: the header's facts are final, the voxels' first `doneVoxels` too. */
+export interface VoxelProgress {
+  /** Final but for its voxel array, whose values past `doneVoxels` are still zero. */
+  readonly volume: Volume
+  readonly doneVoxels: number
+  readonly nifti: NiftiInfo
+  /** The header's warnings (those about the payload come with the result). */
+  readonly warnings: readonly string[]
 }
 
 export interface NiftiInfo {
@@ -81,10 +91,10 @@ export async function readNifti(
   const sizeIJK = niftiSizeIJK(header)
   const scaling = niftiScaling(header)
   const outBytes = scaling ? (type.name === 'float64' ? 8 : 4) : type.bytes
-  // Reader peak: the file, the inflated bytes and the output array.
+  // Reader peak: the output array (the file streams through it, a step at a time).
   preflightVoxelBytes(sizeIJK, outBytes, {
     maxBytes: options.maxVoxelBytes,
-    copies: gzip ? 2 : 1,
+    copies: 1,
     file: path,
   })
   const dataStart =
@@ -103,76 +113,16 @@ export async function readNifti(
     )
   }
   const needed = dataStart + payloadBytes
-
+  const count = sizeIJK[0] * sizeIJK[1] * sizeIJK[2]
+  const storedType = type.name as PixelType
+  const pixelType: PixelType = scaling
+    ? type.name === 'float64'
+      ? 'float64'
+      : 'float32'
+    : storedType
   const extra: string[] = []
-  let bytes: Uint8Array
-  if (gzip) {
-    bytes = await readFile(path)
-  } else {
-    // Uncompressed: read only header + payload, and say so when the file holds much more.
-    const r = await readPrefix(path, needed)
-    bytes = r.bytes
-    const surplus = r.fileSize - needed
-    if (surplus > TRAILING_WARN_BYTES) {
-      extra.push(
-        `the file is ${(surplus / 1e6).toFixed(1)} MB larger than its header says; the extra bytes are ignored`,
-      )
-    }
-  }
-  if (gzip) {
-    try {
-      // maxOutputLength stops a gzip bomb: we never need more than header + payload (+ slack for odd writers).
-      bytes = await gunzipAsync(bytes, { maxOutputLength: needed + 1024 * 1024 })
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code
-      if (code === 'Z_BUF_ERROR' || /unexpected end/i.test((e as Error).message)) {
-        throw new AppError('E_TRUNCATED', 'the gzip stream ends early (the file is truncated)', {
-          ...where,
-          cause: e,
-        })
-      }
-      if (code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new AppError(
-          'E_BAD_HEADER',
-          'the gzip stream inflates to far more than the header describes',
-          { ...where, cause: e },
-        )
-      }
-      throw new AppError('E_DECODE', `gzip data is corrupt (${(e as Error).message})`, {
-        ...where,
-        cause: e,
-      })
-    }
-  }
-  if (bytes.length < needed) {
-    throw new AppError(
-      'E_TRUNCATED',
-      `the file holds ${bytes.length} bytes of image data and header, the header needs ${needed}`,
-      where,
-    )
-  }
-
-  const stored = decodeArray(
-    bytes,
-    dataStart,
-    sizeIJK[0] * sizeIJK[1] * sizeIJK[2],
-    type.name as PixelType,
-    header.littleEndian,
-  )
-  let voxels: VoxelArray = stored
-  let pixelType = type.name as PixelType
-  if (scaling) {
-    const out =
-      type.name === 'float64' ? new Float64Array(stored.length) : new Float32Array(stored.length)
-    for (let i = 0; i < stored.length; i++) {
-      out[i] = (stored[i] as number) * scaling.slope + scaling.inter
-    }
-    voxels = out
-    pixelType = type.name === 'float64' ? 'float64' : 'float32'
-  }
-
   const xforms = reportNiftiXforms(header)
-  const warnings = [...extra, ...xforms.warnings]
+  const warnings = xforms.warnings
   let geometry = niftiHeaderGeometry(header, xforms)
   let geometrySource: NiftiInfo['geometrySource'] =
     xforms.sformRAS !== undefined && !xforms.sformSheared ? 'sform' : 'qform'
@@ -194,19 +144,42 @@ export async function readNifti(
       where,
     )
   }
+  const voxels = allocateVoxels(pixelType, count)
+  const volume: Volume = { ...geometry, pixelType, voxels }
+  const nifti: NiftiInfo = {
+    version: header.version,
+    datatype: type.name,
+    scl_slope: header.scl_slope,
+    scl_inter: header.scl_inter,
+    scalingApplied: scaling !== undefined,
+    geometrySource,
+    xforms,
+    header,
+  }
+  const decoder = new PayloadDecoder(voxels, storedType, header.littleEndian, scaling)
+  const onVoxels = options.onVoxels
+  const progress = onVoxels
+    ? (): void => onVoxels({ volume, doneVoxels: decoder.doneVoxels, nifti, warnings })
+    : undefined
+  const got = gzip
+    ? await inflatePayload(path, dataStart, needed, decoder, progress)
+    : await readPayload(path, dataStart, needed, decoder, progress)
+  if (got.headerAndPayload < needed) {
+    throw new AppError(
+      'E_TRUNCATED',
+      `the file holds ${got.headerAndPayload} bytes of image data and header, the header needs ${needed}`,
+      where,
+    )
+  }
+  if (got.surplus > TRAILING_WARN_BYTES) {
+    extra.push(
+      `the file is ${(got.surplus / 1e6).toFixed(1)} MB larger than its header says; the extra bytes are ignored`,
+    )
+  }
   return {
-    volume: { ...geometry, pixelType, voxels },
-    nifti: {
-      version: header.version,
-      datatype: type.name,
-      scl_slope: header.scl_slope,
-      scl_inter: header.scl_inter,
-      scalingApplied: scaling !== undefined,
-      geometrySource,
-      xforms,
-      header,
-    },
-    warnings,
+    volume,
+    nifti,
+    warnings: [...extra, ...warnings],
   }
 }
 
@@ -223,24 +196,180 @@ function pixdimGeometry(h: NiftiHeader): VolumeGeometry {
   }
 }
 
+/** Bytes inflated or read per step: large enough that zlib's per-call cost vanishes. */
+const STEP_BYTES = 1 << 20
+
 /**
- * Copies `count` voxels of `type` from `bytes` at `offset` into a fresh, aligned typed array in
- * host (little-endian) order.
+ * Fills a voxel array, in file order, from the payload's bytes as they arrive (any chunking):
+ * byte order swapped to the host's, `scl_slope`/`scl_inter` applied when given.
  */
-export function decodeArray(
-  bytes: Uint8Array,
-  offset: number,
-  count: number,
-  type: PixelType,
-  littleEndian: boolean,
-): VoxelArray {
-  const width = BYTES_PER_PIXEL[type]
-  // A fresh array, not a view: Node's Buffer#slice shares a larger buffer.
-  const out = allocateVoxels(type, count)
-  const outBytes = new Uint8Array(out.buffer)
-  outBytes.set(bytes.subarray(offset, offset + count * width))
-  if (!littleEndian && width > 1) {
-    for (let i = 0; i < outBytes.length; i += width) outBytes.subarray(i, i + width).reverse()
+class PayloadDecoder {
+  doneVoxels = 0
+  readonly #out: VoxelArray
+  readonly #outBytes: Uint8Array
+  readonly #stored: PixelType
+  readonly #width: number
+  readonly #swap: boolean
+  readonly #scaling: { readonly slope: number; readonly inter: number } | undefined
+  readonly #carry = new Uint8Array(8)
+  #carried = 0
+
+  constructor(
+    out: VoxelArray,
+    stored: PixelType,
+    littleEndian: boolean,
+    scaling: { readonly slope: number; readonly inter: number } | undefined,
+  ) {
+    this.#out = out
+    this.#outBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+    this.#stored = stored
+    this.#width = BYTES_PER_PIXEL[stored]
+    this.#swap = !littleEndian && this.#width > 1
+    this.#scaling = scaling
   }
-  return out
+
+  get full(): boolean {
+    return this.doneVoxels === this.#out.length
+  }
+
+  /** Takes the next payload bytes (those past the last voxel are ignored). */
+  push(bytes: Uint8Array): void {
+    const w = this.#width
+    let at = 0
+    if (this.#carried > 0) {
+      // Why: a chunk may end inside a voxel; its bytes wait for the next chunk.
+      const take = Math.min(w - this.#carried, bytes.length)
+      this.#carry.set(bytes.subarray(0, take), this.#carried)
+      this.#carried += take
+      at = take
+      if (this.#carried < w) return
+      this.#carried = 0
+      if (!this.full) this.#emit(this.#carry.subarray(0, w))
+    }
+    if (this.full) return
+    const room = (this.#out.length - this.doneVoxels) * w
+    const whole = Math.min(Math.floor((bytes.length - at) / w) * w, room)
+    if (whole > 0) this.#emit(bytes.subarray(at, at + whole))
+    at += whole
+    if (!this.full && at < bytes.length) {
+      this.#carry.set(bytes.subarray(at), 0)
+      this.#carried = bytes.length - at
+    }
+  }
+
+  /** Decodes whole voxels `b` (a multiple of the stored width) at the next position. */
+  #emit(b: Uint8Array): void {
+    const w = this.#width
+    const n = b.length / w
+    const at = this.doneVoxels
+    if (!this.#scaling) {
+      const dst = this.#outBytes.subarray(at * w, (at + n) * w)
+      dst.set(b)
+      if (this.#swap) swapBytes(dst, w)
+    } else {
+      // An aligned copy of the stored values, then the scaled values into the output.
+      const stored = allocateVoxels(this.#stored, n)
+      const raw = new Uint8Array(stored.buffer)
+      raw.set(b)
+      if (this.#swap) swapBytes(raw, w)
+      const { slope, inter } = this.#scaling
+      const out = this.#out
+      for (let i = 0; i < n; i++) out[at + i] = (stored[i] as number) * slope + inter
+    }
+    this.doneVoxels = at + n
+  }
+}
+
+function swapBytes(b: Uint8Array, width: number): void {
+  for (let i = 0; i < b.length; i += width) b.subarray(i, i + width).reverse()
+}
+
+/** What a payload reader found: header + payload bytes present (at most `needed`), and beyond. */
+interface PayloadRead {
+  readonly headerAndPayload: number
+  readonly surplus: number
+}
+
+/**
+ * Inflates `path` as a stream into `decoder` (no whole inflated copy in memory): bytes before
+ * `dataStart` are the header, already parsed. Stops a gzip bomb: never more than `needed` plus
+ * 1 MiB of slack for odd writers.
+ */
+async function inflatePayload(
+  path: string,
+  dataStart: number,
+  needed: number,
+  decoder: PayloadDecoder,
+  progress: (() => void) | undefined,
+): Promise<PayloadRead> {
+  const where = { file: path }
+  const limit = needed + 1024 * 1024
+  let total = 0
+  try {
+    await pipeline(
+      createReadStream(path, { highWaterMark: STEP_BYTES }),
+      createGunzip({ chunkSize: STEP_BYTES }),
+      async (chunks: AsyncIterable<Buffer>) => {
+        for await (const c of chunks) {
+          const from = total
+          total += c.length
+          if (total > limit) throw new AppError('E_BAD_HEADER', GZIP_BOMB, where)
+          const skip = Math.max(0, dataStart - from)
+          if (skip < c.length && !decoder.full) {
+            decoder.push(c.subarray(skip))
+            progress?.()
+          }
+        }
+      },
+    )
+  } catch (e) {
+    if (e instanceof AppError) throw e
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'Z_BUF_ERROR' || /unexpected end/i.test((e as Error).message)) {
+      throw new AppError('E_TRUNCATED', 'the gzip stream ends early (the file is truncated)', {
+        ...where,
+        cause: e,
+      })
+    }
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      throw new AppError('E_NOT_FOUND', `could not read the file (${(e as Error).message})`, {
+        ...where,
+        cause: e,
+      })
+    }
+    throw new AppError('E_DECODE', `gzip data is corrupt (${(e as Error).message})`, {
+      ...where,
+      cause: e,
+    })
+  }
+  return { headerAndPayload: Math.min(total, needed), surplus: Math.max(0, total - needed) }
+}
+
+const GZIP_BOMB = 'the gzip stream inflates to far more than the header describes'
+
+/** Reads the payload of an uncompressed `path` into `decoder`, a step at a time. */
+async function readPayload(
+  path: string,
+  dataStart: number,
+  needed: number,
+  decoder: PayloadDecoder,
+  progress: (() => void) | undefined,
+): Promise<PayloadRead> {
+  const fh = await open(path, 'r')
+  try {
+    const fileSize = (await fh.stat()).size
+    const end = Math.min(needed, fileSize)
+    const step = new Uint8Array(Math.min(STEP_BYTES * 8, Math.max(1, end - dataStart)))
+    let at = dataStart
+    while (at < end) {
+      const { bytesRead } = await fh.read(step, 0, Math.min(step.length, end - at), at)
+      if (bytesRead === 0) break
+      decoder.push(step.subarray(0, bytesRead))
+      at += bytesRead
+      progress?.()
+    }
+    return { headerAndPayload: Math.min(at, fileSize), surplus: fileSize - needed }
+  } finally {
+    await fh.close()
+  }
 }

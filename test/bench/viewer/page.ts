@@ -156,7 +156,8 @@ export async function openTimed(name: string): Promise<OpenTiming> {
   const store = g.volsegBench.store
   const button = g.document.querySelector(`.file-list button[data-name="${name}"]`)
   if (!button) throw new Error(`no file-list entry ${name}`)
-  const before = store.state.volume
+  // By id: a volume answered early is replaced by its whole self later, with the same id.
+  const before = store.state.volume?.info.volumeId
   let tOpened = NaN
   let tDrawn = NaN
   let tNext = NaN
@@ -165,7 +166,7 @@ export async function openTimed(name: string): Promise<OpenTiming> {
   const loaded = new Promise<void>((resolve) => {
     stop = store.subscribe((s) => {
       if (Number.isNaN(tOpened) && s.loading?.startsWith('Reading')) tOpened = performance.now()
-      if (!s.volume || s.volume === before || s.volume.info.name !== name) return
+      if (!s.volume || s.volume.info.volumeId === before || s.volume.info.name !== name) return
       if (Number.isNaN(tDrawn)) {
         tDrawn = performance.now()
         g.requestAnimationFrame(() => (tNext = performance.now()))

@@ -47,7 +47,8 @@ export async function launchRawPage(url: string, args: readonly string[]): Promi
       '--window-size=1400,900',
       'about:blank',
     ],
-    { stdio: 'ignore' },
+    // Its own process group: closing kills the renderer and GPU children too (see close).
+    { stdio: 'ignore', detached: true },
   )
   const portFile = join(profile, 'DevToolsActivePort')
   const end = Date.now() + 60_000
@@ -113,10 +114,22 @@ export async function launchRawPage(url: string, args: readonly string[]): Promi
       }
     },
     async close() {
+      // Why: SIGKILL of the browser alone left its children writing the cache while the profile
+      // was removed (ENOTEMPTY). Ask it to close, then kill the whole group, then remove.
+      const exited =
+        chrome.exitCode !== null
+          ? Promise.resolve()
+          : new Promise<void>((r) => chrome.once('exit', () => r()))
+      await Promise.race([send('Browser.close', {}), sleep(3000)])
+      await Promise.race([exited, sleep(5000)])
       ws.close()
-      chrome.kill('SIGKILL')
-      if (chrome.exitCode === null) await new Promise((r) => chrome.once('exit', r))
-      rmSync(profile, { recursive: true, force: true })
+      try {
+        if (chrome.pid !== undefined) process.kill(-chrome.pid, 'SIGKILL')
+      } catch {
+        // The group has gone.
+      }
+      await exited
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
     },
   }
 }
