@@ -111,7 +111,11 @@ test('a big NIfTI is answered early; the rest streams in, in file order, and mat
   const start = await readFirstSlab(c, v)
   assert.ok(start.ok, JSON.stringify(start))
   const ks = start.value.rest.map((x) => x.firstK)
-  assert.deepEqual(ks, [...ks].sort((a, b) => a - b), 'the rest in the order the file is read')
+  assert.deepEqual(
+    ks,
+    [...ks].sort((a, b) => a - b),
+    'the rest in the order the file is read',
+  )
   assert.equal(start.value.ahead.length, 2, 'the first two asked for with the middle slab')
   const volume = { info: v, voxels: start.value.voxels as Int16Array }
   const store = storeOf(volume)
