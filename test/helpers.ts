@@ -147,13 +147,14 @@ export function farOriginNrrd(size: readonly [number, number, number], voxels: U
 
 /**
  * `volseg serve --port 0 --data <data> --out <out>` (the real CLI, forked workers) with a Node
- * client connected to the URL it prints; `stop()` closes the client and ends the server.
+ * client connected to the URL it prints; `stop()` closes the client and ends the server, whose
+ * process id is `pid`.
  */
 export async function serveAndConnect(
   data: string,
   out: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ c: NodeClient; stop(): Promise<void> }> {
+): Promise<{ c: NodeClient; pid: number | undefined; stop(): Promise<void> }> {
   const bin = join(ROOT, 'bin', 'volseg.mjs')
   const proc = spawn(
     process.execPath,
@@ -175,6 +176,7 @@ export async function serveAndConnect(
   const c = await connectNodeClient(url)
   return {
     c,
+    pid: proc.pid,
     stop: async () => {
       c.close()
       if (proc.exitCode !== null) return

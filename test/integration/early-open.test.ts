@@ -3,7 +3,6 @@
 // own slab streaming (a partial volume: its middle slab, then the rest in k order). The voxels and figures are checked against the core's openVolume; a file
 // that breaks after its middle, and a volume closed while it is read, are handled in words.
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,21 +11,20 @@ import type { ModelId, OpenedVolume, SourceRef } from '../../src/shared/api.js'
 import { EARLY_OPEN_MIN_BYTES } from '../../src/shared/jobs.js'
 import { tempFileOwner } from '../../src/shared/file-names.js'
 import { openVolume } from '../../src/io/open-volume.js'
-import { connectNodeClient, type NodeClient } from '../../src/serve/ws-node-client.js'
+import type { NodeClient } from '../../src/serve/ws-node-client.js'
 import {
   readFirstSlab,
   streamSlabs,
   type StreamStore,
   type VoxelsLoading,
 } from '../../renderer/src/app/voxel-stream.js'
-import { ROOT, python } from '../helpers.js'
+import { ROOT, python, serveAndConnect } from '../helpers.js'
 
-const BIN = join(ROOT, 'bin', 'volseg.mjs')
 const tmp = mkdtempSync(join(tmpdir(), 'volseg-early-'))
 const data = join(tmp, 'data')
 const BIG = join(data, 'big.nii.gz')
 const SIZE = [256, 256, 160] as const
-let proc: ChildProcess
+let served: Awaited<ReturnType<typeof serveAndConnect>> | undefined
 let c: NodeClient
 
 before(async () => {
@@ -49,33 +47,16 @@ print('null')
   // The same file broken at 85 % of its bytes: past the early answer, short of the end.
   const whole = readFileSync(BIG)
   writeFileSync(join(data, 'cut.nii.gz'), whole.subarray(0, Math.floor(whole.length * 0.85)))
-  proc = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data, '--out', tmp], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      VOLSEG_HOME: join(tmp, 'home'),
-      VOLSEG_MODELS: join(ROOT, 'test', 'tiny-model', 'packs'),
-    },
+  served = await serveAndConnect(data, tmp, {
+    ...process.env,
+    VOLSEG_HOME: join(tmp, 'home'),
+    VOLSEG_MODELS: join(ROOT, 'test', 'tiny-model', 'packs'),
   })
-  const url = await new Promise<URL>((resolveUrl, reject) => {
-    let stdout = ''
-    proc.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString()
-      const m = /^VolSeg serving at (http:\/\/\S+)$/m.exec(stdout)
-      if (m) resolveUrl(new URL(m[1]!))
-    })
-    proc.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
-  })
-  c = await connectNodeClient(url.href)
+  c = served.c
 })
 
 after(async () => {
-  c?.close()
-  if (proc.exitCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r))
-    proc.kill('SIGTERM')
-    await exited
-  }
+  await served?.stop()
   rmSync(tmp, { recursive: true, force: true })
 })
 
@@ -98,7 +79,7 @@ function storeOf(volume: StreamStore['state']['volume']) {
 
 /** Handoff files in /dev/shm that this test's server made. */
 function serverHandoffs(): string[] {
-  return readdirSync('/dev/shm').filter((n) => tempFileOwner(n) === proc.pid)
+  return readdirSync('/dev/shm').filter((n) => tempFileOwner(n) === served?.pid)
 }
 
 test('a big NIfTI is answered early; the rest streams in, in file order, and matches the core', async () => {

@@ -3,7 +3,6 @@
  * (`workers/hotspot-worker.ts`) so the views stay responsive; only the newest request's answer
  * is shown.
  */
-import type { Mat3 } from '../../../src/shared/geometry.js'
 import type { HotspotReply, HotspotRequest } from '../workers/hotspot-protocol.js'
 import type { Store } from './state.js'
 
@@ -21,19 +20,6 @@ export class HotspotRunner {
     const s = this.#store.state
     if (!s.volume || !s.labels || !s.uncertainty) return
     const g = s.volume.info.geometry
-    const d = g.directionLPS
-    const sp = g.spacingMm
-    const m: Mat3 = [
-      d[0] * sp[0],
-      d[1] * sp[1],
-      d[2] * sp[2],
-      d[3] * sp[0],
-      d[4] * sp[1],
-      d[5] * sp[2],
-      d[6] * sp[0],
-      d[7] * sp[1],
-      d[8] * sp[2],
-    ]
     const id = ++this.#request
     this.#worker ??= new Worker(new URL('../workers/hotspot-worker.ts', import.meta.url), {
       type: 'module',
@@ -47,7 +33,7 @@ export class HotspotRunner {
     const req: HotspotRequest = {
       id,
       sizeIJK: g.sizeIJK,
-      indexToLPS: m,
+      indexToLPS: s.volume.grid.matrix,
       originLPS: g.originLPS,
       uncertainty: s.uncertainty.voxels.slice(),
       labels: s.labels.voxels.slice(),

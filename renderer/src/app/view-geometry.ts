@@ -139,6 +139,8 @@ export interface GridTransform {
   toLPS(ijk: Vec3): Vec3
   /** Continuous index of an LPS point. */
   toIJK(p: Vec3): Vec3
+  /** `M` = direction · diag(spacing) (row-major, mm per index step): `p = origin + M · ijk`. */
+  readonly matrix: Mat3
   /** `M⁻¹` (row-major) so that `ijk = M⁻¹ · (p − origin)`. */
   readonly inverse: Mat3
   readonly origin: Vec3
@@ -182,6 +184,7 @@ export function gridTransform(g: VolumeGeometry): GridTransform {
   const inv = invert3(m)
   const o = g.originLPS
   return {
+    matrix: m,
     inverse: inv,
     origin: o,
     toLPS: ([i, j, k]) => [

@@ -19,7 +19,6 @@ import vtkMapper from '@kitware/vtk.js/Rendering/Core/Mapper'
 import vtkVolume from '@kitware/vtk.js/Rendering/Core/Volume'
 import vtkVolumeMapper from '@kitware/vtk.js/Rendering/Core/VolumeMapper'
 import vtkGenericRenderWindow from '@kitware/vtk.js/Rendering/Misc/GenericRenderWindow'
-import type { Mat3 } from '../../../src/shared/geometry.js'
 import type { AppState, LoadedLabels, LoadedVolume, Store } from '../app/state.js'
 import { centreLPS, extentAlong, viewFromName } from '../app/view-geometry.js'
 import { el } from '../panels/dom.js'
@@ -48,22 +47,6 @@ interface VolumeActor {
 }
 
 /** `directionLPS · diag(spacing)`, row-major. */
-function indexToLPS(v: LoadedVolume): Mat3 {
-  const d = v.info.geometry.directionLPS
-  const s = v.info.geometry.spacingMm
-  return [
-    d[0] * s[0],
-    d[1] * s[1],
-    d[2] * s[2],
-    d[3] * s[0],
-    d[4] * s[1],
-    d[5] * s[2],
-    d[6] * s[0],
-    d[7] * s[1],
-    d[8] * s[2],
-  ]
-}
-
 export class ThreeDView {
   readonly root: HTMLElement
   readonly #store: Store
@@ -279,7 +262,7 @@ export class ThreeDView {
     const req: SurfaceRequest = {
       id,
       sizeIJK: v.info.geometry.sizeIJK,
-      indexToLPS: indexToLPS(v),
+      indexToLPS: v.grid.matrix,
       originLPS: v.info.geometry.originLPS,
       // a copy: the views keep the original
       labels: labels.voxels.slice(),
