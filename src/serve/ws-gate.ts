@@ -20,6 +20,7 @@ import {
   decodeMessage,
   encodeEvent,
   encodeResponse,
+  encodeResponseParts,
 } from '../shared/wire.js'
 import type { ServiceSession, VolsegService } from '../service/create-service.js'
 
@@ -113,13 +114,23 @@ export function attachConnection(
     dispatch(api, method, params)
       .catch((x: unknown) => err('E_INTERNAL', `unexpected failure: ${String(x)}`))
       .then((result) => {
-        let out: Uint8Array
+        let parts: [Uint8Array, Uint8Array | undefined]
         try {
-          out = encodeResponse(id, result)
+          parts = encodeResponseParts(id, result)
         } catch (x) {
-          out = encodeResponse(id, err('E_INTERNAL', `could not encode the answer: ${String(x)}`))
+          parts = [
+            encodeResponse(id, err('E_INTERNAL', `could not encode the answer: ${String(x)}`)),
+            undefined,
+          ]
         }
-        send(out)
+        const [head, payload] = parts
+        if (payload === undefined) {
+          send(head)
+        } else if (ws.readyState === ws.OPEN) {
+          // One message in two fragments, sent back to back (nothing can come between them).
+          ws.send(head, { binary: true, fin: false })
+          ws.send(payload, { binary: true, fin: true })
+        }
       })
       .catch(() => undefined)
       .finally(() => inFlight--)

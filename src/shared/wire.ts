@@ -209,9 +209,29 @@ export function encodeRequest<M extends ApiMethod>(
 
 /** A response frame; a `bytes` field of a successful value travels as the payload. */
 export function encodeResponse(id: number, result: Result<unknown>): Uint8Array {
-  if (!result.ok) return encodeFrame({ id, result })
+  const [head, payload] = encodeResponseParts(id, result)
+  if (payload === undefined) return head
+  const out = new Uint8Array(head.byteLength + payload.byteLength)
+  out.set(head)
+  out.set(payload, head.byteLength)
+  return out
+}
+
+/**
+ * {@link encodeResponse} as its two parts, whose concatenation is the frame: the header and the
+ * payload as it is (a view of the held voxels), so a transport that can send one message in two
+ * pieces (WebSocket fragments) never copies 32 MiB slabs into a frame first.
+ */
+export function encodeResponseParts(
+  id: number,
+  result: Result<unknown>,
+): [head: Uint8Array, payload: Uint8Array | undefined] {
+  if (!result.ok) return [encodeFrame({ id, result }), undefined]
   const { rest, bytes } = detach(result.value)
-  return frameOf({ id, result: { ok: true, value: rest } }, bytes)
+  const header = { id, result: { ok: true, value: rest } }
+  return bytes === undefined
+    ? [encodeFrame(header), undefined]
+    : [encodeFrame({ ...header, binary: bytes.byteLength }), bytes]
 }
 
 /** An event frame (events carry no payload). */

@@ -32,6 +32,7 @@ import {
   encodeFrame,
   encodeRequest,
   encodeResponse,
+  encodeResponseParts,
 } from '../../src/shared/wire.js'
 
 // ---- type-level checks (compiled by `tsc -p tsconfig.json`; no runtime effect) ----
@@ -517,6 +518,13 @@ test('request, response and event messages round trip; bytes travel as the paylo
   const res = decodeMessage(encodeResponse(7, ok({ ...header, bytes })))
   assert.ok(res.ok && res.value.kind === 'response' && res.value.result.ok)
   assert.deepEqual(res.value.result.value, { ...header, bytes })
+  // In two parts (the gate's WebSocket fragments): the payload is the held bytes, not a copy.
+  const [head, payload] = encodeResponseParts(7, ok({ ...header, bytes }))
+  assert.equal(payload, bytes)
+  assert.deepEqual(
+    Buffer.concat([head, payload]),
+    Buffer.from(encodeResponse(7, ok({ ...header, bytes }))),
+  )
 
   const failed = decodeMessage(encodeResponse(8, err('E_NOT_FOUND', 'no such volume')))
   assert.ok(failed.ok && failed.value.kind === 'response')
