@@ -205,6 +205,9 @@ export function startJob<K extends JobRequest['kind']>(
       }
       if (m.type === 'open-bytes') {
         reader?.advance(m.bytes)
+        // Every voxel decoded: what is left (final figures, exit) is light, so the next spare
+        // starts now, ready for an open that follows at once (a worklist stepping through cases).
+        if (reader && m.bytes >= reader.buffer.byteLength) refillSpare(heapMb)
         return
       }
       const opened = m.reply.ok && (m.reply.value as OpenJobValue).kind === 'volume'

@@ -44,7 +44,8 @@ function childrenOf(pid: number): number[] {
   } catch {
     // the process is gone
   }
-  return [...out]
+  // A child that exited but is not reaped yet (a zombie) is still listed: it is not a worker.
+  return [...out].filter(alive)
 }
 
 /** True while `pid` runs (a zombie, dead but not yet reaped, counts as gone). */
