@@ -27,6 +27,7 @@ import {
   startServer,
   type Server,
   type Session,
+  openViewer,
 } from './harness.js'
 
 let server: Server
@@ -61,11 +62,8 @@ async function scanCounts(): Promise<Record<number, number>> {
   })
 }
 
-async function openViewer(url: string): Promise<void> {
-  const u = new URL(url)
-  u.search = '?bench'
-  await page.goto(u.toString())
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+async function openBenchViewer(url: string): Promise<void> {
+  await openViewer(page, url, '?bench')
   await page.evaluate('globalThis.bench = () => globalThis.volsegBench')
   await page.waitForSelector('.volume-info:has-text("ch2.nii.gz")', { timeout: 120_000 })
 }
@@ -81,7 +79,7 @@ before(async () => {
   server = await startServer(dirs.data, dirs.out, recovery)
   session = await launch()
   page = session.page
-  await openViewer(server.url)
+  await openBenchViewer(server.url)
 })
 
 after(async () => {
@@ -150,7 +148,7 @@ test('after a SIGKILL, leaving the page asks; the restarted server offers the ba
     void d.accept()
   }
   page.on('dialog', onDialog)
-  await openViewer(server.url)
+  await openBenchViewer(server.url)
   page.off('dialog', onDialog)
   assert.deepEqual(dialogs, ['beforeunload'])
 

@@ -9,7 +9,6 @@
  * Run: node --import tsx --test test/e2e/editing.test.ts (needs `npm run build`).
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
 import { openVolume } from '../../src/io/open-volume.js'
 import { join } from 'node:path'
@@ -18,20 +17,9 @@ import type { Page } from 'playwright-core'
 import type { VolumeGeometry, Vec3 } from '../../src/shared/geometry.js'
 import { createLabelVolume } from '../../src/core/segmentation/label-volume.js'
 import { brushDisc } from '../../src/core/segmentation/brush-disc.js'
-import {
-  ARTIFACTS,
-  REPO,
-  buildRenderer,
-  ensureArtifacts,
-  launch,
-  makeDataDir,
-  startServer,
-  type Server,
-  type Session,
-} from './harness.js'
+import { ARTIFACTS, startViewer, type Viewer } from './harness.js'
 
-let server: Server
-let session: Session
+let viewer: Viewer | undefined
 let page: Page
 let outDir: string
 
@@ -129,20 +117,10 @@ async function partialEqualsFull(): Promise<string[]> {
 }
 
 before(async () => {
-  if (!existsSync(join(REPO, 'dist', 'cli', 'serve.js'))) {
-    throw new Error('dist/cli/serve.js missing: run "npm run build" first (volseg serve)')
-  }
-  await buildRenderer()
-  await ensureArtifacts()
-  const dirs = await makeDataDir()
-  outDir = dirs.out
-  server = await startServer(dirs.data, dirs.out)
-  session = await launch()
-  page = session.page
-  const u = new URL(server.url)
-  u.search = '?bench'
-  await page.goto(u.toString())
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+  const v = await startViewer({ query: '?bench' })
+  viewer = v
+  ;({ page } = v)
+  outDir = v.dirs.out
   // Page functions call bench(): the same accessor, defined in the page too.
   await page.evaluate('globalThis.bench = () => globalThis.volsegBench')
   const info = (await page.textContent('.volume-info')) ?? ''
@@ -154,8 +132,7 @@ before(async () => {
 })
 
 after(async () => {
-  await session?.browser.close()
-  await server?.stop()
+  await viewer?.close()
 })
 
 test('new labelling: a brush stroke paints the core disc, undo and redo are exact', async () => {

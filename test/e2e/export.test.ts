@@ -17,38 +17,33 @@ import { openVolume } from '../../src/io/open-volume.js'
 import {
   ARTIFACTS,
   REPO,
-  buildRenderer,
-  ensureArtifacts,
-  launch,
   openAndWait,
-  makeDataDir,
-  startServer,
   type Server,
   type Session,
+  startViewer,
+  type Viewer,
+  openViewer,
 } from './harness.js'
 
+let viewer: Viewer | undefined
 let server: Server
 let session: Session
 let out: string
 
 before(async () => {
-  await buildRenderer()
-  await ensureArtifacts()
-  const dirs = await makeDataDir()
-  out = dirs.out
-  server = await startServer(dirs.data, dirs.out)
-  session = await launch()
+  const v = await startViewer({ open: false })
+  viewer = v
+  ;({ server, session } = v)
+  out = v.dirs.out
 })
 
 after(async () => {
-  await session?.browser.close()
-  await server?.stop()
+  await viewer?.close()
 })
 
 test('Export after a model run on a DICOM series writes NIfTI, SEG, STL and stats into --out; the SEG is voxel-exact', async () => {
   const { page } = session
-  await page.goto(server.url)
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+  await openViewer(page, server.url)
   await page.click('.file-list button[data-name="two-series"]')
   await page.waitForSelector('.series-chooser:not([hidden])', { timeout: 120_000 })
   await (await page.$$('.series-chooser button.series'))[0]!.click()

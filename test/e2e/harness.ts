@@ -5,6 +5,7 @@
  * WebGL2) with every non-loopback request blocked and recorded.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, readdir, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -191,6 +192,71 @@ export async function launch(): Promise<Session> {
 
 export async function ensureArtifacts(): Promise<void> {
   await mkdir(ARTIFACTS, { recursive: true })
+}
+
+/** Goes to `url` (with `query`, e.g. `?bench`, when given) and waits until the viewer is ready. */
+export async function openViewer(page: Page, url: string, query = ''): Promise<void> {
+  const u = new URL(url)
+  if (query !== '') u.search = query
+  await page.goto(u.toString())
+  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+}
+
+/** What {@link startViewer} set up; `close()` ends the browser and the server. */
+export interface Viewer {
+  readonly server: Server
+  readonly session: Session
+  readonly page: Page
+  readonly dirs: { readonly data: string; readonly out: string }
+  close(): Promise<void>
+}
+
+/**
+ * The set-up most e2e files share: the renderer built, the artifacts folder, a fresh data folder
+ * ({@link makeDataDir}, to which `prepare` adds), `volseg serve` over it and Chromium, with the
+ * page opened (`query` appended) unless `open` is false.
+ */
+export async function startViewer(
+  o: {
+    readonly prepare?: (dirs: { data: string; out: string }) => void | Promise<void>
+    readonly open?: boolean
+    readonly query?: string
+  } = {},
+): Promise<Viewer> {
+  if (!existsSync(join(REPO, 'dist', 'cli', 'serve.js'))) {
+    throw new Error('dist/cli/serve.js missing: run "npm run build" first (volseg serve)')
+  }
+  await buildRenderer()
+  await ensureArtifacts()
+  const dirs = await makeDataDir()
+  await o.prepare?.(dirs)
+  const server = await startServer(dirs.data, dirs.out)
+  let session: Session
+  try {
+    session = await launch()
+  } catch (e) {
+    await server.stop()
+    throw e
+  }
+  const viewer: Viewer = {
+    server,
+    session,
+    page: session.page,
+    dirs,
+    close: async () => {
+      await session.browser.close()
+      await server.stop()
+    },
+  }
+  if (o.open !== false) {
+    try {
+      await openViewer(session.page, server.url, o.query)
+    } catch (e) {
+      await viewer.close()
+      throw e
+    }
+  }
+  return viewer
 }
 
 /** The page's document, as far as {@link openAndWait} reads it (this tsconfig has no DOM lib). */

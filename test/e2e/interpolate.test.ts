@@ -27,6 +27,7 @@ import {
   startServer,
   type Server,
   type Session,
+  openViewer,
 } from './harness.js'
 
 let server: Server
@@ -125,10 +126,7 @@ before(async () => {
   session = await launch()
   page = session.page
   page.context().on('request', (r) => requested.push(r.url()))
-  const u = new URL(server.url)
-  u.search = '?bench'
-  await page.goto(u.toString())
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+  await openViewer(page, server.url, '?bench')
   await page.evaluate('globalThis.bench = () => globalThis.volsegBench')
   const info = (await page.textContent('.volume-info')) ?? ''
   if (!info.includes('ch2.nii.gz')) {

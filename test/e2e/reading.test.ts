@@ -11,49 +11,35 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Page } from 'playwright-core'
-import {
-  ARTIFACTS,
-  REPO,
-  buildRenderer,
-  ensureArtifacts,
-  launch,
-  makeDataDir,
-  startServer,
-  type Server,
-  type Session,
-  openAndWait,
-} from './harness.js'
+import { ARTIFACTS, REPO, type Session, openAndWait, startViewer, type Viewer } from './harness.js'
 
-let server: Server
+let viewer: Viewer | undefined
 let session: Session
 let page: Page
 
 const AXIAL = '.slice-view[data-view="axial"]'
 
 before(async () => {
-  await buildRenderer()
-  await ensureArtifacts()
-  const dirs = await makeDataDir()
-  // ch2 with every 7th axial slice kept: 1 × 1 × 7 mm voxels (nibabel writes it).
-  execFileSync('/usr/bin/python3', [
-    '-c',
-    `import nibabel as nib, numpy as np, sys
+  const v = await startViewer({
+    // ch2 with every 7th axial slice kept: 1 × 1 × 7 mm voxels (nibabel writes it).
+    prepare: (dirs) => {
+      execFileSync('/usr/bin/python3', [
+        '-c',
+        `import nibabel as nib, numpy as np, sys
 img = nib.load(sys.argv[1]); a = np.asanyarray(img.dataobj)[:, :, ::7]
 aff = img.affine.copy(); aff[:3, 2] *= 7
 nib.save(nib.Nifti1Image(a, aff), sys.argv[2])`,
-    join(REPO, 'test', 'fixtures', 'ch2.nii.gz'),
-    join(dirs.data, 'thick.nii.gz'),
-  ])
-  server = await startServer(dirs.data, dirs.out)
-  session = await launch()
-  page = session.page
-  await page.goto(server.url)
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+        join(REPO, 'test', 'fixtures', 'ch2.nii.gz'),
+        join(dirs.data, 'thick.nii.gz'),
+      ])
+    },
+  })
+  viewer = v
+  ;({ session, page } = v)
 })
 
 after(async () => {
-  await session?.browser.close()
-  await server?.stop()
+  await viewer?.close()
 })
 
 async function open(name: string): Promise<void> {

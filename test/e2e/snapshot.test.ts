@@ -18,34 +18,29 @@ import type { SnapshotSidecar } from '../../src/shared/export.js'
 import type { SnapshotView } from '../../src/shared/api.js'
 import {
   ARTIFACTS,
-  buildRenderer,
-  ensureArtifacts,
-  launch,
-  makeDataDir,
-  startServer,
   type Server,
   type Session,
+  startViewer,
+  type Viewer,
+  openViewer,
 } from './harness.js'
 import { decodePng, type Rgba } from './png.js'
 
+let viewer: Viewer | undefined
 let server: Server
 let session: Session
 let out: string
 let data: string
 
 before(async () => {
-  await buildRenderer()
-  await ensureArtifacts()
-  const dirs = await makeDataDir()
-  out = dirs.out
-  data = dirs.data
-  server = await startServer(dirs.data, dirs.out)
-  session = await launch()
+  const v = await startViewer({ open: false })
+  viewer = v
+  ;({ server, session } = v)
+  ;({ out, data } = v.dirs)
 })
 
 after(async () => {
-  await session?.browser.close()
-  await server?.stop()
+  await viewer?.close()
 })
 
 /** The threshold pack's label colour (its card), blended over grey by the overlay. */
@@ -72,8 +67,7 @@ function labelPixels(img: Rgba, v: SnapshotView): { label: number; distinct: num
 
 test('Snapshot after a model run saves one PNG of the four views with the label overlay, and its sidecar, into --out', async () => {
   const { page } = session
-  await page.goto(server.url)
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+  await openViewer(page, server.url)
   await page.waitForSelector('.loading[hidden]', { state: 'attached', timeout: 120_000 })
   await page.selectOption('select.model-select', 'threshold')
   await page.click('button.run')

@@ -11,18 +11,9 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Page } from 'playwright-core'
-import {
-  ARTIFACTS,
-  buildRenderer,
-  ensureArtifacts,
-  launch,
-  makeDataDir,
-  startServer,
-  type Server,
-  type Session,
-} from './harness.js'
+import { ARTIFACTS, type Session, startViewer, type Viewer } from './harness.js'
 
-let server: Server
+let viewer: Viewer | undefined
 let session: Session
 let page: Page
 
@@ -42,27 +33,24 @@ interface PageGlobals {
 }
 
 before(async () => {
-  await buildRenderer()
-  await ensureArtifacts()
-  const dirs = await makeDataDir()
-  execFileSync('/usr/bin/python3', [
-    '-c',
-    `import nibabel as nib, numpy as np, sys
+  const v = await startViewer({
+    prepare: (dirs) => {
+      execFileSync('/usr/bin/python3', [
+        '-c',
+        `import nibabel as nib, numpy as np, sys
 i, j, k = np.meshgrid(*(np.arange(n) for n in (${SIZE.join(', ')})), indexing='ij')
 a = (10 * k + i // 64).astype(np.int16)
 nib.save(nib.Nifti1Image(a, np.eye(4)), sys.argv[1])`,
-    join(dirs.data, 'ramp.nii.gz'),
-  ])
-  server = await startServer(dirs.data, dirs.out)
-  session = await launch()
-  page = session.page
-  await page.goto(server.url)
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+        join(dirs.data, 'ramp.nii.gz'),
+      ])
+    },
+  })
+  viewer = v
+  ;({ session, page } = v)
 })
 
 after(async () => {
-  await session?.browser.close()
-  await server?.stop()
+  await viewer?.close()
 })
 
 test('a 20 MiB volume streams in slabs: progress in the header, every voxel in its place', async () => {

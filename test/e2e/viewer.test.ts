@@ -13,25 +13,13 @@
  * Run: node --import tsx --test test/e2e/viewer.test.ts (needs `npm run build` for dist/).
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import type { Page } from 'playwright-core'
 import { openVolume } from '../../src/io/open-volume.js'
 import { manifestEntry } from '../helpers.js'
-import {
-  dataTransfer,
-  ARTIFACTS,
-  REPO,
-  buildRenderer,
-  ensureArtifacts,
-  launch,
-  makeDataDir,
-  startServer,
-  type Server,
-  type Session,
-} from './harness.js'
+import { dataTransfer, ARTIFACTS, REPO, type Session, startViewer, type Viewer } from './harness.js'
 import { decodePng, type Rgba } from './png.js'
 
 // The root tsconfig has no DOM lib: the few browser-side shapes used in page functions.
@@ -46,7 +34,7 @@ interface BrowserGlobals {
   readonly document: { querySelector(s: string): { textContent: string | null } | null }
 }
 
-let server: Server
+let viewer: Viewer | undefined
 let session: Session
 let page: Page
 let dirs: { data: string; out: string }
@@ -142,22 +130,13 @@ async function setAlignment(acquisition: boolean): Promise<void> {
 }
 
 before(async () => {
-  if (!existsSync(join(REPO, 'dist', 'cli', 'serve.js'))) {
-    throw new Error('dist/cli/serve.js missing: run "npm run build" first (volseg serve)')
-  }
-  await buildRenderer()
-  await ensureArtifacts()
-  dirs = await makeDataDir()
-  server = await startServer(dirs.data, dirs.out)
-  session = await launch()
-  page = session.page
-  await page.goto(server.url)
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+  const v = await startViewer()
+  viewer = v
+  ;({ session, page, dirs } = v)
 })
 
 after(async () => {
-  await session?.browser.close()
-  await server?.stop()
+  await viewer?.close()
 })
 
 test('opens ch2 and renders it with radiological letters', async () => {

@@ -28,6 +28,7 @@ import {
   startServer,
   type Server,
   type Session,
+  openViewer,
 } from './harness.js'
 
 let server: Server
@@ -62,10 +63,7 @@ before(async () => {
   ])
   session = await launch()
   page = session.page
-  const u = new URL(server.url)
-  u.search = '?bench'
-  await page.goto(u.toString())
-  await page.waitForSelector('body[data-ready=true]', { state: 'attached', timeout: 120_000 })
+  await openViewer(page, server.url, '?bench')
 })
 
 after(async () => {
