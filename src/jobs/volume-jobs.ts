@@ -157,15 +157,17 @@ function earlyAnswer(req: OpenJobRequest, sink: OpenSink): (p: VoxelProgress) =>
     if (sink.isCancelled()) throw new AppError('E_CANCELLED', 'opening was cancelled')
     const v = p.volume
     const bytes = bytesOf(v.voxels)
-    if (bytes.byteLength < EARLY_OPEN_MIN_BYTES || answered) {
-      if (answered) hand(p.doneVoxels)
-      return
+    if (bytes.byteLength < EARLY_OPEN_MIN_BYTES) return
+    const done = p.doneVoxels * BYTES_PER_PIXEL[v.pixelType]
+    if (done - handed >= SINK_STEP_BYTES || done === bytes.byteLength) {
+      sink.voxels(bytes.subarray(handed, done))
+      handed = done
     }
+    if (answered) return
     const [min, max] = intensityRange(v.voxels.subarray(seen, p.doneVoxels))
     lo = Math.min(lo, min)
     hi = Math.max(hi, max)
     seen = p.doneVoxels
-    hand(p.doneVoxels)
     const [ni, nj, nk] = v.sizeIJK
     const slicesK = Math.floor(Math.floor(handed / BYTES_PER_PIXEL[v.pixelType]) / (ni * nj))
     // Answer once an eighth of the slices is in: enough for figures to pick a window by, and
@@ -182,14 +184,6 @@ function earlyAnswer(req: OpenJobRequest, sink: OpenSink): (p: VoxelProgress) =>
       files: [req.input[0] ?? ''],
       partial: { slicesK },
     })
-
-    function hand(doneVoxels: number): void {
-      const done = doneVoxels * BYTES_PER_PIXEL[v.pixelType]
-      if (done - handed >= SINK_STEP_BYTES || done === bytes.byteLength) {
-        sink.voxels(bytes.subarray(handed, done))
-        handed = done
-      }
-    }
   }
 }
 

@@ -148,7 +148,8 @@ export class HandoffReader {
   #read = 0
   #chain: Promise<void> = Promise.resolve()
   #error: Error | undefined
-  #filled = false
+  /** No more reads: the bytes came through the pipe, or the reader was closed. */
+  #done = false
 
   constructor(path: string, byteLength: number, onRead: (readBytes: number) => void) {
     this.#path = path
@@ -164,11 +165,11 @@ export class HandoffReader {
   /** The worker wrote the first `bytes`: read them (after the reads already asked for). */
   advance(bytes: number): void {
     const to = Math.min(bytes, this.buffer.byteLength)
-    if (to <= this.#asked || this.#error) return
+    if (to <= this.#asked || this.#error || this.#done) return
     const from = this.#asked
     this.#asked = to
     this.#chain = this.#chain.then(async () => {
-      if (this.#error || this.#filled) return
+      if (this.#error || this.#done) return
       try {
         this.#fd ??= open(this.#path, 'r')
         const fh = await this.#fd
@@ -180,7 +181,7 @@ export class HandoffReader {
           }
           at += bytesRead
         }
-        if (this.#filled) return
+        if (this.#done) return
         this.#read = to
         this.#onRead(to)
       } catch (e) {
@@ -201,15 +202,14 @@ export class HandoffReader {
       if (viaPipe.byteLength !== this.buffer.byteLength) {
         throw new Error(`${viaPipe.byteLength} voxel bytes, not ${this.buffer.byteLength}`)
       }
-      this.#filled = true
+      this.#done = true
       this.buffer.set(viaPipe)
-      this.#read = this.#asked = viaPipe.byteLength
-      this.#error = undefined
+      this.#read = viaPipe.byteLength
       this.#onRead(this.#read)
     }
     await this.#chain
     await this.close()
-    if (this.#error && !this.#filled) throw this.#error
+    if (viaPipe === undefined && this.#error) throw this.#error
     if (this.#read !== this.buffer.byteLength) {
       throw new Error(`read ${this.#read} of the ${this.buffer.byteLength} voxel bytes`)
     }
@@ -218,8 +218,7 @@ export class HandoffReader {
 
   /** Stops reading; closes and removes the file. */
   async close(): Promise<void> {
-    if (this.#read < this.buffer.byteLength) this.#error ??= new Error('stopped before the end')
-    if (this.#filled) this.#error = undefined
+    this.#done = true
     const fd = this.#fd
     this.#fd = undefined
     await fd?.then((f) => f.close()).catch(() => undefined)

@@ -314,7 +314,7 @@ export async function createService(o: ServiceOptions): Promise<VolsegService> {
     dataRoot,
     openTimeoutMs: o.openTimeoutMs ?? 600_000,
     scrub,
-    run: (req, options, what, onStart) => run(req, options, what, onStart),
+    run,
     closeHeld,
   })
 

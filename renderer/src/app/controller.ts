@@ -454,8 +454,8 @@ export class Controller {
 
   /**
    * A volume answered while its file was still being read (`partial`): once it is whole, its
-   * figures over every voxel replace the early ones (and the auto window, if untouched), and warnings about
-   * the rest of the file are shown.
+   * figures over every voxel replace the early ones, an untouched initial window is picked again,
+   * and warnings about the rest of the file are shown.
    */
   async #takeWhole(volume: LoadedVolume): Promise<void> {
     const r = await this.api.awaitWhole({ volumeId: volume.info.volumeId })
